@@ -1,0 +1,172 @@
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { createBackend } from '../../src/export/backend.js';
+import { TransportError } from '../../src/transport/errors.js';
+import type { ExportCallOptions, ExportResult, Transport } from '../../src/transport/types.js';
+import type { Signal } from '../../src/otlp/types.js';
+import { setDiagnosticSink, resetWarnings } from '../../src/internal/warn.js';
+
+// A Transport whose answers the test scripts; the backend's queue/retry logic is the unit under test here
+// (end-to-end tests against real receivers live in test/export/e2e*.test.ts).
+type Step = ExportResult | 'stall';
+function scripted(steps: Step[]) {
+  const calls: { signal: Signal; body: Uint8Array; at: number }[] = [];
+  let closed = false;
+  const t: Transport & { calls: typeof calls; closed: () => boolean } = {
+    encoding: 'protobuf',
+    calls,
+    closed: () => closed,
+    export(signal: Signal, body: Uint8Array, options?: ExportCallOptions): Promise<ExportResult> {
+      calls.push({ signal, body, at: Date.now() });
+      const step = steps.length > 0 ? steps.shift()! : ({ kind: 'ok' } as const);
+      if (step !== 'stall') return Promise.resolve(step);
+      return new Promise((resolve) => {
+        const abort = (): void =>
+          resolve({ kind: 'failed', retryable: true, error: new TransportError('aborted', 'aborted') });
+        if (options?.signal?.aborted) abort();
+        options?.signal?.addEventListener('abort', abort, { once: true });
+      });
+    },
+    async close() {
+      closed = true;
+    },
+  };
+  return t;
+}
+const fail = (retryable: boolean, retryAfterMs?: number): ExportResult => ({
+  kind: 'failed',
+  retryable,
+  ...(retryAfterMs === undefined ? {} : { retryAfterMs }),
+  error: new TransportError(retryable ? 'unavailable' : 'rejected', retryable ? 'server unavailable' : 'bad request'),
+});
+const body = (n: number, fill = 1) => new Uint8Array(n).fill(fill);
+const fastRetry = { initialBackoffMillis: 5, maxBackoffMillis: 20, multiplier: 2, jitter: 0, maxElapsedMillis: 2000 };
+
+const test = suite('export/backend');
+const warnings: string[] = [];
+test.before.each(() => {
+  warnings.length = 0;
+  resetWarnings();
+  setDiagnosticSink((m) => warnings.push(m));
+});
+
+test('delivers queued requests in order and counts items', async () => {
+  const t = scripted([]);
+  const b = createBackend({ name: 'a', transport: t });
+  b.enqueue('metrics', body(3, 1), 10);
+  b.enqueue('logs', body(4, 2), 5);
+  assert.ok(await b.flush(1000));
+  assert.equal(t.calls.map((c) => [c.signal, c.body[0]]), [['metrics', 1], ['logs', 2]]);
+  const s = b.stats();
+  assert.is(s.itemsSent, 15);
+  assert.is(s.requestsSent, 2);
+  assert.is(s.queueBytes, 0);
+  await b.shutdown(100);
+  assert.ok(t.closed());
+});
+
+test('retries a retryable failure with backoff, then succeeds; the same bytes are resent', async () => {
+  const t = scripted([fail(true), fail(true), { kind: 'ok' }]);
+  const b = createBackend({ name: 'a', transport: t, retry: fastRetry });
+  const payload = body(8, 7);
+  b.enqueue('metrics', payload, 4);
+  assert.ok(await b.flush(2000));
+  assert.is(t.calls.length, 3);
+  assert.ok(t.calls.every((c) => c.body === payload), 'no copy per attempt');
+  assert.ok(t.calls[2]!.at - t.calls[1]!.at >= 8, 'second backoff is doubled (10 ms)');
+  const s = b.stats();
+  assert.is(s.retries, 2);
+  assert.is(s.itemsSent, 4);
+  assert.is(s.itemsFailed, 0);
+  await b.shutdown(100);
+});
+
+test("honours the server's retry delay over the computed backoff", async () => {
+  const t = scripted([fail(true, 120), { kind: 'ok' }]);
+  const b = createBackend({ name: 'a', transport: t, retry: fastRetry });
+  b.enqueue('metrics', body(1), 1);
+  assert.ok(await b.flush(2000));
+  assert.ok(t.calls[1]!.at - t.calls[0]!.at >= 115, `waited ${t.calls[1]!.at - t.calls[0]!.at} ms`);
+  await b.shutdown(100);
+});
+
+test('a non-retryable failure is not retried, counted and reported once', async () => {
+  const t = scripted([fail(false), fail(false)]);
+  const b = createBackend({ name: 'bad', transport: t, retry: fastRetry });
+  b.enqueue('metrics', body(1), 3);
+  b.enqueue('metrics', body(1), 2);
+  assert.ok(await b.flush(1000));
+  assert.is(t.calls.length, 2);
+  assert.is(b.stats().itemsFailed, 5);
+  assert.is(warnings.filter((w) => w.includes('backend "bad" failed')).length, 1);
+  await b.shutdown(100);
+});
+
+test('partial success is counted and never retried; its message surfaces once', async () => {
+  const t = scripted([
+    { kind: 'partial', rejected: 2, message: 'too old' },
+    { kind: 'partial', rejected: 1, message: 'too old' },
+  ]);
+  const b = createBackend({ name: 'p', transport: t });
+  b.enqueue('metrics', body(1), 10);
+  b.enqueue('metrics', body(1), 10);
+  assert.ok(await b.flush(1000));
+  assert.is(t.calls.length, 2);
+  const s = b.stats();
+  assert.is(s.itemsRejected, 3);
+  assert.is(s.itemsSent, 17);
+  assert.is(warnings.filter((w) => w.includes('too old')).length, 1);
+  await b.shutdown(100);
+});
+
+test('gives up after maxElapsedMillis', async () => {
+  const steps: Step[] = Array.from({ length: 100 }, () => fail(true));
+  const t = scripted(steps);
+  const b = createBackend({ name: 'a', transport: t, retry: { ...fastRetry, maxElapsedMillis: 60 } });
+  b.enqueue('metrics', body(1), 1);
+  assert.ok(await b.flush(2000));
+  assert.is(b.stats().itemsFailed, 1);
+  assert.ok(t.calls.length >= 3 && t.calls.length < 20, `attempts ${t.calls.length}`);
+  await b.shutdown(100);
+});
+
+test('a stalled backend never blocks enqueue; the queue stays within its limits, dropping the oldest', async () => {
+  const t = scripted(['stall']);
+  const b = createBackend({ name: 's', transport: t, queue: { maxBytes: 1000, maxRequests: 5 } });
+  const started = performance.now();
+  for (let i = 0; i < 200; i++) assert.ok(b.enqueue('metrics', body(100, i % 256), 1));
+  assert.ok(performance.now() - started < 50, 'enqueue is synchronous and cheap');
+  const s = b.stats();
+  assert.ok(s.queueBytes <= 1000, `queue bytes ${s.queueBytes}`);
+  assert.ok(s.queueRequests <= 5);
+  assert.is(s.inFlightRequests, 1);
+  assert.is(s.itemsDropped, 200 - 1 - s.queueRequests);
+  assert.is(warnings.filter((w) => w.includes('queue is full')).length, 1);
+  const report = await b.shutdown(50);
+  assert.is(report.undeliveredRequests, s.queueRequests + 1);
+  assert.is(report.undeliveredItems, s.queueRequests + 1);
+  assert.is(b.enqueue('metrics', body(1), 1), false, 'refused after shutdown');
+});
+
+test('shutdown delivers what is pending when the backend is healthy', async () => {
+  const t = scripted([fail(true), { kind: 'ok' }, { kind: 'ok' }]);
+  const b = createBackend({ name: 'a', transport: t, retry: fastRetry });
+  b.enqueue('metrics', body(1), 1);
+  b.enqueue('logs', body(1), 1);
+  const report = await b.shutdown(2000);
+  assert.equal(report, { name: 'a', undeliveredRequests: 0, undeliveredItems: 0 });
+  assert.is(b.stats().itemsSent, 2);
+});
+
+test('concurrency lets a second request go while the first is stalled', async () => {
+  const t = scripted(['stall', { kind: 'ok' }]);
+  const b = createBackend({ name: 'c', transport: t, maxConcurrency: 2 });
+  b.enqueue('metrics', body(1), 1);
+  b.enqueue('metrics', body(1), 1);
+  await new Promise((r) => setTimeout(r, 20));
+  assert.is(b.stats().itemsSent, 1);
+  assert.is(await b.flush(30), false, 'flush waits for the stalled one and times out');
+  await b.shutdown(10);
+});
+
+test.run();
