@@ -1,0 +1,289 @@
+/**
+ * Reads what the gateway needs from an encoded Export*ServiceRequest without decoding
+ * it: where each top-level resource entry lies, a few of its resource attributes, and
+ * how many items (data points, log records, spans) it holds. Forwarding can then pass
+ * the received bytes on unchanged, or splice a subset of resource entries into a new
+ * request, with no protobuf decode/encode round trip.
+ *
+ * It walks the wire structure down to the item level and checks every tag, wire type
+ * and length on the way, so truncated or mistyped input is refused with a precise
+ * message; the inside of each item is only bounds-checked.
+ */
+import type { Signal } from './types.js';
+
+export class WireFormatError extends Error {
+  override readonly name = 'WireFormatError';
+}
+
+/** One `resource_*` entry of a request: bytes [start, end) of the whole field, tag included. */
+export interface ResourceEntry {
+  readonly start: number;
+  readonly end: number;
+  readonly items: number;
+  /** Resource attributes with scalar values (strings as is; ints, doubles and bools in their JSON form). */
+  readonly attributes: ReadonlyMap<string, string>;
+}
+
+export interface ScanResult {
+  readonly entries: readonly ResourceEntry[];
+  readonly items: number;
+}
+
+const VARINT = 0;
+const I64 = 1;
+const LEN = 2;
+const I32 = 5;
+
+// Field numbers: request.resource_* = 1; Resource* { resource = 1, scope_* = 2 }; Scope* { items = 2 }.
+// Metric: gauge 5, sum 7, histogram 9, exponential_histogram 10, summary 11; each has data_points = 1.
+const METRIC_DATA_FIELDS = new Set([5, 7, 9, 10, 11]);
+
+class Cursor {
+  pos: number;
+  constructor(
+    readonly buf: Uint8Array,
+    start: number,
+    readonly end: number,
+    readonly path: string,
+  ) {
+    this.pos = start;
+  }
+
+  varint(): number {
+    let result = 0;
+    let shift = 0;
+    for (;;) {
+      if (this.pos >= this.end) throw new WireFormatError(`${this.path}: truncated varint at byte ${this.pos}`);
+      const b = this.buf[this.pos++]!;
+      if (shift < 28) result |= (b & 0x7f) << shift;
+      else result += (b & 0x7f) * 2 ** shift;
+      if ((b & 0x80) === 0) return shift < 28 ? result >>> 0 : result;
+      shift += 7;
+      if (shift > 63) throw new WireFormatError(`${this.path}: varint longer than 10 bytes at byte ${this.pos}`);
+    }
+  }
+
+  /** Reads a tag; returns [fieldNo, wireType]. */
+  tag(): [number, number] {
+    const t = this.varint();
+    const field = Math.floor(t / 8);
+    const wire = t & 7;
+    if (field === 0) throw new WireFormatError(`${this.path}: invalid field number 0 at byte ${this.pos}`);
+    return [field, wire];
+  }
+
+  /** Reads a length prefix and returns the end of the payload. */
+  len(): number {
+    const n = this.varint();
+    const end = this.pos + n;
+    if (end > this.end) {
+      throw new WireFormatError(`${this.path}: length ${n} at byte ${this.pos} runs past the end of the message`);
+    }
+    return end;
+  }
+
+  skip(wire: number, field: number): void {
+    switch (wire) {
+      case VARINT:
+        this.varint();
+        return;
+      case I64:
+        this.pos += 8;
+        break;
+      case I32:
+        this.pos += 4;
+        break;
+      case LEN:
+        this.pos = this.len();
+        return;
+      default:
+        throw new WireFormatError(`${this.path}: field ${field} has unsupported wire type ${wire}`);
+    }
+    if (this.pos > this.end) throw new WireFormatError(`${this.path}: truncated field ${field}`);
+  }
+
+  expectLen(wire: number, field: number, what: string): void {
+    if (wire !== LEN) {
+      throw new WireFormatError(`${this.path}: field ${field} (${what}) has wire type ${wire}, expected 2 (length-delimited)`);
+    }
+  }
+
+  sub(end: number, name: string): Cursor {
+    return new Cursor(this.buf, this.pos, end, `${this.path}.${name}`);
+  }
+}
+
+const text = new TextDecoder('utf-8', { fatal: false });
+
+/** Names of the top-level fields, for error messages. */
+const ROOT_NAMES: Record<Signal, [string, string, string]> = {
+  metrics: ['resource_metrics', 'scope_metrics', 'metrics'],
+  logs: ['resource_logs', 'scope_logs', 'log_records'],
+  traces: ['resource_spans', 'scope_spans', 'spans'],
+};
+
+/** Scans an encoded Export<Signal>ServiceRequest. Throws WireFormatError on malformed input. */
+export function scanRequest(signal: Signal, body: Uint8Array, wantedAttributes?: ReadonlySet<string>): ScanResult {
+  const names = ROOT_NAMES[signal];
+  const root = new Cursor(body, 0, body.length, 'request');
+  const entries: ResourceEntry[] = [];
+  let total = 0;
+  while (root.pos < root.end) {
+    const start = root.pos;
+    const [field, wire] = root.tag();
+    if (field !== 1) {
+      root.skip(wire, field);
+      continue;
+    }
+    root.expectLen(wire, field, names[0]);
+    const end = root.len();
+    const r = root.sub(end, `${names[0]}[${entries.length}]`);
+    const attributes = new Map<string, string>();
+    let items = 0;
+    while (r.pos < r.end) {
+      const [f, w] = r.tag();
+      if (f === 1) {
+        r.expectLen(w, f, 'resource');
+        const e = r.len();
+        readResource(r.sub(e, 'resource'), attributes, wantedAttributes);
+        r.pos = e;
+      } else if (f === 2) {
+        r.expectLen(w, f, names[1]);
+        const e = r.len();
+        items += countScope(signal, r.sub(e, names[1]), names[2]);
+        r.pos = e;
+      } else {
+        r.skip(w, f);
+      }
+    }
+    root.pos = end;
+    entries.push({ start, end, items, attributes });
+    total += items;
+  }
+  return { entries, items: total };
+}
+
+function countScope(signal: Signal, c: Cursor, itemName: string): number {
+  let items = 0;
+  while (c.pos < c.end) {
+    const [f, w] = c.tag();
+    if (f === 2) {
+      c.expectLen(w, f, itemName);
+      const e = c.len();
+      if (signal === 'metrics') items += countMetric(c.sub(e, 'metric'));
+      else items += 1;
+      c.pos = e;
+    } else {
+      c.skip(w, f);
+    }
+  }
+  return items;
+}
+
+function countMetric(c: Cursor): number {
+  let points = 0;
+  while (c.pos < c.end) {
+    const [f, w] = c.tag();
+    if (METRIC_DATA_FIELDS.has(f)) {
+      c.expectLen(w, f, 'data');
+      const e = c.len();
+      const d = c.sub(e, 'data');
+      while (d.pos < d.end) {
+        const [df, dw] = d.tag();
+        if (df === 1) {
+          d.expectLen(dw, df, 'data_points');
+          d.pos = d.len();
+          points++;
+        } else {
+          d.skip(dw, df);
+        }
+      }
+      c.pos = e;
+    } else {
+      c.skip(w, f);
+    }
+  }
+  return points;
+}
+
+function readResource(c: Cursor, out: Map<string, string>, wanted: ReadonlySet<string> | undefined): void {
+  while (c.pos < c.end) {
+    const [f, w] = c.tag();
+    if (f !== 1) {
+      c.skip(w, f);
+      continue;
+    }
+    c.expectLen(w, f, 'attributes');
+    const e = c.len();
+    const kv = c.sub(e, 'attributes');
+    let key: string | undefined;
+    let value: string | undefined;
+    while (kv.pos < kv.end) {
+      const [kf, kw] = kv.tag();
+      if (kf === 1 && kw === LEN) {
+        const ke = kv.len();
+        key = text.decode(kv.buf.subarray(kv.pos, ke));
+        kv.pos = ke;
+      } else if (kf === 2 && kw === LEN) {
+        const ve = kv.len();
+        value = readScalar(kv.sub(ve, 'value'));
+        kv.pos = ve;
+      } else {
+        kv.skip(kw, kf);
+      }
+    }
+    if (key !== undefined && value !== undefined && (wanted === undefined || wanted.has(key))) out.set(key, value);
+    c.pos = e;
+  }
+}
+
+/** AnyValue → its scalar text, or undefined for arrays, maps, bytes and empty values. */
+function readScalar(c: Cursor): string | undefined {
+  let out: string | undefined;
+  while (c.pos < c.end) {
+    const [f, w] = c.tag();
+    if (f === 1 && w === LEN) {
+      const e = c.len();
+      out = text.decode(c.buf.subarray(c.pos, e));
+      c.pos = e;
+    } else if (f === 2 && w === VARINT) {
+      out = c.varint() !== 0 ? 'true' : 'false';
+    } else if (f === 3 && w === VARINT) {
+      const start = c.pos;
+      c.varint();
+      out = readInt64(c.buf, start).toString();
+    } else if (f === 4 && w === I64) {
+      if (c.pos + 8 > c.end) throw new WireFormatError(`${c.path}: truncated double`);
+      out = String(new DataView(c.buf.buffer, c.buf.byteOffset + c.pos, 8).getFloat64(0, true));
+      c.pos += 8;
+    } else {
+      c.skip(w, f);
+    }
+  }
+  return out;
+}
+
+function readInt64(buf: Uint8Array, pos: number): bigint {
+  let result = 0n;
+  let shift = 0n;
+  for (;;) {
+    const b = buf[pos++]!;
+    result |= BigInt(b & 0x7f) << shift;
+    if ((b & 0x80) === 0) break;
+    shift += 7n;
+  }
+  return BigInt.asIntN(64, result);
+}
+
+/** Builds a request body from a subset of a scanned request's resource entries (a zero-decode split). */
+export function spliceEntries(body: Uint8Array, entries: readonly ResourceEntry[]): Uint8Array {
+  let size = 0;
+  for (const e of entries) size += e.end - e.start;
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const e of entries) {
+    out.set(body.subarray(e.start, e.end), at);
+    at += e.end - e.start;
+  }
+  return out;
+}
