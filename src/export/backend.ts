@@ -17,13 +17,13 @@ import { DEFAULT_RETRY_POLICY, retryDelayMillis, type RetryPolicy } from './retr
 
 /** Queue limits for one backend. */
 export interface QueueLimits {
-  /** Total bytes of queued request bodies. Default 32 MiB: minutes of a busy service's metrics, small for a server. */
+  /** Total bytes of queued request bodies. Default 64 MiB: one request of the largest allowed size must fit. */
   readonly maxBytes: number;
   /** Number of queued requests. Default 512: with a 60 s interval, hours of metrics during an outage. */
   readonly maxRequests: number;
 }
 
-export const DEFAULT_QUEUE_LIMITS: QueueLimits = Object.freeze({ maxBytes: 32 * 1024 * 1024, maxRequests: 512 });
+export const DEFAULT_QUEUE_LIMITS: QueueLimits = Object.freeze({ maxBytes: 64 * 1024 * 1024, maxRequests: 512 });
 
 export interface BackendOptions {
   readonly name: string;

@@ -33,6 +33,11 @@ export function warnOnce(key: string, message: string): boolean {
   return true;
 }
 
+/** The current sink, so a test can restore it. */
+export function getDiagnosticSink(): DiagnosticSink {
+  return sink;
+}
+
 /** Forgets what was reported; for tests. */
 export function resetWarnings(): void {
   seen.clear();
