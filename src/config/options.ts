@@ -1,0 +1,291 @@
+/**
+ * The public configuration of otlp-fanout: what `createTelemetry(options)` accepts.
+ * Every field is optional; `resolveConfig()` (validate.ts) merges these over the
+ * environment (env.ts) and fills every default listed here into a frozen `ResolvedConfig`.
+ * The defaults live in `DEFAULTS` below so the docs, the resolver and the tests agree.
+ */
+import type { Attributes, Signal } from '../otlp/types.js';
+
+/** The signals otlp-fanout exports (traces are out of scope). */
+export type ExportSignal = Exclude<Signal, 'traces'>;
+
+/** OTLP transport and encoding, named as `OTEL_EXPORTER_OTLP_PROTOCOL` names them. */
+export type Protocol = 'grpc' | 'http/protobuf' | 'http/json';
+
+/** Request body compression. */
+export type Compression = 'gzip' | 'none';
+
+/**
+ * Aggregation temporality a backend asks for, as `OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE`
+ * defines it: `delta` makes counters, histograms and observable counters delta (up-down counters stay
+ * cumulative); `lowmemory` is delta only for synchronous counters and histograms.
+ */
+export type Temporality = 'cumulative' | 'delta' | 'lowmemory';
+
+/** The aggregation histograms get unless a view says otherwise. */
+export type HistogramAggregation = 'explicit_bucket_histogram' | 'base2_exponential_bucket_histogram';
+
+/**
+ * Where a backend's data goes: `otlp` to a server; `console` prints each export (what
+ * `OTEL_METRICS_EXPORTER=console` selects); `memory` keeps exports in memory for tests.
+ */
+export type BackendKind = 'otlp' | 'console' | 'memory';
+
+/**
+ * A view, as the metrics module defines it. A slot only: configuration passes views through
+ * untouched, and the metrics module narrows this type when it lands.
+ */
+export type ViewOptions = unknown;
+
+/**
+ * TLS material. From code, `ca`/`cert`/`key` are PEM text or bytes; `caFile`/`certFile`/`keyFile`
+ * are paths read once when the configuration is resolved (that is what the `*_CERTIFICATE` and
+ * `*_CLIENT_*` variables set). Content wins over a path given at the same level.
+ */
+export interface TlsOptions {
+  /** Trusted CA certificates (PEM). Default: Node's bundled roots, so public CAs just work. */
+  readonly ca?: string | Uint8Array;
+  /** Client certificate chain (PEM) for mutual TLS. Default: none (no client authentication). */
+  readonly cert?: string | Uint8Array;
+  /** Client private key (PEM) for mutual TLS; needs `cert`. Default: none. */
+  readonly key?: string | Uint8Array;
+  /** Path of a PEM file with trusted CA certificates. */
+  readonly caFile?: string;
+  /** Path of a PEM file with the client certificate chain. */
+  readonly certFile?: string;
+  /** Path of a PEM file with the client private key. */
+  readonly keyFile?: string;
+  /**
+   * Plaintext for an endpoint written without a scheme (`collector:4317`), as
+   * `OTEL_EXPORTER_OTLP_INSECURE` does; an `http://` or `https://` endpoint decides for itself.
+   * Default false: without a scheme, TLS is the safe guess.
+   */
+  readonly insecure?: boolean;
+}
+
+/**
+ * Settings of one OTLP connection. A backend has one such set, and may override any of it per
+ * signal (`metrics: {...}`, `logs: {...}`), as the `OTEL_EXPORTER_OTLP_<SIGNAL>_*` variables do.
+ */
+export interface TargetOptions {
+  /**
+   * Server URL. At backend level it is a base: HTTP protocols append `/v1/metrics` or `/v1/logs`
+   * to its path. Per signal it is used as is. gRPC keeps only scheme, host and port.
+   * Default: `http://localhost:4317` for grpc, `http://localhost:4318` for HTTP (the OTLP spec's).
+   */
+  readonly endpoint?: string;
+  /**
+   * Transport and encoding. Default `http/protobuf`: the OTLP spec's default for SDKs, and the one
+   * the official JS exporters use, so an unchanged collector setup keeps working.
+   */
+  readonly protocol?: Protocol;
+  /** Extra request headers (gRPC metadata). Names are lower-cased. Default: none. */
+  readonly headers?: Readonly<Record<string, string>>;
+  /**
+   * Request compression. Default `none`, the OTLP spec's default: every server accepts it and
+   * loopback/sidecar collectors (the common case) gain nothing from gzip's CPU cost.
+   */
+  readonly compression?: Compression;
+  /** Time allowed for one export request, in ms. Default 10000, the OTLP spec's. */
+  readonly timeoutMillis?: number;
+  /** TLS material and the scheme-less plaintext switch. */
+  readonly tls?: TlsOptions;
+}
+
+/** Bounds of what a backend holds while its server is slow or down. */
+export interface QueueOptions {
+  /**
+   * Bytes of encoded requests waiting for (or being retried to) this backend. Default 64 MiB:
+   * one request of the largest allowed size (`maxRequestBytes`) must fit, and since backends share
+   * the same immutable request bytes, N backends queueing the same data hold it once.
+   */
+  readonly maxBytes?: number;
+  /**
+   * Requests waiting for this backend. Default 512 (the export layer's): it bounds per-request
+   * bookkeeping when requests are tiny; hours of metrics at a 60 s interval, minutes of 1 s log batches.
+   */
+  readonly maxRequests?: number;
+}
+
+/**
+ * Exponential backoff for retryable failures (OTLP spec: retry with exponential backoff and jitter,
+ * and honour the server's own delay). The n-th wait is
+ * `min(maxBackoffMillis, initialBackoffMillis * multiplier^(n-1))` ± `jitter`, or the server's
+ * Retry-After/RetryInfo delay; no retry starts past `maxElapsedMillis` after the first attempt.
+ */
+export interface RetryOptions {
+  /** Retry at all. Default true: the spec asks exporters to retry transient failures. */
+  readonly enabled?: boolean;
+  /**
+   * First wait, in ms. Default 1000 (the Java exporter's): short enough for a 10 s export interval;
+   * the Go exporter's 5 s would hold a request past the next export.
+   */
+  readonly initialBackoffMillis?: number;
+  /** Longest wait, in ms. Default 30000 (the Go exporter's): an overloaded server gets room. */
+  readonly maxBackoffMillis?: number;
+  /** Growth factor between waits, ≥ 1. Default 1.5, as both the Go and Java exporters. */
+  readonly multiplier?: number;
+  /**
+   * Random spread of each wait, as a fraction in [0, 1]. Default 0.2 (the Java exporter's ±20%):
+   * enough to break lock-step retries from many processes without making waits unpredictable.
+   */
+  readonly jitter?: number;
+  /**
+   * Give up on a request this long after its first attempt, in ms. Default 300000 (5 minutes, the
+   * export layer's): it spans a collector restart or a rolling deploy, where the Go exporter's one
+   * minute would drop data; the bounded queue limits what waits meanwhile.
+   */
+  readonly maxElapsedMillis?: number;
+}
+
+/** One place telemetry goes. */
+export interface BackendOptions extends TargetOptions {
+  /**
+   * Identifies the backend in diagnostics and in the environment: a backend named `tenant` also
+   * reads `OTEL_FANOUT_BACKEND_TENANT_*`, and one named `otlp` reads `OTEL_EXPORTER_OTLP_*`;
+   * what code sets wins. Letters, digits, `_`, `-`, `.`; at most 64 characters. Required.
+   */
+  readonly name: string;
+  /** Default `otlp`. */
+  readonly kind?: BackendKind;
+  /** Signals sent to this backend. Default `['metrics', 'logs']`: a backend gets everything unless told. */
+  readonly signals?: readonly ExportSignal[];
+  /**
+   * Temporality this backend wants. Default: `OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE`, else
+   * `cumulative` (the spec's default; what Prometheus-style backends need).
+   */
+  readonly temporality?: Temporality;
+  /** Overrides for the metrics requests (endpoint used as is). */
+  readonly metrics?: TargetOptions;
+  /** Overrides for the logs requests (endpoint used as is). */
+  readonly logs?: TargetOptions;
+  /** Queue bounds. */
+  readonly queue?: QueueOptions;
+  /** Retry policy. */
+  readonly retry?: RetryOptions;
+  /**
+   * Largest encoded request, in bytes; bigger collections are split, and a single item that
+   * cannot fit is dropped, never sent. Default 64 MiB: far below what servers refuse by default
+   * and the most a queue slot should pin. Lowered to `queue.maxBytes` if that is smaller.
+   */
+  readonly maxRequestBytes?: number;
+  /**
+   * Most metric data points in one request. Default Infinity: servers limit bytes, which
+   * `maxRequestBytes` covers; set it for backends with a per-request point limit.
+   */
+  readonly maxPointsPerRequest?: number;
+}
+
+/** Batching of log records (the spec's batch log record processor). */
+export interface LogBatchOptions {
+  /** Records buffered before new ones are dropped. Default 2048 (spec, `OTEL_BLRP_MAX_QUEUE_SIZE`). */
+  readonly maxQueueSize?: number;
+  /** Records per export; at most `maxQueueSize`. Default 512 (spec, `OTEL_BLRP_MAX_EXPORT_BATCH_SIZE`). */
+  readonly maxExportBatchSize?: number;
+  /** Delay between two exports, in ms. Default 1000 (spec, `OTEL_BLRP_SCHEDULE_DELAY`). */
+  readonly scheduledDelayMillis?: number;
+  /** Time allowed for one export, in ms. Default 30000 (spec, `OTEL_BLRP_EXPORT_TIMEOUT`). */
+  readonly exportTimeoutMillis?: number;
+}
+
+/** Log record attribute limits. */
+export interface LogLimitsOptions {
+  /** Attributes kept per record. Default 128 (spec, `OTEL_LOGRECORD_ATTRIBUTE_COUNT_LIMIT`). */
+  readonly attributeCountLimit?: number;
+  /** Longest string attribute value kept. Default Infinity (spec: no limit unless set). */
+  readonly attributeValueLengthLimit?: number;
+}
+
+/** Metrics settings. */
+export interface MetricsOptions {
+  /**
+   * Series per instrument, the overflow series included. Default 2000, the metrics SDK spec's:
+   * bounds memory when an attribute carries unbounded values.
+   */
+  readonly cardinalityLimit?: number;
+  /** Default `explicit_bucket_histogram`, the spec's (every backend understands it). */
+  readonly defaultHistogramAggregation?: HistogramAggregation;
+  /** Views applied to every instrument (see the metrics module). Default: none. */
+  readonly views?: readonly ViewOptions[];
+}
+
+/** Logs settings. */
+export interface LogsOptions {
+  /** Batching; each field defaults as `LogBatchOptions` says. */
+  readonly batch?: LogBatchOptions;
+  /** Attribute limits; each field defaults as `LogLimitsOptions` says. */
+  readonly limits?: LogLimitsOptions;
+}
+
+/** Everything `createTelemetry()` accepts; each field merges over its environment variable. */
+export interface TelemetryOptions {
+  /** `service.name`. Default: `OTEL_SERVICE_NAME`, then `OTEL_RESOURCE_ATTRIBUTES`, then `unknown_service:<executable>`. */
+  readonly serviceName?: string;
+  /** Resource attributes; win over `OTEL_RESOURCE_ATTRIBUTES` and the detected ones. */
+  readonly resource?: Attributes;
+  /**
+   * Where telemetry goes; merged by name with the backends the environment declares. Default:
+   * only what the environment declares, and with nothing declared nothing is exported.
+   */
+  readonly backends?: readonly BackendOptions[];
+  /** Time between metric collections, in ms. Default 60000 (spec, `OTEL_METRIC_EXPORT_INTERVAL`). */
+  readonly exportIntervalMillis?: number;
+  /**
+   * Time allowed for one metrics export, in ms; at most the interval, so exports never overlap.
+   * Default 30000 (spec, `OTEL_METRIC_EXPORT_TIMEOUT`).
+   */
+  readonly exportTimeoutMillis?: number;
+  /** Metrics settings; each field defaults as `MetricsOptions` says. */
+  readonly metrics?: MetricsOptions;
+  /** Logs settings; each field defaults as `LogsOptions` says. */
+  readonly logs?: LogsOptions;
+  /** Turns everything into a no-op. Default: `OTEL_SDK_DISABLED`, else false. */
+  readonly disabled?: boolean;
+  /** Record Node.js runtime metrics (event loop, heap, GC). Default false: opt-in, it costs a timer. */
+  readonly runtimeMetrics?: boolean;
+}
+
+const MiB = 1024 * 1024;
+
+/** Every default, in one place. */
+export const DEFAULTS = Object.freeze({
+  exportIntervalMillis: 60_000,
+  exportTimeoutMillis: 30_000,
+  disabled: false,
+  runtimeMetrics: false,
+  metrics: Object.freeze({
+    cardinalityLimit: 2000,
+    defaultHistogramAggregation: 'explicit_bucket_histogram' as HistogramAggregation,
+  }),
+  logs: Object.freeze({
+    batch: Object.freeze({
+      maxQueueSize: 2048,
+      maxExportBatchSize: 512,
+      scheduledDelayMillis: 1000,
+      exportTimeoutMillis: 30_000,
+    }),
+    limits: Object.freeze({ attributeCountLimit: 128, attributeValueLengthLimit: Infinity }),
+  }),
+  backend: Object.freeze({
+    kind: 'otlp' as BackendKind,
+    protocol: 'http/protobuf' as Protocol,
+    compression: 'none' as Compression,
+    timeoutMillis: 10_000,
+    temporality: 'cumulative' as Temporality,
+    signals: Object.freeze(['metrics', 'logs'] as const) as readonly ExportSignal[],
+    insecure: false,
+    grpcEndpoint: 'http://localhost:4317',
+    httpEndpoint: 'http://localhost:4318',
+    queue: Object.freeze({ maxBytes: 64 * MiB, maxRequests: 512 }),
+    retry: Object.freeze({
+      enabled: true,
+      initialBackoffMillis: 1000,
+      maxBackoffMillis: 30_000,
+      multiplier: 1.5,
+      jitter: 0.2,
+      maxElapsedMillis: 300_000,
+    }),
+    maxRequestBytes: 64 * MiB,
+    maxPointsPerRequest: Infinity,
+  }),
+});

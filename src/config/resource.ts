@@ -1,0 +1,117 @@
+/**
+ * The resource every export carries. Layers, later winning (resource SDK spec: user-provided
+ * attributes win over detected ones):
+ *   detected (telemetry.sdk.*, process.*, host.name) < OTEL_RESOURCE_ATTRIBUTES < code `resource`;
+ * `service.name` separately: code `serviceName` > code `resource['service.name']` >
+ * OTEL_SERVICE_NAME > OTEL_RESOURCE_ATTRIBUTES > `unknown_service:<executable>` (spec).
+ */
+import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
+import { basename, dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Attributes } from '../otlp/types.js';
+import { isAttributeValue } from '../otlp/encode/common.js';
+import type { TelemetryOptions } from './options.js';
+import { readEnv, type EnvRecord } from './env.js';
+import { warnInvalid } from './config-error.js';
+
+/**
+ * The process's resource attributes, frozen. Reads only OTEL_SERVICE_NAME and
+ * OTEL_RESOURCE_ATTRIBUTES from `env` (the rest of it is ignored here).
+ */
+export function detectResource(
+  options: Pick<TelemetryOptions, 'serviceName' | 'resource'> = {},
+  env: EnvRecord = process.env,
+): Readonly<Attributes> {
+  const { serviceName, resourceAttributes } = readEnv({
+    OTEL_SERVICE_NAME: env.OTEL_SERVICE_NAME,
+    OTEL_RESOURCE_ATTRIBUTES: env.OTEL_RESOURCE_ATTRIBUTES,
+  });
+  return buildResource(options, serviceName, resourceAttributes);
+}
+
+/** Shared with `resolveConfig()`, which has already read the environment. */
+export function buildResource(
+  options: { readonly serviceName?: unknown; readonly resource?: unknown },
+  envServiceName: string | undefined,
+  envAttributes: Readonly<Record<string, string>>,
+): Readonly<Attributes> {
+  const out: Attributes = { ...detected() };
+  Object.assign(out, envAttributes);
+  const codeAttributes = codeResource(options.resource);
+  Object.assign(out, codeAttributes);
+  const codeName = typeof options.serviceName === 'string' && options.serviceName !== '' ? options.serviceName : undefined;
+  if (options.serviceName !== undefined && codeName === undefined) {
+    warnInvalid('serviceName', options.serviceName, 'a non-empty string', 'ignored');
+  }
+  const codeResourceName = codeAttributes['service.name'];
+  out['service.name'] =
+    codeName ??
+    (typeof codeResourceName === 'string' ? codeResourceName : undefined) ??
+    envServiceName ??
+    envAttributes['service.name'] ??
+    `unknown_service:${executableName()}`;
+  return Object.freeze(out);
+}
+
+function codeResource(resource: unknown): Attributes {
+  const out: Attributes = {};
+  if (resource === undefined) return out;
+  if (typeof resource !== 'object' || resource === null || Array.isArray(resource)) {
+    warnInvalid('resource', resource, 'an object of attributes', 'ignored');
+    return out;
+  }
+  for (const [key, value] of Object.entries(resource)) {
+    if (value === undefined) continue;
+    if (key === '' || !isAttributeValue(value)) {
+      const allowed = 'a non-empty key with a string, number, boolean or array of one of them';
+      warnInvalid(`resource[${JSON.stringify(key)}]`, value, allowed, 'attribute skipped');
+      continue;
+    }
+    out[key] = value;
+  }
+  return out;
+}
+
+let cached: Readonly<Attributes> | undefined;
+
+/** What the process is; computed once (nothing here changes while it runs). */
+function detected(): Readonly<Attributes> {
+  cached ??= Object.freeze({
+    'telemetry.sdk.name': 'otlp-fanout',
+    'telemetry.sdk.language': 'nodejs',
+    'telemetry.sdk.version': sdkVersion(),
+    'process.pid': process.pid,
+    'process.runtime.name': 'nodejs',
+    'process.runtime.version': process.versions.node,
+    'host.name': hostname(),
+  });
+  return cached;
+}
+
+/** `node` for Node.js; the spec's unknown_service suffix is the executable's name. */
+function executableName(): string {
+  return basename(process.execPath).replace(/\.exe$/i, '') || 'node';
+}
+
+/**
+ * Our own package.json version. Searched upwards because this file runs from src/ (tests) and
+ * from dist/src/ (the package); the name check stops at the first package.json that is ours.
+ */
+function sdkVersion(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 6; i++) {
+    try {
+      const pkg: unknown = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
+      if (typeof pkg === 'object' && pkg !== null && 'name' in pkg && pkg.name === 'otlp-fanout') {
+        return 'version' in pkg && typeof pkg.version === 'string' ? pkg.version : 'unknown';
+      }
+    } catch {
+      // No package.json here (or unreadable): keep climbing.
+    }
+    const parent = dirname(dir);
+    if (parent === dir) break;
+    dir = parent;
+  }
+  return 'unknown';
+}
