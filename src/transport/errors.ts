@@ -24,3 +24,26 @@ export class TransportError extends Error {
     super(message, options);
   }
 }
+
+/**
+ * A transport option that cannot be used. Thrown once, when the transport is
+ * created (a configuration mistake, not a remote failure); `field` names the
+ * option (`tls.cert`, `headers.Content-Type`), `value` is what was given.
+ */
+export class TransportOptionError extends Error {
+  override readonly name = 'TransportOptionError';
+  constructor(
+    readonly field: string,
+    readonly value: unknown,
+    allowed: string,
+  ) {
+    super(`invalid transport option ${field} = ${describeOptionValue(value)}: ${allowed}`);
+  }
+}
+
+function describeOptionValue(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value.length > 80 ? `${value.slice(0, 77)}...` : value);
+  if (value instanceof Uint8Array) return `<${value.length} bytes>`;
+  if (typeof value === 'object' && value !== null) return Array.isArray(value) ? 'an array' : 'an object';
+  return String(value);
+}

@@ -1,0 +1,85 @@
+/**
+ * One export call's cancellation: the caller's AbortSignal and the call's deadline
+ * merged into one signal, remembering which of the two fired.
+ */
+import type { CallEnd } from './error-mapping.js';
+import { failed } from './retryable.js';
+import type { FailedResult } from './retryable.js';
+import type { ExportCallOptions } from './types.js';
+
+/** A call in progress. `dispose()` must run when the call ends (clears the timer and listener). */
+export interface CallScope extends CallEnd {
+  /** Fires when the caller aborts or the deadline passes. */
+  readonly signal: AbortSignal;
+  dispose(): void;
+}
+
+/**
+ * Opens a scope whose deadline is the earlier of `timeoutMillis` from now and
+ * `options.deadline`. Returns a `failed` result instead when the call is over before
+ * it starts (already aborted, deadline already past), so nothing is sent.
+ */
+export function openCallScope(timeoutMillis: number, options: ExportCallOptions | undefined): CallScope | FailedResult {
+  const callerSignal = options?.signal;
+  if (callerSignal?.aborted === true) {
+    return failed('aborted', 'the export was aborted by the caller before it started', false, { cause: callerSignal.reason });
+  }
+  let timeoutMs = timeoutMillis;
+  if (options?.deadline !== undefined) {
+    const left = Math.floor(options.deadline - Date.now());
+    // Per ExportCallOptions: past the deadline the call fails, retryable (a later attempt gets a new deadline).
+    if (!(left > 0)) return failed('deadline_exceeded', 'the deadline passed before the export started', true);
+    timeoutMs = Math.min(timeoutMs, left);
+  }
+  const controller = new AbortController();
+  let callerAborted = false;
+  let deadlineExpired = false;
+  const timer = setTimeout(() => {
+    deadlineExpired = true;
+    controller.abort(new Error(`deadline of ${timeoutMs} ms exceeded`));
+  }, timeoutMs);
+  // A pending export must not keep the process alive on its own.
+  timer.unref();
+  const onAbort = (): void => {
+    callerAborted = true;
+    controller.abort(callerSignal?.reason);
+  };
+  callerSignal?.addEventListener('abort', onAbort, { once: true });
+  return {
+    signal: controller.signal,
+    timeoutMs,
+    get callerAborted() {
+      return callerAborted;
+    },
+    get deadlineExpired() {
+      return deadlineExpired;
+    },
+    dispose() {
+      clearTimeout(timer);
+      callerSignal?.removeEventListener('abort', onAbort);
+    },
+  };
+}
+
+const SIGNALS: ReadonlySet<string> = new Set(['metrics', 'logs', 'traces']);
+
+/**
+ * Checks what every export checks before touching the network: a known signal, a byte
+ * body (JavaScript callers can pass anything), and the size limit — a bigger body is
+ * never sent and never retried, since it would fail the same way again.
+ */
+export function precheck(signal: unknown, body: unknown, maxRequestBytes: number): FailedResult | undefined {
+  if (typeof signal !== 'string' || !SIGNALS.has(signal)) {
+    return failed('internal', `unknown signal ${JSON.stringify(signal)}; expected metrics, logs or traces`, false);
+  }
+  if (!(body instanceof Uint8Array)) return failed('internal', 'the body must be a Uint8Array', false);
+  if (body.length > maxRequestBytes) {
+    return failed('too_large', `request of ${body.length} bytes exceeds maxRequestBytes ${maxRequestBytes}; not sent`, false);
+  }
+  return undefined;
+}
+
+/** Whether `x` is a ready result rather than an open scope. */
+export function isFailed(x: CallScope | FailedResult): x is FailedResult {
+  return (x as FailedResult).kind === 'failed';
+}
