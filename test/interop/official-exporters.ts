@@ -1,0 +1,74 @@
+/**
+ * The nine official OTLP exporters (metrics, logs, traces × gRPC, HTTP/protobuf, HTTP/JSON),
+ * pointed at a test receiver, with a short timeout so that a broken receiver fails a test quickly.
+ */
+import type { ExportResult } from '@opentelemetry/core';
+import { OTLPLogExporter as GrpcLogExporter } from '@opentelemetry/exporter-logs-otlp-grpc';
+import { OTLPLogExporter as JsonLogExporter } from '@opentelemetry/exporter-logs-otlp-http';
+import { OTLPLogExporter as ProtoLogExporter } from '@opentelemetry/exporter-logs-otlp-proto';
+import { OTLPMetricExporter as GrpcMetricExporter } from '@opentelemetry/exporter-metrics-otlp-grpc';
+import { OTLPMetricExporter as JsonMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
+import { OTLPMetricExporter as ProtoMetricExporter } from '@opentelemetry/exporter-metrics-otlp-proto';
+import { OTLPTraceExporter as GrpcTraceExporter } from '@opentelemetry/exporter-trace-otlp-grpc';
+import { OTLPTraceExporter as JsonTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { OTLPTraceExporter as ProtoTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
+import type { LogRecordExporter } from '@opentelemetry/sdk-logs';
+import type { PushMetricExporter, ResourceMetrics } from '@opentelemetry/sdk-metrics';
+import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
+import type { Receiver, ReceiverProtocol } from '../support/receiver.js';
+
+/** The three wire protocols, in the order the suites run them. */
+export const PROTOCOLS: readonly ReceiverProtocol[] = ['grpc', 'http/protobuf', 'http/json'];
+
+// The config enum lives in @opentelemetry/otlp-exporter-base, which we do not depend on directly.
+type Compression = NonNullable<NonNullable<ConstructorParameters<typeof ProtoMetricExporter>[0]>['compression']>;
+const GZIP = 'gzip' as Compression;
+const NONE = 'none' as Compression;
+
+/** Options shared by the exporters: 2 s timeout, optional gzip, and a header to trace requests. */
+function base(gzip: boolean): { timeoutMillis: number; compression: Compression } {
+  return { timeoutMillis: 2000, compression: gzip ? GZIP : NONE };
+}
+
+const HEADERS = { 'x-interop': 'official' };
+
+/** The official metric exporter for `protocol`, sending to `rx`. */
+export function officialMetricExporter(protocol: ReceiverProtocol, rx: Receiver, gzip = false): PushMetricExporter {
+  switch (protocol) {
+    case 'grpc':
+      return new GrpcMetricExporter({ ...base(gzip), url: rx.grpcUrl });
+    case 'http/protobuf':
+      return new ProtoMetricExporter({ ...base(gzip), url: rx.httpEndpoint('metrics'), headers: HEADERS });
+    case 'http/json':
+      return new JsonMetricExporter({ ...base(gzip), url: rx.httpEndpoint('metrics'), headers: HEADERS });
+  }
+}
+
+/** The official log exporter for `protocol`, sending to `rx`. */
+export function officialLogExporter(protocol: ReceiverProtocol, rx: Receiver, gzip = false): LogRecordExporter {
+  switch (protocol) {
+    case 'grpc':
+      return new GrpcLogExporter({ ...base(gzip), url: rx.grpcUrl });
+    case 'http/protobuf':
+      return new ProtoLogExporter({ ...base(gzip), url: rx.httpEndpoint('logs'), headers: HEADERS });
+    case 'http/json':
+      return new JsonLogExporter({ ...base(gzip), url: rx.httpEndpoint('logs'), headers: HEADERS });
+  }
+}
+
+/** The official span exporter for `protocol`, sending to `rx`. */
+export function officialSpanExporter(protocol: ReceiverProtocol, rx: Receiver, gzip = false): SpanExporter {
+  switch (protocol) {
+    case 'grpc':
+      return new GrpcTraceExporter({ ...base(gzip), url: rx.grpcUrl });
+    case 'http/protobuf':
+      return new ProtoTraceExporter({ ...base(gzip), url: rx.httpEndpoint('traces'), headers: HEADERS });
+    case 'http/json':
+      return new JsonTraceExporter({ ...base(gzip), url: rx.httpEndpoint('traces'), headers: HEADERS });
+  }
+}
+
+/** Exports once with a callback-style exporter and resolves with its result. */
+export function exportMetrics(exporter: PushMetricExporter, metrics: ResourceMetrics): Promise<ExportResult> {
+  return new Promise((resolve) => exporter.export(metrics, resolve));
+}
