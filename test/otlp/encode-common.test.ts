@@ -4,7 +4,15 @@ import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
 import { BinaryWriter } from '@bufbuild/protobuf/wire';
 import { ResourceSchema } from '../../gen/opentelemetry/proto/resource/v1/resource_pb.js';
 import { InstrumentationScopeSchema } from '../../gen/opentelemetry/proto/common/v1/common_pb.js';
-import { writeResourceFields, writeScopeFields, isAttributeValue } from '../../src/otlp/encode/common.js';
+import {
+  writeResourceFields,
+  writeScopeFields,
+  isAttributeValue,
+  writeResourceMessageFields,
+  writeScopeMessageFields,
+  writeKeyValueMessages,
+} from '../../src/otlp/encode/common.js';
+import { KeyValueListSchema } from '../../gen/opentelemetry/proto/common/v1/common_pb.js';
 
 const test = suite('otlp/encode/common');
 
@@ -67,6 +75,58 @@ test('isAttributeValue accepts homogeneous arrays only', () => {
   assert.not.ok(isAttributeValue(['a', 1]));
   assert.not.ok(isAttributeValue({ a: 1 }));
   assert.not.ok(isAttributeValue(undefined));
+});
+
+test('generated Resource and InstrumentationScope shapes match toBinary', () => {
+  const resource = create(ResourceSchema, {
+    attributes: [
+      { key: 'service.name', value: { value: { case: 'stringValue', value: 'svc' } } },
+      { key: 'bytes', value: { value: { case: 'bytesValue', value: new Uint8Array([1, 2]) } } },
+      { key: '', value: {} },
+      { key: 'unset' },
+    ],
+    droppedAttributesCount: 4,
+    entityRefs: [{ schemaUrl: 'u', type: 'service', idKeys: ['service.name'], descriptionKeys: ['a', 'b'] }, {}],
+  });
+  const w = new BinaryWriter();
+  writeResourceMessageFields(w, resource);
+  assert.equal(w.finish(), toBinary(ResourceSchema, resource));
+  const scope = create(InstrumentationScopeSchema, {
+    name: 'n',
+    version: 'v',
+    attributes: [{ key: 'k', value: { value: { case: 'doubleValue', value: -0 } } }],
+    droppedAttributesCount: 1,
+  });
+  writeScopeMessageFields(w, scope);
+  assert.equal(w.finish(), toBinary(InstrumentationScopeSchema, scope));
+  // Init shapes with fields left out encode as their defaults.
+  writeScopeMessageFields(w, {});
+  assert.is(w.finish().length, 0);
+});
+
+test('nested AnyValue arrays and kvlists match toBinary', () => {
+  const list = create(KeyValueListSchema, {
+    values: [
+      {
+        key: 'outer',
+        value: {
+          value: {
+            case: 'arrayValue',
+            value: {
+              values: [
+                { value: { case: 'intValue', value: -(2n ** 63n) } },
+                { value: { case: 'kvlistValue', value: { values: [{ key: 'in', value: { value: { case: 'boolValue', value: false } } }] } } },
+                {},
+              ],
+            },
+          },
+        },
+      },
+    ],
+  });
+  const w = new BinaryWriter();
+  writeKeyValueMessages(w, 1, list.values);
+  assert.equal(w.finish(), toBinary(KeyValueListSchema, list));
 });
 
 test.run();
