@@ -41,6 +41,7 @@ import { RetryInfoSchema } from '../../gen/google/rpc/error_details_pb.js';
 import { StatusSchema } from '../../gen/google/rpc/status_pb.js';
 import type { Signal } from '../../src/otlp/types.js';
 import { decodeJson } from '../../src/otlp/json.js';
+import { bracketIpv6Authority } from '../../src/gateway/grpc-authority.js';
 
 /** How a request reached the receiver. */
 export type ReceiverProtocol = 'grpc' | 'http/protobuf' | 'http/json';
@@ -364,7 +365,7 @@ export async function startReceiver(options: ReceiverOptions = {}): Promise<Rece
       const tap: GrpcTap = { req, chunks: [] };
       tapBody(req, tap.chunks);
       taps.set(req, tap);
-      fixAuthority(req);
+      bracketIpv6Authority(req);
       try {
         adapter(req, res);
       } catch (e) {
@@ -594,17 +595,6 @@ function tapBody(req: http2.Http2ServerRequest, chunks: Buffer[]): void {
       }
     },
   });
-}
-
-/**
- * Some HTTP/2 clients send an IPv6 `:authority` without brackets (`::1:4317`), which connect-node
- * cannot turn into a URL; bracket the address so such clients can be tested over `::1`.
- */
-function fixAuthority(req: http2.Http2ServerRequest): void {
-  const authority = req.authority;
-  const m = /^([0-9a-fA-F:]*:[0-9a-fA-F:]*):(\d+)$/.exec(authority);
-  if (m === null || authority.startsWith('[')) return;
-  Object.defineProperty(req, 'authority', { value: `[${m[1]}]:${m[2]}` });
 }
 
 /** The message of a unary gRPC body: 1 flag byte (bit 0: compressed), 4 bytes big-endian length, payload. */

@@ -1,0 +1,176 @@
+#!/usr/bin/env node
+/**
+ * The `otlp-fanout` command. One subcommand today: `otlp-fanout gateway [flags]`.
+ *
+ * Exit codes: 0 after a graceful stop (SIGTERM/SIGINT), whatever could not be delivered
+ * (that is reported on stdout); 1 when the gateway cannot start (address in use) or a
+ * second signal cuts the drain short; 2 for a usage or configuration error, before
+ * anything listens.
+ *
+ * Once listening it prints one parseable line first:
+ *   `otlp-fanout gateway listening grpc=127.0.0.1:4317 http=127.0.0.1:4318`
+ * (`grpc=off` / `http=off` for a disabled receiver), so scripts and tests using port 0
+ * can find the bound ports.
+ */
+import { parseArgs } from 'node:util';
+import type { GatewayConfig } from './gateway/config.js';
+import { GatewayConfigError, loadGatewayConfig } from './gateway/config.js';
+import type { ShutdownReport } from './gateway/events.js';
+import { startGateway } from './gateway/gateway.js';
+import { createGatewayMeterProvider } from './gateway/observe-metrics.js';
+import { createObserver } from './gateway/observe.js';
+
+const USAGE = `Usage: otlp-fanout gateway [options]
+
+An OTLP gateway: receives OTLP (gRPC, HTTP/protobuf, HTTP/JSON; metrics, logs, traces),
+authenticates tenants, routes and forwards to several upstreams at once.
+
+Options:
+  --grpc HOST:PORT      OTLP/gRPC listen address (default 127.0.0.1:4317; "off" disables)
+  --http HOST:PORT      OTLP/HTTP listen address (default 127.0.0.1:4318; "off" disables)
+  --forward URL         add an upstream that gets everything (repeatable):
+                          grpc://HOST:PORT, grpcs://HOST:PORT      OTLP/gRPC (plaintext, TLS)
+                          http(s)://HOST:PORT[/PATH]               OTLP/HTTP protobuf
+                          http(s)://HOST:PORT[/PATH]?encoding=json OTLP/HTTP JSON
+  --verbosity LEVEL     console output: basic, normal (default) or detailed
+  --config FILE         YAML file for everything else: TLS, tenants, upstreams, routes,
+                        limits, drain timeout, self-telemetry (see docs/gateway.md)
+  -h, --help            show this help
+
+Without flags it listens on loopback, forwards nowhere and prints what it receives.
+SIGTERM/SIGINT: stop accepting, deliver what is queued (drainTimeout), report, exit 0.
+`;
+
+/** Writes to stdout, the channel for the listening line, hints and the shutdown report. */
+function say(line: string): void {
+  process.stdout.write(`${line}\n`);
+}
+
+function fail(message: string, code: number): never {
+  process.stderr.write(`otlp-fanout: ${message}\n`);
+  process.exit(code);
+}
+
+function describeReport(report: ShutdownReport): string[] {
+  const lines: string[] = [];
+  const lost = report.upstreams.filter((u) => u.undeliveredRequests > 0);
+  if (lost.length === 0) {
+    lines.push(`otlp-fanout gateway stopped after ${report.elapsedMs} ms: everything queued was delivered`);
+  } else {
+    lines.push(`otlp-fanout gateway stopped after ${report.elapsedMs} ms: could not deliver everything before the deadline`);
+    for (const u of lost) lines.push(`  upstream ${u.name}: ${u.undeliveredRequests} requests, ${u.undeliveredItems} items undelivered`);
+  }
+  return lines;
+}
+
+function hints(config: GatewayConfig, grpc: string | undefined, http: string | undefined): string[] {
+  const lines: string[] = [];
+  if (http !== undefined) {
+    const scheme = config.http?.tls === null ? 'http' : 'https';
+    lines.push(`  OTLP/HTTP: OTEL_EXPORTER_OTLP_ENDPOINT=${scheme}://${http} (OTEL_EXPORTER_OTLP_PROTOCOL=http/protobuf or http/json)`);
+  }
+  if (grpc !== undefined) {
+    const scheme = config.grpc?.tls === null ? 'http' : 'https';
+    lines.push(`  OTLP/gRPC: OTEL_EXPORTER_OTLP_ENDPOINT=${scheme}://${grpc} OTEL_EXPORTER_OTLP_PROTOCOL=grpc`);
+  }
+  if (config.tenants.length > 0) {
+    lines.push(`  authentication is on: send OTEL_EXPORTER_OTLP_HEADERS=authorization=Bearer%20<token> (or ${config.apiKeyHeader}=<key>)`);
+  }
+  const targets = config.upstreams.map((u) => u.display);
+  lines.push(targets.length === 0 ? '  forwarding nowhere: observing only' : `  forwarding to: ${targets.join(', ')}`);
+  for (const t of config.tenants) {
+    if (t.upstreams.length > 0) lines.push(`  tenant ${t.name} also to: ${t.upstreams.map((u) => u.display).join(', ')}`);
+  }
+  return lines;
+}
+
+async function gateway(args: readonly string[]): Promise<void> {
+  let values: { grpc?: string; http?: string; forward?: string[]; verbosity?: string; config?: string; help?: boolean };
+  try {
+    ({ values } = parseArgs({
+      args: [...args],
+      options: {
+        grpc: { type: 'string' },
+        http: { type: 'string' },
+        forward: { type: 'string', multiple: true },
+        verbosity: { type: 'string' },
+        config: { type: 'string' },
+        help: { type: 'boolean', short: 'h' },
+      },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (e) {
+    fail(`${e instanceof Error ? e.message : String(e)}\n\n${USAGE}`, 2);
+  }
+  if (values.help === true) {
+    say(USAGE);
+    return;
+  }
+  let config: GatewayConfig;
+  try {
+    config = loadGatewayConfig({
+      ...(values.config === undefined ? {} : { file: values.config }),
+      flags: {
+        ...(values.grpc === undefined ? {} : { grpc: values.grpc }),
+        ...(values.http === undefined ? {} : { http: values.http }),
+        ...(values.forward === undefined ? {} : { forward: values.forward }),
+        ...(values.verbosity === undefined ? {} : { verbosity: values.verbosity }),
+      },
+    });
+  } catch (e) {
+    if (e instanceof GatewayConfigError) fail(e.message, 2);
+    throw e;
+  }
+  if (config.grpc === null && config.http === null) fail('both receivers are off; nothing to do', 2);
+
+  const meterProvider = createGatewayMeterProvider({ resource: config.selfTelemetry.resource });
+  const observer = createObserver({
+    verbosity: config.observe.verbosity,
+    intervalMillis: config.observe.intervalMillis,
+    out: process.stdout,
+    meterProvider,
+  });
+  let gw: Awaited<ReturnType<typeof startGateway>>;
+  try {
+    gw = await startGateway(config, { observer, meterProvider });
+  } catch (e) {
+    await observer.close?.();
+    fail(`gateway could not start: ${e instanceof Error ? e.message : String(e)}`, 1);
+  }
+  const { grpc, http } = gw.addresses;
+  say(`otlp-fanout gateway listening grpc=${grpc ?? 'off'} http=${http ?? 'off'}`);
+  for (const line of hints(config, grpc, http)) say(line);
+
+  let stopping = false;
+  const stop = (signal: NodeJS.Signals): void => {
+    if (stopping) {
+      say(`otlp-fanout gateway: second ${signal}, exiting without waiting for the drain`);
+      process.exit(1);
+    }
+    stopping = true;
+    say(`otlp-fanout gateway: ${signal}, draining for up to ${config.drainTimeoutMillis} ms`);
+    gw.shutdown().then(
+      (report) => {
+        for (const line of describeReport(report)) say(line);
+        process.exit(0);
+      },
+      (e: unknown) => fail(`shutdown failed: ${e instanceof Error ? e.message : String(e)}`, 1),
+    );
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+}
+
+async function main(argv: readonly string[]): Promise<void> {
+  const [command, ...rest] = argv;
+  if (command === undefined || command === '-h' || command === '--help' || command === 'help') {
+    say(USAGE);
+    if (command === undefined) process.exitCode = 2;
+    return;
+  }
+  if (command !== 'gateway') fail(`unknown command ${JSON.stringify(command)}\n\n${USAGE}`, 2);
+  await gateway(rest);
+}
+
+main(process.argv.slice(2)).catch((e: unknown) => fail(`unexpected failure: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`, 1));

@@ -1,0 +1,192 @@
+/**
+ * The receive → route → forward step, shared by the gRPC and HTTP receivers.
+ *
+ * A request is accepted once it is queued for every upstream its routes matched, which
+ * happens synchronously: bodies for all upstreams are prepared first (so a body that
+ * cannot be re-encoded refuses the whole request and nothing is queued anywhere), then
+ * enqueued. Backends never refuse an enqueue while running (a full queue drops its own
+ * oldest data), so a slow or dead upstream never fails the client and never makes it
+ * resend data the healthy upstreams already have.
+ *
+ * Bodies: protobuf upstreams get the received bytes when they take every resource entry,
+ * a splice of the received bytes (scan.ts `spliceEntries`) when they take some; a JSON
+ * body is encoded to protobuf once. JSON upstreams get the received JSON when it is whole,
+ * otherwise one encoding per distinct subset. Each distinct body is built once per request
+ * and shared by the upstreams that take the same subset.
+ */
+import { scanRequest, spliceEntries, WireFormatError } from '../otlp/scan.js';
+import type { ScanResult } from '../otlp/scan.js';
+import { OtlpJsonError } from '../otlp/json.js';
+import type { Signal } from '../otlp/types.js';
+import type { DecodedRequest, ForwardedEvent, GatewayObserver, ReceiveProtocol, RefusalReason } from './events.js';
+import { decodeRequest, encodeRequest, subsetRequest } from './requests.js';
+import type { Router, Selection } from './routes.js';
+import type { Upstream } from './upstream.js';
+
+/** One received request, decompressed and authenticated. */
+export interface IngestRequest {
+  readonly signal: Signal;
+  readonly protocol: ReceiveProtocol;
+  readonly tenant: string | undefined;
+  readonly body: Uint8Array;
+  readonly wireBytes: number;
+}
+
+/** A refusal, before any data was queued. */
+export interface Refusal {
+  readonly kind: 'refused';
+  readonly reason: RefusalReason;
+  readonly message: string;
+  /** Set for backpressure: how long the client should wait. */
+  readonly retryAfterMillis?: number;
+}
+
+/** The result of ingesting; `rejected` items (no route matched) make a partial success. */
+export type IngestOutcome = { readonly kind: 'accepted'; readonly rejected: number; readonly message: string } | Refusal;
+
+export interface Ingest {
+  /** Whether new data may come in now (not draining, not over the queue limit). Cheap; call before reading a body. */
+  admit(): Refusal | undefined;
+  ingest(request: IngestRequest): IngestOutcome;
+  /** Bytes queued across every upstream (a body shared by n upstreams counts n times). */
+  queuedBytes(): number;
+  /** From now on, `admit()` refuses with `draining`. */
+  startDraining(): void;
+  readonly draining: boolean;
+}
+
+export interface IngestOptions {
+  readonly router: Router;
+  /** Every forwarding upstream (shared and tenants' own): the backpressure total covers them all. */
+  readonly upstreams: readonly Upstream[];
+  readonly maxQueuedBytes: number;
+  readonly retryAfterMillis: number;
+  /** Already guarded (guard.ts): its methods never throw. */
+  readonly observer: GatewayObserver;
+}
+
+const ACCEPTED: IngestOutcome = Object.freeze({ kind: 'accepted', rejected: 0, message: '' });
+
+export function createIngest(options: IngestOptions): Ingest {
+  const { router, upstreams, maxQueuedBytes, retryAfterMillis, observer } = options;
+  let draining = false;
+  const anyUpstream = upstreams.length > 0;
+
+  function queuedBytes(): number {
+    let total = 0;
+    for (const u of upstreams) total += u.backend.stats().queueBytes;
+    return total;
+  }
+
+  return {
+    get draining() {
+      return draining;
+    },
+    startDraining() {
+      draining = true;
+    },
+    queuedBytes,
+    admit() {
+      if (draining) return { kind: 'refused', reason: 'draining', message: 'the gateway is shutting down; retry with another instance' };
+      if (anyUpstream) {
+        const queued = queuedBytes();
+        if (queued > maxQueuedBytes) {
+          return {
+            kind: 'refused',
+            reason: 'backpressure',
+            message: `upstreams are behind (${queued} bytes queued, limit ${maxQueuedBytes}); retry later`,
+            retryAfterMillis,
+          };
+        }
+      }
+      return undefined;
+    },
+    ingest(request) {
+      const { signal, body } = request;
+      const encoding = request.protocol === 'http/json' ? 'json' : 'protobuf';
+      let decoded: DecodedRequest | undefined;
+      let protobuf: Uint8Array;
+      let scan: ScanResult;
+      try {
+        if (encoding === 'json') {
+          decoded = decodeRequest(signal, body, 'json');
+          protobuf = encodeRequest(decoded, 'protobuf');
+        } else {
+          protobuf = body;
+        }
+        scan = scanRequest(signal, protobuf, router.wantedAttributes);
+      } catch (e) {
+        return malformed(e);
+      }
+      const plan = scan.entries.length === 0 ? { selections: [], unrouted: 0 } : router.plan(signal, request.tenant, scan.entries, scan.items);
+
+      // Build every body before queuing any, so a failure refuses the whole request.
+      const built = new Map<string, { body: Uint8Array; how: ForwardedEvent['body'] }>();
+      const bodies: { body: Uint8Array; how: ForwardedEvent['body'] }[] = [];
+      try {
+        for (const s of plan.selections) bodies.push(bodyFor(s));
+      } catch (e) {
+        return malformed(e);
+      }
+
+      const names: string[] = [];
+      plan.selections.forEach((s, i) => {
+        const b = bodies[i]!;
+        const queued = s.upstream.backend.enqueue(signal, b.body, s.items);
+        names.push(s.upstream.name);
+        observer.onForwarded?.({ upstream: s.upstream.name, signal, items: s.items, bytes: b.body.byteLength, body: b.how, queued });
+      });
+
+      const serviceNames: string[] = [];
+      for (const e of scan.entries) {
+        const name = e.attributes.get('service.name');
+        if (name !== undefined && !serviceNames.includes(name)) serviceNames.push(name);
+      }
+      const decode = (): DecodedRequest => (decoded ??= decodeRequest(signal, body, encoding));
+      observer.onRequest({
+        signal,
+        protocol: request.protocol,
+        tenant: request.tenant,
+        serviceNames,
+        items: scan.items,
+        bytes: body.byteLength,
+        wireBytes: request.wireBytes,
+        upstreams: names,
+        body,
+        encoding,
+        decode,
+      });
+      if (anyUpstream && plan.unrouted > 0) {
+        return { kind: 'accepted', rejected: plan.unrouted, message: `${plan.unrouted} items matched no route and were dropped` };
+      }
+      return ACCEPTED;
+
+      function bodyFor(s: Selection): { body: Uint8Array; how: ForwardedEvent['body'] } {
+        const target = s.upstream.encoding;
+        const key = `${target}:${s.entries === null ? '*' : s.entries.join(',')}`;
+        let b = built.get(key);
+        if (b !== undefined) return b;
+        if (s.entries === null) {
+          if (target === encoding) b = { body, how: 'as_received' };
+          else if (target === 'protobuf') b = { body: protobuf, how: 'reencoded' };
+          else b = { body: encodeRequest((decoded ??= decodeRequest(signal, protobuf, 'protobuf')), 'json'), how: 'reencoded' };
+        } else if (target === 'protobuf') {
+          const chosen = s.entries.map((i) => scan.entries[i]!);
+          b = { body: spliceEntries(protobuf, chosen), how: 'spliced' };
+        } else {
+          const whole = (decoded ??= decodeRequest(signal, protobuf, 'protobuf'));
+          b = { body: encodeRequest(subsetRequest(whole, s.entries), 'json'), how: 'spliced' };
+        }
+        built.set(key, b);
+        return b;
+      }
+    },
+  };
+}
+
+function malformed(e: unknown): Refusal {
+  let message: string;
+  if (e instanceof WireFormatError || e instanceof OtlpJsonError) message = e.message;
+  else message = `the request cannot be decoded: ${e instanceof Error ? e.message : String(e)}`;
+  return { kind: 'refused', reason: 'malformed', message };
+}

@@ -1,0 +1,157 @@
+/**
+ * The CLI as a real child process: port 0 and the parseable listening line, forwarding,
+ * graceful shutdown on SIGTERM (exit 0, drained, report printed), what an undeliverable
+ * drain reports, and exit code 2 naming the key for configuration errors.
+ */
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { spawn } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ofSignal, startReceiver } from '../support/receiver.js';
+import { bin, metricsRequest, post, PROTOBUF } from './harness.js';
+
+const test = suite('gateway/cli');
+const root = fileURLToPath(new URL('../../', import.meta.url));
+
+interface Run {
+  readonly child: ChildProcess;
+  readonly stdout: () => string;
+  readonly stderr: () => string;
+  /** Resolves with the first stdout line matching `re`; rejects after `timeoutMs` (generous: tsx compiles on start). */
+  line(re: RegExp, timeoutMs?: number): Promise<RegExpExecArray>;
+  /** Resolves with the exit code; rejects (and kills the child) after `timeoutMs`. */
+  exit(timeoutMs?: number): Promise<number | null>;
+}
+
+function cli(args: readonly string[], env: Record<string, string> = {}): Run {
+  const child = spawn(process.execPath, ['--import', 'tsx/esm', 'src/cli.ts', ...args], {
+    cwd: root,
+    env: { ...process.env, NODE_NO_WARNINGS: '1', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  let err = '';
+  child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
+  child.stderr!.on('data', (c: Buffer) => (err += c.toString()));
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return {
+    child,
+    stdout: () => out,
+    stderr: () => err,
+    async line(re, timeoutMs = 30_000) {
+      const until = Date.now() + timeoutMs;
+      for (;;) {
+        const m = re.exec(out);
+        if (m !== null) return m;
+        if (child.exitCode !== null || Date.now() > until) {
+          throw new Error(`no line matching ${re} (exit ${child.exitCode}); stdout:\n${out}\nstderr:\n${err}`);
+        }
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    },
+    async exit(timeoutMs = 30_000) {
+      let timer: NodeJS.Timeout | undefined;
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => {
+          child.kill('SIGKILL');
+          reject(new Error(`the gateway did not exit within ${timeoutMs} ms; stdout:\n${out}\nstderr:\n${err}`));
+        }, timeoutMs);
+      });
+      try {
+        return await Promise.race([exited, timeout]);
+      } finally {
+        clearTimeout(timer);
+      }
+    },
+  };
+}
+
+const LISTENING = /otlp-fanout gateway listening grpc=(\S+) http=(\S+)/;
+
+test('--help exits 0; configuration and usage errors exit 2 naming the key, before listening', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'gw-cli-'));
+  try {
+    const file = path.join(dir, 'gateway.yaml');
+    writeFileSync(file, 'upstreams:\n  main:\n    endpoint: http://127.0.0.1:1\n    compresion: gzip\n');
+    // Every other key path is covered in config.test.ts; these check the exit code and stderr.
+    const cases: Array<[string[], RegExp]> = [
+      [['gateway', '--config', file], /at upstreams\.main\.compresion: unknown key/],
+      [['gateway', '--forward', 'ftp://x:1', '--verbose'], /Unknown option '--verbose'/],
+    ];
+    const help = cli(['gateway', '--help']);
+    const runs = cases.map(([args]) => cli(args));
+    assert.is(await help.exit(), 0);
+    assert.match(help.stdout(), '--forward URL');
+    assert.match(help.stdout(), '?encoding=json');
+    for (let i = 0; i < cases.length; i++) {
+      const run = runs[i]!;
+      assert.is(await run.exit(), 2, cases[i]![0].join(' '));
+      assert.match(run.stderr(), cases[i]![1]);
+      assert.not.match(run.stdout(), 'listening');
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('port 0: prints the bound addresses, forwards, a second instance cannot bind (exit 1), SIGTERM drains and exits 0', async () => {
+  const upstream = await startReceiver({ grpc: false });
+  const run = cli(['gateway', '--grpc', '127.0.0.1:0', '--http', '127.0.0.1:0', '--forward', upstream.httpUrl, '--verbosity', 'basic']);
+  try {
+    const [, grpc, http] = await run.line(LISTENING);
+    assert.match(grpc!, /^127\.0\.0\.1:\d+$/);
+    assert.not.match(grpc!, /:0$/);
+    assert.match(run.stdout(), `OTEL_EXPORTER_OTLP_ENDPOINT=http://${http}`);
+    assert.match(run.stdout(), `forwarding to: ${upstream.httpUrl}`);
+    // A second gateway on the same address cannot start: exit 1 with the reason.
+    const second = cli(['gateway', '--grpc', 'off', '--http', http!]);
+    const body = bin.metrics(metricsRequest(['cli'], 4));
+    const res = await post(`http://${http}/v1/metrics`, body, PROTOBUF);
+    assert.is(res.status, 200);
+    const got = await upstream.waitFor(ofSignal('metrics'), 3000);
+    assert.ok(Buffer.from(got.bytes).equals(Buffer.from(body)));
+    assert.is(await second.exit(), 1);
+    assert.match(second.stderr(), 'EADDRINUSE');
+    run.child.kill('SIGTERM');
+    assert.is(await run.exit(), 0);
+    assert.match(run.stdout(), 'SIGTERM, draining');
+    assert.match(run.stdout(), /stopped after \d+ ms: everything queued was delivered/);
+  } finally {
+    run.child.kill('SIGKILL');
+    await upstream.close();
+  }
+});
+
+test('SIGTERM with a stalled upstream: drains until the deadline, reports what was not delivered, exits 0', async () => {
+  const upstream = await startReceiver({ grpc: false, respond: () => ({ kind: 'stall' }) });
+  const dir = mkdtempSync(path.join(tmpdir(), 'gw-cli-'));
+  const file = path.join(dir, 'gateway.yaml');
+  writeFileSync(file, `drainTimeout: 300ms\nupstreams:\n  stuck:\n    endpoint: \${UPSTREAM}\n    maxConcurrency: 1\n`);
+  const run = cli(['gateway', '--grpc', 'off', '--http', '127.0.0.1:0', '--config', file], { UPSTREAM: upstream.httpUrl });
+  try {
+    const [, grpc, http] = await run.line(LISTENING);
+    assert.is(grpc, 'off');
+    for (let i = 0; i < 3; i++) {
+      const res = await post(`http://${http}/v1/metrics`, bin.metrics(metricsRequest(['s'], 2)), PROTOBUF);
+      assert.is(res.status, 200);
+    }
+    await upstream.waitFor(ofSignal('metrics'), 3000);
+    const started = Date.now();
+    run.child.kill('SIGTERM');
+    assert.is(await run.exit(), 0);
+    assert.ok(Date.now() - started < 4000);
+    assert.match(run.stdout(), 'draining for up to 300 ms');
+    assert.match(run.stdout(), 'could not deliver everything before the deadline');
+    assert.match(run.stdout(), 'upstream stuck: 3 requests, 6 items undelivered');
+  } finally {
+    run.child.kill('SIGKILL');
+    await upstream.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test.run();
