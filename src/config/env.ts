@@ -1,5 +1,5 @@
 /**
- * The OTEL_* environment, read once into plain values (docs/configuration.md lists every variable).
+ * The OTEL_* environment, read once into plain values (README, section Configuration, lists every variable).
  * Spec rules (SDK environment variables): an empty value is unset; enum values are
  * case-insensitive; a value that cannot be parsed or is out of range is reported once and
  * ignored, so the default applies. Booleans are true only for `true` (any case).
