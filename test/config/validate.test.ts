@@ -454,7 +454,7 @@ merge('code and environment backends together: code order first, merged by name'
   assert.is(otlpBackend(cfg, 'tenant').metrics!.url, 'http://tenant:4317');
 });
 
-merge('the example of the README's Configuration section', () => {
+merge('the example in the README (Configuration)', () => {
   const cfg = resolveConfig({}, {
     OTEL_SERVICE_NAME: 'checkout',
     OTEL_FANOUT_BACKENDS: 'tenant,central',
