@@ -1,0 +1,442 @@
+/**
+ * Gateway benchmark: OTLP/HTTP protobuf requests of 100 data points, sent by a load
+ * generator in its own process (gateway-loadgen.ts) over keep-alive connections on
+ * loopback, either straight to a receiver ("direct") or through the gateway (the real CLI,
+ * `src/cli.ts gateway`, its own process, default verbosity) forwarding to 1 or 2 receivers
+ * (gateway-receiver.ts, one process each). Every phase gets fresh processes; the three
+ * setups run interleaved, their order reversed every other round, so drift hits all alike.
+ *
+ * Per setup, two phases, each after a warm-up:
+ * - fixed rate (default 1,000 requests/s = 100,000 points/s): delivery latency (send → arrival
+ *   at the receiver, read from a timestamp in the body) and the client's response latency;
+ *   "added latency" = through the gateway minus direct, paired per round;
+ * - max rate (closed loops over `--connections` connections): delivered requests/s (the slowest
+ *   receiver's count over the phase) and points/s; the ratio gateway/direct is paired per round.
+ * The gateway's RSS (max of /proc samples every 50 ms) and CPU (utime+stime over the phase)
+ * are measured during each phase.
+ *
+ * Run: `node --import tsx/esm bench/gateway.bench.ts [--rounds 3] [--time 4000] [--warmup 1000]
+ * [--rate 1000] [--connections 16] [--json FILE]`. Prints markdown for BENCHMARKS.md.
+ */
+import { execFileSync, fork, spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { median } from './lib/harness.js';
+import type { LoadResult, LoadSpec } from './gateway-loadgen.js';
+import type { ReceiverStats } from './gateway-receiver.js';
+import { benchRequest, POINTS_PER_REQUEST } from './gateway-template.js';
+
+interface Options {
+  rounds: number;
+  timeMs: number;
+  warmupMs: number;
+  rate: number;
+  connections: number;
+  json: string | undefined;
+  /** Only setups whose name contains this (the report then lacks the ratios). */
+  filter: string | undefined;
+  /** Run the gateway from source through tsx instead of compiled JS (RSS then includes tsx, ~35 MiB). */
+  tsx: boolean;
+  /** Receivers that do not decode (null sinks) instead of decoding each body. */
+  nullReceiver: boolean;
+}
+
+function parseArgs(argv: readonly string[]): Options {
+  const o: Options = { rounds: 3, timeMs: 4000, warmupMs: 1000, rate: 1000, connections: 16, json: undefined, filter: undefined, tsx: argv.includes('--tsx'), nullReceiver: argv.includes('--null-receiver') };
+  for (let i = 0; i < argv.length - 1; i++) {
+    const [flag, v] = [argv[i], argv[i + 1]!];
+    const n = Number(v);
+    if (flag === '--json') o.json = v;
+    else if (flag === '--filter') o.filter = v;
+    else if (!(n > 0)) continue;
+    else if (flag === '--rounds') o.rounds = n;
+    else if (flag === '--time') o.timeMs = n;
+    else if (flag === '--warmup') o.warmupMs = n;
+    else if (flag === '--rate') o.rate = n;
+    else if (flag === '--connections') o.connections = n;
+    else continue;
+    i++;
+  }
+  return o;
+}
+
+const here = (f: string): string => fileURLToPath(new URL(f, import.meta.url));
+const TSX = ['--import', 'tsx/esm'];
+const children = new Set<ChildProcess>();
+process.on('exit', () => {
+  for (const c of children) c.kill('SIGKILL');
+});
+
+/** Resolves with the first IPC message of `type`, or rejects after `ms`. */
+function message<T>(child: ChildProcess, type: string, ms: number): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.off('message', on);
+      reject(new Error(`no "${type}" from child ${child.pid} within ${ms} ms`));
+    }, ms);
+    const on = (m: { type?: string }): void => {
+      if (m.type !== type) return;
+      clearTimeout(timer);
+      child.off('message', on);
+      resolve(m as T);
+    };
+    child.on('message', on);
+  });
+}
+
+function track(child: ChildProcess): ChildProcess {
+  children.add(child);
+  child.on('exit', () => children.delete(child));
+  return child;
+}
+
+async function startReceiver(decode: boolean): Promise<{ child: ChildProcess; port: number }> {
+  const child = track(fork(here('./gateway-receiver.ts'), decode ? ['--decode'] : [], { execArgv: TSX, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
+  const ready = await message<{ port: number }>(child, 'ready', 15_000);
+  return { child, port: ready.port };
+}
+
+/**
+ * The gateway as it ships: src/ and gen/ transpiled to JS (what `npm run build` emits, by
+ * esbuild, which tsx brings along and which takes well under a second) in a temporary
+ * directory whose node_modules links to ours. Running it through tsx instead would add
+ * the loader's ~35 MiB to the RSS being measured.
+ */
+function compileGateway(): { cli: string; dir: string } {
+  const root = here('..');
+  const dir = mkdtempSync(path.join(tmpdir(), 'otlp-fanout-gateway-bench-'));
+  const files: string[] = [];
+  const walk = (d: string): void => {
+    for (const e of readdirSync(d)) {
+      const f = path.join(d, e);
+      if (statSync(f).isDirectory()) walk(f);
+      else if (f.endsWith('.ts')) files.push(f);
+    }
+  };
+  walk(path.join(root, 'src'));
+  walk(path.join(root, 'gen'));
+  execFileSync(path.join(root, 'node_modules/.bin/esbuild'), [...files, `--outdir=${dir}`, `--outbase=${root}`, '--format=esm', '--platform=node', '--target=node20', '--log-level=warning']);
+  writeFileSync(path.join(dir, 'package.json'), '{"type":"module"}\n');
+  symlinkSync(path.join(root, 'node_modules'), path.join(dir, 'node_modules'), 'dir');
+  return { cli: path.join(dir, 'src/cli.js'), dir };
+}
+
+let gatewayCli: string[] = [];
+
+async function startGateway(forward: readonly number[]): Promise<{ child: ChildProcess; url: string }> {
+  const args = [...gatewayCli, 'gateway', '--grpc', 'off', '--http', '127.0.0.1:0'];
+  for (const p of forward) args.push('--forward', `http://127.0.0.1:${p}`);
+  const child = track(spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] }));
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = '';
+    const timer = setTimeout(() => reject(new Error(`gateway did not start within 15 s: ${out}`)), 15_000);
+    child.stdout!.setEncoding('utf8');
+    child.stdout!.on('data', (chunk: string) => {
+      // Keep reading (and discarding) after start so the summaries never block the gateway.
+      if (timer === undefined) return;
+      out += chunk;
+      const m = /listening grpc=\S+ http=(\S+)/.exec(out);
+      if (m !== null) {
+        clearTimeout(timer);
+        resolve(`http://${m[1]}`);
+      }
+    });
+    child.on('exit', (code) => reject(new Error(`gateway exited (${code}): ${out}`)));
+  });
+  return { child, url };
+}
+
+async function stop(child: ChildProcess, graceful: () => void): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  graceful();
+  const timer = setTimeout(() => child.kill('SIGKILL'), 15_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+/** What the bench reads from the gateway's own `GET /metrics`. */
+interface GatewayFigures {
+  readonly queuedBytes: number;
+  /** Items dropped by upstream queues (full, or shut down) since start, all upstreams. */
+  readonly droppedItems: number;
+  readonly refusals: number;
+}
+
+function sumOf(page: string, name: string, filter?: string): number {
+  let sum = 0;
+  for (const line of page.split('\n')) {
+    if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
+    if (filter !== undefined && !line.includes(filter)) continue;
+    sum += Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+  return sum;
+}
+
+async function scrape(url: string): Promise<GatewayFigures> {
+  const page = await (await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(5000) })).text();
+  return {
+    queuedBytes: sumOf(page, 'otlp_fanout_gateway_queue_size_bytes'),
+    droppedItems: sumOf(page, 'otlp_fanout_gateway_upstream_items_total', 'outcome="dropped"'),
+    refusals: sumOf(page, 'otlp_fanout_gateway_refusals_total'),
+  };
+}
+
+/** Waits (bounded) until the gateway's queues are empty, so a phase starts without the warm-up's backlog. */
+async function drained(url: string, ms: number): Promise<boolean> {
+  const deadline = performance.now() + ms;
+  while (performance.now() < deadline) {
+    if ((await scrape(url)).queuedBytes === 0) return true;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return false;
+}
+
+/** utime + stime of `pid`, in ms. */
+function cpuMs(pid: number): number {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // Fields 14 and 15 of proc(5), counted from `state` (field 3) here; clock ticks of 10 ms.
+  return (Number(fields[11]) + Number(fields[12])) * 10;
+}
+
+function rssBytes(pid: number): number {
+  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m === null ? 0 : Number(m[1]) * 1024;
+}
+
+interface Phase {
+  readonly setup: string;
+  readonly mode: 'fixed' | 'max';
+  readonly round: number;
+  readonly deliveredPerSec: number;
+  readonly ackedPerSec: number;
+  readonly refused: number;
+  readonly errors: number;
+  readonly unreadable: number;
+  readonly deliveryP50Ms: number;
+  readonly deliveryP99Ms: number;
+  readonly responseP50Ms: number;
+  readonly responseP99Ms: number;
+  readonly late: number;
+  /** Gateway only. */
+  readonly rssMaxBytes: number | undefined;
+  readonly cpuPercent: number | undefined;
+  /** Gateway only, from its /metrics: items its upstream queues dropped during the phase. */
+  readonly droppedItems: number;
+  readonly queuedAtEndBytes: number;
+  /** False when the warm-up's backlog had not drained after 20 s (the phase then starts loaded). */
+  readonly backlogDrained: boolean;
+}
+
+interface Setup {
+  readonly name: string;
+  /** 0: direct to one receiver. */
+  readonly upstreams: number;
+}
+
+const SETUPS: readonly Setup[] = [
+  { name: 'direct', upstreams: 0 },
+  { name: 'gateway, 1 upstream', upstreams: 1 },
+  { name: 'gateway, 2 upstreams', upstreams: 2 },
+];
+
+async function runPhase(
+  o: Options,
+  setup: Setup,
+  mode: 'fixed' | 'max',
+  round: number,
+  url: string,
+  receivers: readonly ChildProcess[],
+  gateway: ChildProcess | undefined,
+): Promise<Phase> {
+  const spec: LoadSpec = { url, mode, rate: o.rate, durationMs: o.timeMs, warmupMs: o.warmupMs, connections: o.connections };
+  const load = track(fork(here('./gateway-loadgen.ts'), [JSON.stringify(spec)], { execArgv: TSX, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
+  await message(load, 'warm', o.warmupMs + 30_000);
+  // Let the warm-up's last requests land (and the gateway's backlog drain) before the counters start.
+  await new Promise((r) => setTimeout(r, 200));
+  const backlogDrained = gateway === undefined ? true : await drained(url, 20_000);
+  const before = gateway === undefined ? undefined : await scrape(url);
+  await Promise.all(receivers.map((r) => (r.send({ type: 'reset' }), message(r, 'reset', 5000))));
+  const pid = gateway?.pid;
+  const cpu0 = pid === undefined ? 0 : cpuMs(pid);
+  const t0 = performance.now();
+  let rssMax = 0;
+  const sampler =
+    pid === undefined
+      ? undefined
+      : setInterval(() => {
+          rssMax = Math.max(rssMax, rssBytes(pid));
+        }, 50);
+  const done = message<{ result: LoadResult }>(load, 'done', o.timeMs + 60_000);
+  load.send({ type: 'go' });
+  const { result } = await done;
+  if (sampler !== undefined) clearInterval(sampler);
+  const wall = performance.now() - t0;
+  const cpuPercent = pid === undefined ? undefined : ((cpuMs(pid) - cpu0) / wall) * 100;
+  if (pid !== undefined) rssMax = Math.max(rssMax, rssBytes(pid));
+  const stats = await Promise.all(receivers.map((r) => (r.send({ type: 'stats' }), message<ReceiverStats>(r, 'stats', 5000))));
+  const after = gateway === undefined ? undefined : await scrape(url);
+  await stop(load, () => {
+    if (load.connected) load.disconnect();
+  });
+  const seconds = result.elapsedMs / 1000;
+  return {
+    setup: setup.name,
+    mode,
+    round,
+    deliveredPerSec: Math.min(...stats.map((s) => s.requests)) / seconds,
+    ackedPerSec: result.ok / seconds,
+    refused: result.refused,
+    errors: result.errors,
+    unreadable: stats.reduce((n, s) => n + s.unreadable, 0),
+    deliveryP50Ms: Math.max(...stats.map((s) => s.deliveryP50Ms)),
+    deliveryP99Ms: Math.max(...stats.map((s) => s.deliveryP99Ms)),
+    responseP50Ms: result.responseP50Ms,
+    responseP99Ms: result.responseP99Ms,
+    late: result.late,
+    rssMaxBytes: pid === undefined ? undefined : rssMax,
+    cpuPercent,
+    droppedItems: before === undefined || after === undefined ? 0 : after.droppedItems - before.droppedItems,
+    queuedAtEndBytes: after?.queuedBytes ?? 0,
+    backlogDrained,
+  };
+}
+
+async function runSetup(o: Options, setup: Setup, round: number): Promise<Phase[]> {
+  const receivers = await Promise.all(Array.from({ length: Math.max(1, setup.upstreams) }, () => startReceiver(!o.nullReceiver)));
+  let gateway: { child: ChildProcess; url: string } | undefined;
+  try {
+    if (setup.upstreams > 0) gateway = await startGateway(receivers.map((r) => r.port));
+    const url = gateway?.url ?? `http://127.0.0.1:${receivers[0]!.port}`;
+    const out: Phase[] = [];
+    for (const mode of ['fixed', 'max'] as const) {
+      out.push(await runPhase(o, setup, mode, round, url, receivers.map((r) => r.child), gateway?.child));
+    }
+    return out;
+  } finally {
+    if (gateway !== undefined) await stop(gateway.child, () => gateway!.child.kill('SIGTERM'));
+    await Promise.all(receivers.map((r) => stop(r.child, () => r.child.send({ type: 'exit' }))));
+  }
+}
+
+const f1 = (v: number): string => v.toFixed(1);
+const f2 = (v: number): string => v.toFixed(2);
+const fk = (v: number): string => (v >= 10_000 ? `${(v / 1000).toFixed(0)} k` : v >= 1000 ? `${(v / 1000).toFixed(1)} k` : v.toFixed(0));
+
+/** `median (min–max)` of a figure across rounds. */
+function spread(values: readonly number[], fmt: (v: number) => string): string {
+  if (values.length === 0) return '–';
+  return `${fmt(median(values))} (${fmt(Math.min(...values))}–${fmt(Math.max(...values))})`;
+}
+
+function report(o: Options, phases: readonly Phase[], load: readonly [number, number]): string {
+  const of = (setup: string, mode: string): Phase[] => phases.filter((p) => p.setup === setup && p.mode === mode).sort((a, b) => a.round - b.round);
+  const lines: string[] = [];
+  lines.push('## Gateway', '');
+  lines.push(
+    `OTLP/HTTP protobuf, 100 data points (${(benchRequest().body.length / 1024).toFixed(1)} KiB) per request, keep-alive on loopback; load generator, gateway and each receiver in their own process; ` +
+      `${o.rounds} rounds, setups interleaved (order reversed every other round), fresh processes per setup; ` +
+      `${o.warmupMs} ms warm-up + ${o.timeMs} ms measured per phase; Node ${process.version}, ${readCpuCount()} CPUs, ` +
+      `1-min load average ${load[0].toFixed(1)} before and ${load[1].toFixed(1)} after; gateway ${o.tsx ? 'run through tsx' : 'compiled to JS'}, default verbosity. ` +
+      `Figures: median (min–max) across rounds. Receivers ${o.nullReceiver ? 'answer 200 without decoding (null sinks)' : 'decode each body (fromBinary, as a backend must) and answer 200'}.`,
+    '',
+  );
+  lines.push(`### Max rate (${o.connections} connections, closed loop)`, '');
+  lines.push('| setup | accepted req/s | delivered req/s | delivered points/s | gateway/direct (delivered) | client p99 | gateway RSS (MiB) | gateway CPU % |');
+  lines.push('| --- | --- | --- | --- | --- | --- | --- | --- |');
+  const directMax = of('direct', 'max');
+  for (const s of SETUPS) {
+    const ps = of(s.name, 'max');
+    const ratio =
+      s.upstreams === 0
+        ? ''
+        : spread(
+            ps.map((p, i) => p.deliveredPerSec / (directMax[i]?.deliveredPerSec ?? NaN)),
+            (v) => `${f2(v)}×`,
+          );
+    lines.push(
+      `| ${s.name} | ${spread(ps.map((p) => p.ackedPerSec), fk)} | ${spread(ps.map((p) => p.deliveredPerSec), fk)} | ${spread(ps.map((p) => p.deliveredPerSec * POINTS_PER_REQUEST), fk)} | ${ratio} | ` +
+        `${spread(ps.map((p) => p.responseP99Ms), f1)} ms | ${s.upstreams === 0 ? '' : spread(ps.map((p) => (p.rssMaxBytes ?? 0) / 2 ** 20), f1)} | ` +
+        `${s.upstreams === 0 ? '' : spread(ps.map((p) => p.cpuPercent ?? 0), (v) => v.toFixed(0))} |`,
+    );
+  }
+  lines.push('', `### Fixed rate (${o.rate} requests/s = ${fk(o.rate * POINTS_PER_REQUEST)} points/s)`, '');
+  lines.push('| setup | delivered req/s | delivery p50 | delivery p99 | added p50 | added p99 | client p99 | gateway RSS (MiB) | gateway CPU % |');
+  lines.push('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+  const directFixed = of('direct', 'fixed');
+  for (const s of SETUPS) {
+    const ps = of(s.name, 'fixed');
+    const added = (pick: (p: Phase) => number): string =>
+      s.upstreams === 0 ? '' : `${spread(ps.map((p, i) => pick(p) - (directFixed[i] === undefined ? NaN : pick(directFixed[i]!))), f2)} ms`;
+    lines.push(
+      `| ${s.name} | ${spread(ps.map((p) => p.deliveredPerSec), fk)} | ${spread(ps.map((p) => p.deliveryP50Ms), f2)} ms | ${spread(ps.map((p) => p.deliveryP99Ms), f2)} ms | ` +
+        `${added((p) => p.deliveryP50Ms)} | ${added((p) => p.deliveryP99Ms)} | ${spread(ps.map((p) => p.responseP99Ms), f2)} ms | ` +
+        `${s.upstreams === 0 ? '' : spread(ps.map((p) => (p.rssMaxBytes ?? 0) / 2 ** 20), f1)} | ${s.upstreams === 0 ? '' : spread(ps.map((p) => p.cpuPercent ?? 0), (v) => v.toFixed(0))} |`,
+    );
+  }
+  const problems = phases.filter(
+    (p) => p.errors > 0 || p.refused > 0 || p.unreadable > 0 || (p.mode === 'fixed' && p.late > 0) || p.droppedItems > 0 || !p.backlogDrained,
+  );
+  lines.push('');
+  if (problems.length === 0) lines.push('Every request was answered 2xx and delivered byte for byte; the fixed-rate sender kept its schedule.');
+  for (const p of problems) {
+    const parts = [
+      p.errors > 0 ? `${p.errors} errors` : '',
+      p.refused > 0 ? `${p.refused} refused (429/503)` : '',
+      p.unreadable > 0 ? `${p.unreadable} unreadable at the receiver` : '',
+      p.mode === 'fixed' && p.late > 0 ? `${p.late} sends >5 ms late` : '',
+      p.droppedItems > 0 ? `${fk(p.droppedItems)} points dropped by full upstream queues (${(p.queuedAtEndBytes / 2 ** 20).toFixed(0)} MiB still queued at the end)` : '',
+      p.backlogDrained ? '' : "the warm-up's backlog had not drained when the phase began",
+    ].filter((x) => x !== '');
+    lines.push(`- ${p.setup}, ${p.mode}, round ${p.round + 1}: ${parts.join(', ')}`);
+  }
+  return lines.join('\n') + '\n';
+}
+
+function readCpuCount(): number {
+  return readFileSync('/proc/cpuinfo', 'utf8').split('\n').filter((l) => l.startsWith('processor')).length;
+}
+
+async function main(): Promise<void> {
+  const o = parseArgs(process.argv.slice(2));
+  const compiled = o.tsx ? undefined : compileGateway();
+  gatewayCli = compiled === undefined ? [...TSX, here('../src/cli.ts')] : [compiled.cli];
+  const loadBefore = loadavg()[0]!;
+  try {
+    await measure(o, loadBefore);
+  } finally {
+    if (compiled !== undefined) rmSync(compiled.dir, { recursive: true, force: true });
+  }
+}
+
+async function measure(o: Options, loadBefore: number): Promise<void> {
+  const phases: Phase[] = [];
+  for (let round = 0; round < o.rounds; round++) {
+    const chosen = SETUPS.filter((s) => o.filter === undefined || s.name.includes(o.filter));
+    const order = round % 2 === 0 ? chosen : [...chosen].reverse();
+    for (const setup of order) {
+      process.stderr.write(`[round ${round + 1}/${o.rounds}] ${setup.name}\n`);
+      const ps = await runSetup(o, setup, round);
+      for (const p of ps) {
+        process.stderr.write(
+          `  ${p.mode}: delivered ${p.deliveredPerSec.toFixed(0)}/s, acked ${p.ackedPerSec.toFixed(0)}/s, delivery p50 ${f2(p.deliveryP50Ms)} p99 ${f2(p.deliveryP99Ms)} ms` +
+            (p.rssMaxBytes === undefined ? '' : `, RSS ${f1(p.rssMaxBytes / 2 ** 20)} MiB, CPU ${(p.cpuPercent ?? 0).toFixed(0)}%`) +
+            (p.errors + p.refused > 0 ? `, ${p.errors} errors ${p.refused} refused` : '') +
+            (p.droppedItems > 0 ? `, ${p.droppedItems} points dropped` : '') +
+            '\n',
+        );
+        phases.push(p);
+      }
+    }
+  }
+  process.stdout.write(`\n${report(o, phases, [loadBefore, loadavg()[0]!])}`);
+  if (o.json !== undefined) writeFileSync(o.json, JSON.stringify(phases, null, 2));
+}
+
+main().catch((e: unknown) => {
+  process.stderr.write(`gateway bench failed: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+  process.exit(1);
+});
