@@ -252,6 +252,59 @@ test('a failed delta export stays queued and is delivered later: no data lost', 
   }
 });
 
+test('connection reset mid-request: retried and delivered', async () => {
+  const r = await startReceiver({ respond: (_req, i) => (i === 0 ? { kind: 'reset' } : { kind: 'ok' }) });
+  const telemetry = createTelemetry({
+    env: {},
+    backends: [{ name: 'b', endpoint: r.grpcUrl, protocol: 'grpc', retry: { initialBackoffMillis: 10 } }],
+    exportIntervalMillis: 3_600_000,
+    selfMetrics: false,
+  });
+  try {
+    telemetry.meterProvider.getMeter('m').createCounter('c').add(1);
+    await telemetry.forceFlush();
+    const s = telemetry.stats().find((x) => x.signal === 'metrics')!;
+    assert.is(s.retries, 1);
+    assert.is(s.itemsSent, 1);
+    assert.is(r.requests.filter(ofSignal('metrics')).length, 2);
+  } finally {
+    await telemetry.shutdown();
+    await r.close();
+  }
+});
+
+test('configured from OTEL_* variables alone', async () => {
+  const r = await startReceiver();
+  const telemetry = createTelemetry({
+    env: {
+      OTEL_SERVICE_NAME: 'from-env',
+      OTEL_RESOURCE_ATTRIBUTES: 'team=a%20b',
+      OTEL_EXPORTER_OTLP_ENDPOINT: r.httpUrl,
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'http/json',
+      OTEL_EXPORTER_OTLP_HEADERS: 'x-api-key=k1',
+      OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE: 'delta',
+    },
+    selfMetrics: false,
+  });
+  try {
+    telemetry.meterProvider.getMeter('m').createCounter('c').add(5);
+    telemetry.loggerProvider.getLogger('l').emit({ body: 'env' });
+    await telemetry.forceFlush();
+    const m = r.requests.filter(ofSignal('metrics'));
+    assert.is(m.length, 1);
+    assert.is(m[0]!.protocol, 'http/json');
+    assert.is(m[0]!.headers['x-api-key'], 'k1');
+    assert.equal(sumPoints(m[0]!.message, 'c'), { points: { '': 5 }, temporality: AggregationTemporality.DELTA });
+    const attrs = m[0]!.message.resourceMetrics[0]!.resource!.attributes;
+    assert.ok(attrs.some((a) => a.key === 'service.name' && a.value?.value.value === 'from-env'));
+    assert.ok(attrs.some((a) => a.key === 'team' && a.value?.value.value === 'a b'));
+    assert.is(r.requests.filter(ofSignal('logs')).length, 1);
+  } finally {
+    await telemetry.shutdown();
+    await r.close();
+  }
+});
+
 test('partial success is counted, not retried', async () => {
   const r = await startReceiver({ respond: () => ({ kind: 'partial', rejected: 1, message: 'one point too old' }) });
   const telemetry = createTelemetry({

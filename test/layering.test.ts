@@ -1,0 +1,48 @@
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative, dirname, resolve } from 'node:path';
+
+// Imports flow one way (README, Layout): gen ← otlp ← metrics/logs; gen ← transport ← export ← gateway;
+// internal/ from anywhere. A violation is a design regression, so it fails the build.
+const root = resolve(dirname(new URL(import.meta.url).pathname), '..', 'src');
+
+/** Which top-level src folders each folder may import from (besides itself, internal/ and gen/). */
+const allowed: Record<string, readonly string[]> = {
+  otlp: [],
+  metrics: ['otlp'],
+  logs: ['otlp'],
+  transport: ['otlp'],
+  config: ['otlp', 'transport'],
+  export: ['otlp', 'transport', 'config'],
+  gateway: ['otlp', 'transport', 'export', 'metrics', 'config'],
+  internal: [],
+};
+
+function files(dir: string): string[] {
+  return readdirSync(dir).flatMap((n) => {
+    const p = join(dir, n);
+    return statSync(p).isDirectory() ? files(p) : p.endsWith('.ts') ? [p] : [];
+  });
+}
+
+const test = suite('layering');
+
+test('src/ folders import only what the layering allows', () => {
+  const problems: string[] = [];
+  for (const file of files(root)) {
+    const rel = relative(root, file);
+    const layer = rel.includes('/') ? rel.split('/')[0]! : undefined;
+    if (layer === undefined || allowed[layer] === undefined) continue;
+    for (const m of readFileSync(file, 'utf8').matchAll(/^(?:import|export)[^'"]*from '(\.[^']+)'/gm)) {
+      const target = relative(root, resolve(dirname(file), m[1]!));
+      if (target.startsWith('..')) continue; // gen/
+      const to = target.split('/')[0]!;
+      if (to === layer || to === 'internal') continue;
+      if (!allowed[layer]!.includes(to)) problems.push(`${rel} imports ${m[1]}`);
+    }
+  }
+  assert.equal(problems, []);
+});
+
+test.run();
