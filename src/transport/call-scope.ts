@@ -15,50 +15,83 @@ export interface CallScope extends CallEnd {
 }
 
 /**
- * Opens a scope whose deadline is the earlier of `timeoutMillis` from now and
- * `options.deadline`. Returns a `failed` result instead when the call is over before
- * it starts (already aborted, deadline already past), so nothing is sent.
+ * The checks every call makes before it starts: returns the call's effective timeout,
+ * the earlier of `timeoutMillis` from now and `options.deadline`, or a `failed` result
+ * when the call is over before it starts (already aborted, deadline already past), so
+ * nothing is sent.
  */
-export function openCallScope(timeoutMillis: number, options: ExportCallOptions | undefined): CallScope | FailedResult {
-  const callerSignal = options?.signal;
+export function callTimeout(timeoutMillis: number, options: ExportCallOptions | undefined): number | FailedResult {
+  if (options === undefined) return timeoutMillis;
+  const callerSignal = options.signal;
   if (callerSignal?.aborted === true) {
     return failed('aborted', 'the export was aborted by the caller before it started', false, { cause: callerSignal.reason });
   }
   let timeoutMs = timeoutMillis;
-  if (options?.deadline !== undefined) {
+  if (options.deadline !== undefined) {
     const left = Math.floor(options.deadline - Date.now());
     // Per ExportCallOptions: past the deadline the call fails, retryable (a later attempt gets a new deadline).
     if (!(left > 0)) return failed('deadline_exceeded', 'the deadline passed before the export started', true);
     timeoutMs = Math.min(timeoutMs, left);
   }
-  const controller = new AbortController();
-  let callerAborted = false;
-  let deadlineExpired = false;
-  const timer = setTimeout(() => {
-    deadlineExpired = true;
-    controller.abort(new Error(`deadline of ${timeoutMs} ms exceeded`));
-  }, timeoutMs);
-  // A pending export must not keep the process alive on its own.
-  timer.unref();
-  const onAbort = (): void => {
-    callerAborted = true;
-    controller.abort(callerSignal?.reason);
-  };
-  callerSignal?.addEventListener('abort', onAbort, { once: true });
-  return {
-    signal: controller.signal,
-    timeoutMs,
-    get callerAborted() {
-      return callerAborted;
-    },
-    get deadlineExpired() {
-      return deadlineExpired;
-    },
-    dispose() {
-      clearTimeout(timer);
-      callerSignal?.removeEventListener('abort', onAbort);
-    },
-  };
+  return timeoutMs;
+}
+
+/**
+ * Opens a scope whose deadline is the earlier of `timeoutMillis` from now and
+ * `options.deadline`. Returns a `failed` result instead when the call is over before
+ * it starts (already aborted, deadline already past), so nothing is sent.
+ */
+export function openCallScope(timeoutMillis: number, options: ExportCallOptions | undefined): CallScope | FailedResult {
+  const timeoutMs = callTimeout(timeoutMillis, options);
+  if (typeof timeoutMs !== 'number') return timeoutMs;
+  return new Scope(timeoutMs, options?.signal);
+}
+
+/**
+ * The scope as a class with prototype methods, the listener as `handleEvent` and the
+ * timer callback as a shared function: no closure or getter object per call (the
+ * closure version cost ~11 µs of a ~1 ms gRPC call in bench/transport.bench.ts profiles).
+ */
+class Scope implements CallScope {
+  readonly #controller = new AbortController();
+  readonly #timer: NodeJS.Timeout;
+  readonly #callerSignal: AbortSignal | undefined;
+  readonly signal: AbortSignal;
+  callerAborted = false;
+  deadlineExpired = false;
+
+  constructor(
+    readonly timeoutMs: number,
+    callerSignal: AbortSignal | undefined,
+  ) {
+    this.signal = this.#controller.signal;
+    this.#callerSignal = callerSignal;
+    this.#timer = setTimeout(expire, timeoutMs, this);
+    // A pending export must not keep the process alive on its own.
+    this.#timer.unref();
+    callerSignal?.addEventListener('abort', this, { once: true });
+  }
+
+  /** The caller's signal fired (EventListener object form, so no bound function is needed). */
+  handleEvent(): void {
+    this.callerAborted = true;
+    this.#controller.abort(this.#callerSignal?.reason);
+  }
+
+  /** Called by the timer. */
+  expire(): void {
+    this.deadlineExpired = true;
+    this.#controller.abort(new Error(`deadline of ${this.timeoutMs} ms exceeded`));
+  }
+
+  dispose(): void {
+    clearTimeout(this.#timer);
+    this.#callerSignal?.removeEventListener('abort', this);
+  }
+}
+
+function expire(scope: Scope): void {
+  scope.expire();
 }
 
 const SIGNALS: ReadonlySet<string> = new Set(['metrics', 'logs', 'traces']);

@@ -3,6 +3,7 @@
  * dispatcher per transport.
  */
 import { fromBinary } from '@bufbuild/protobuf';
+import type { IncomingHttpHeaders } from 'node:http';
 import { Agent } from 'undici';
 import type { Dispatcher } from 'undici';
 import { StatusSchema } from '../../gen/google/rpc/status_pb.js';
@@ -91,6 +92,8 @@ export function createOtlpHttpTransport(options?: OtlpHttpTransportOptions): Tra
     connect: nodeTlsOptions(opts.tls),
   });
   const baseHeaders: Record<string, string> = { 'user-agent': USER_AGENT, ...opts.headers, 'content-type': CONTENT_TYPE[opts.encoding] };
+  // Built once, not per call.
+  const headers = opts.compression === 'gzip' ? { ...baseHeaders, 'content-encoding': 'gzip' } : baseHeaders;
   const targets = {} as Record<Signal, { origin: string; path: string }>;
   for (const signal of ['metrics', 'logs', 'traces'] as const) {
     const url = opts.urls[signal];
@@ -105,25 +108,15 @@ export function createOtlpHttpTransport(options?: OtlpHttpTransportOptions): Tra
     if (refused !== undefined) return refused;
     const scope = openCallScope(opts.timeoutMillis, callOptions);
     if (isFailed(scope)) return scope;
-    let response: Dispatcher.ResponseData | undefined;
     try {
-      const headers = opts.compression === 'gzip' ? { ...baseHeaders, 'content-encoding': 'gzip' } : baseHeaders;
       const payload = opts.compression === 'gzip' ? await gzipBody(body) : body;
       scope.signal.throwIfAborted();
-      response = await agent.request({
-        ...targets[signal],
-        method: 'POST',
-        headers,
-        body: payload,
-        signal: scope.signal,
-      });
+      const response = await send(agent, targets[signal], headers, payload, scope.signal, opts.maxResponseBytes);
       return await readResponse(signal, response, opts);
     } catch (e) {
       return failureFromError(e, scope);
     } finally {
       scope.dispose();
-      // Whatever was not read is dropped with its socket rather than drained.
-      if (response !== undefined && !response.body.destroyed) response.body.destroy();
     }
   }
 
@@ -144,15 +137,119 @@ export function createOtlpHttpTransport(options?: OtlpHttpTransportOptions): Tra
   };
 }
 
-async function readResponse(
-  signal: Signal,
-  res: Dispatcher.ResponseData,
-  opts: ResolvedHttpTransportOptions,
-): Promise<ExportResult> {
+/** A response as `send` collected it: its body in memory, or 'too_large' past the limit. */
+interface Collected {
+  readonly statusCode: number;
+  readonly headers: IncomingHttpHeaders;
+  readonly body: Uint8Array | 'too_large';
+}
+
+/**
+ * One POST through `dispatcher.dispatch` with a handler that collects the response
+ * (at most `max` bytes) itself. Why not `dispatcher.request()`: it wraps every response
+ * in a Readable stream that we then iterate, which cost more than the rest of our side
+ * of a small call (bench/transport.bench.ts profiles); the limits stay as they were
+ * (Content-Length checked first, reading stops past `max`, the connection is dropped then).
+ */
+function send(
+  dispatcher: Dispatcher,
+  target: { readonly origin: string; readonly path: string },
+  headers: Record<string, string>,
+  body: Uint8Array,
+  signal: AbortSignal,
+  max: number,
+): Promise<Collected> {
+  return new Promise((resolve, reject) => {
+    dispatcher.dispatch({ origin: target.origin, path: target.path, method: 'POST', headers, body }, new Collector(signal, max, resolve, reject));
+  });
+}
+
+/** Undici handler that settles `send`'s promise once: on the end, the limit, an error or an abort. */
+class Collector implements Dispatcher.DispatchHandler {
+  statusCode = 0;
+  headers: IncomingHttpHeaders = {};
+  readonly #chunks: Buffer[] = [];
+  #total = 0;
+  #settled = false;
+  #controller: Dispatcher.DispatchController | undefined;
+
+  constructor(
+    readonly signal: AbortSignal,
+    readonly max: number,
+    readonly resolve: (c: Collected) => void,
+    readonly reject: (e: unknown) => void,
+  ) {
+    signal.addEventListener('abort', this, { once: true });
+  }
+
+  /** The call's signal fired: settle at once, and stop the request if it has started. */
+  handleEvent(): void {
+    this.#fail(this.signal.reason);
+    // A request not started yet is stopped in onRequestStart.
+    this.#controller?.abort(toError(this.signal.reason));
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.#controller = controller;
+    if (this.signal.aborted) controller.abort(toError(this.signal.reason));
+  }
+
+  onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
+    this.statusCode = statusCode;
+    this.headers = headers;
+    const length = Number(first(headers['content-length']) ?? Number.NaN);
+    if (length > this.max) this.#tooLarge(controller);
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    if (this.#settled) return;
+    this.#total += chunk.length;
+    // The compressed form is never larger than the limit either, so both stay bounded.
+    if (this.#total > this.max) this.#tooLarge(controller);
+    else this.#chunks.push(chunk);
+  }
+
+  onResponseEnd(): void {
+    if (this.#settled) return;
+    this.#settled = true;
+    this.signal.removeEventListener('abort', this);
+    this.resolve({ statusCode: this.statusCode, headers: this.headers, body: concat(this.#chunks, this.#total) });
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
+    this.#fail(error);
+  }
+
+  #tooLarge(controller: Dispatcher.DispatchController): void {
+    if (this.#settled) return;
+    this.#settled = true;
+    this.signal.removeEventListener('abort', this);
+    this.resolve({ statusCode: this.statusCode, headers: this.headers, body: 'too_large' });
+    // The rest is not read: the connection goes with it rather than being drained.
+    controller.abort(new Error(`response exceeds maxResponseBytes ${this.max}`));
+  }
+
+  #fail(error: unknown): void {
+    if (this.#settled) return;
+    this.#settled = true;
+    this.signal.removeEventListener('abort', this);
+    this.reject(error);
+  }
+}
+
+function toError(reason: unknown): Error {
+  return reason instanceof Error ? reason : new Error(String(reason), { cause: reason });
+}
+
+function first(v: string | string[] | undefined): string | undefined {
+  return Array.isArray(v) ? v[0] : v;
+}
+
+async function readResponse(signal: Signal, res: Collected, opts: ResolvedHttpTransportOptions): Promise<ExportResult> {
   const status = res.statusCode;
   const ok = status >= 200 && status < 300;
   const contentType = mediaType(header(res, 'content-type'));
-  const body = await readBody(res, opts.maxResponseBytes);
+  const body = await decodeBody(res, opts.maxResponseBytes);
   if (body === 'too_large') {
     // Spec-wise a 2xx means the data was taken, but an unreadable answer cannot say
     // whether all of it was: report it, and never retry (that could duplicate data).
@@ -185,23 +282,14 @@ async function readResponse(
 }
 
 /**
- * Reads at most `max` bytes of the body (after gzip decompression). Stops as soon as
- * the limit is crossed, or before reading at all when Content-Length says so.
+ * The collected body after Content-Encoding: at most `max` bytes after gzip
+ * decompression (zlib stops at the limit).
  */
-async function readBody(res: Dispatcher.ResponseData, max: number): Promise<Uint8Array | 'too_large' | 'bad_encoding'> {
-  const length = Number(header(res, 'content-length') ?? Number.NaN);
-  if (length > max) return 'too_large';
+async function decodeBody(res: Collected, max: number): Promise<Uint8Array | 'too_large' | 'bad_encoding'> {
+  if (res.body === 'too_large') return 'too_large';
   const encoding = (header(res, 'content-encoding') ?? 'identity').trim().toLowerCase();
   if (encoding !== 'identity' && encoding !== 'gzip' && encoding !== 'x-gzip') return 'bad_encoding';
-  const chunks: Uint8Array[] = [];
-  let total = 0;
-  // The compressed form is never larger than the limit either, so both stay bounded.
-  for await (const chunk of res.body as AsyncIterable<Uint8Array>) {
-    total += chunk.length;
-    if (total > max) return 'too_large';
-    chunks.push(chunk);
-  }
-  const raw = concat(chunks, total);
+  const raw = res.body;
   if (encoding === 'identity' || raw.length === 0) return raw;
   try {
     return (await gunzipBounded(raw, max)) ?? 'too_large';
@@ -251,12 +339,11 @@ function mediaType(value: string | undefined): string | undefined {
   return value.split(';', 1)[0]!.trim().toLowerCase();
 }
 
-function header(res: Dispatcher.ResponseData, name: string): string | undefined {
-  const v = res.headers[name];
-  return Array.isArray(v) ? v[0] : v;
+function header(res: Collected, name: string): string | undefined {
+  return first(res.headers[name]);
 }
 
-function concat(chunks: Uint8Array[], total: number): Uint8Array {
+function concat(chunks: readonly Uint8Array[], total: number): Uint8Array {
   if (chunks.length === 1) return chunks[0]!;
   const out = new Uint8Array(total);
   let at = 0;

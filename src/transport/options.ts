@@ -115,6 +115,8 @@ const RESERVED_HEADERS = new Set([
   'te',
   'upgrade',
   'accept-encoding',
+  // The gRPC transport's internal call-to-body reference (grpc.ts), removed before the wire.
+  'x-otlp-fanout-body-ref',
 ]);
 
 /**

@@ -28,6 +28,15 @@ export function rawMessage<D extends DescMessage>(schema: D, bytes: Uint8Array):
   return message;
 }
 
+/**
+ * Throws (protobuf-es's decode error) when `bytes` cannot be a message of `schema`
+ * judging by its first tag alone; a non-minimal first tag is decoded in full to decide.
+ * For callers that send the bytes themselves and only want the cheap check.
+ */
+export function assertMessageStart(schema: DescMessage, bytes: Uint8Array): void {
+  if (bytes.length > 0 && readTag(bytes) === undefined) fromBinary(schema, bytes);
+}
+
 /** Reads the first tag when it is a minimal varint with a valid field number and wire type. */
 function readTag(bytes: Uint8Array): { no: number; wireType: WireType; length: number } | undefined {
   let value = 0;

@@ -185,6 +185,33 @@ ok('gzip request bodies decode at a connect server', async () => {
   }
 });
 
+ok('large and concurrent bodies arrive whole, each at its own call; no internal header on the wire', async () => {
+  const server = await startRawGrpcServer((_call, stream) =>
+    grpcRespond(stream, toBinary(ExportMetricsServiceResponseSchema, create(ExportMetricsServiceResponseSchema))),
+  );
+  const plain = createOtlpGrpcTransport({ endpoint: server.url });
+  const gzip = createOtlpGrpcTransport({ endpoint: server.url, compression: 'gzip' });
+  try {
+    // Above the 16 KiB join threshold (prefix and body written separately) and below it.
+    const bodies = [metricsBody(4000), metricsBody(2), metricsBody(3000), metricsBody(1)];
+    assert.ok(bodies[0]!.length > 16 * 1024 && bodies[1]!.length < 16 * 1024);
+    const results = await Promise.all([
+      ...bodies.map((b) => plain.export('metrics', b)),
+      ...bodies.map((b) => gzip.export('metrics', b)),
+    ]);
+    for (const r of results) assert.equal(r, { kind: 'ok' });
+    assert.is(server.calls.length, 8);
+    const seen = server.calls.map((c) => `${c.compressed ? 'gz' : 'id'}:${Buffer.from(c.message).toString('base64')}`).sort();
+    const expected = [...bodies.map((b) => `id:${Buffer.from(b).toString('base64')}`), ...bodies.map((b) => `gz:${Buffer.from(b).toString('base64')}`)].sort();
+    assert.equal(seen, expected);
+    for (const c of server.calls) assert.is(Object.keys(c.headers).some((h) => h.startsWith('x-otlp-fanout')), false);
+  } finally {
+    await plain.close();
+    await gzip.close();
+    await server.close();
+  }
+});
+
 ok.run();
 
 const failures = suite('transport/grpc failures');
@@ -440,6 +467,23 @@ failures('close() lets an in-flight call finish', async () => {
     await t.close();
     assert.equal(await pending, { kind: 'ok' });
   } finally {
+    await server.close();
+  }
+});
+
+failures("a server's own DEADLINE_EXCEEDED before our deadline is the server's status", async () => {
+  const server = await startConnectServer(
+    routes(() => {
+      throw new ConnectError('upstream too slow', Code.DeadlineExceeded);
+    }),
+  );
+  const t = createOtlpGrpcTransport({ endpoint: server.url, timeoutMillis: 5000 });
+  try {
+    const r = assertFailed(await t.export('metrics', metricsBody()), 'deadline_exceeded', true);
+    assert.ok(r.error.message.includes('upstream too slow'), r.error.message);
+    assert.not.ok(r.error.message.includes('5000 ms'), r.error.message);
+  } finally {
+    await t.close();
     await server.close();
   }
 });
