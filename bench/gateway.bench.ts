@@ -41,13 +41,20 @@ interface Options {
   tsx: boolean;
   /** Receivers that do not decode (null sinks) instead of decoding each body. */
   nullReceiver: boolean;
+  /** Node flags for the gateway process (`--gateway-node-arg`, repeatable), e.g. `--max-semi-space-size=2`. */
+  gatewayNodeArgs: string[];
 }
 
 function parseArgs(argv: readonly string[]): Options {
-  const o: Options = { rounds: 3, timeMs: 4000, warmupMs: 1000, rate: 1000, connections: 16, json: undefined, filter: undefined, tsx: argv.includes('--tsx'), nullReceiver: argv.includes('--null-receiver') };
+  const o: Options = { rounds: 3, timeMs: 4000, warmupMs: 1000, rate: 1000, connections: 16, json: undefined, filter: undefined, tsx: argv.includes('--tsx'), nullReceiver: argv.includes('--null-receiver'), gatewayNodeArgs: [] };
   for (let i = 0; i < argv.length - 1; i++) {
     const [flag, v] = [argv[i], argv[i + 1]!];
     const n = Number(v);
+    if (flag === '--gateway-node-arg') {
+      o.gatewayNodeArgs.push(v);
+      i++;
+      continue;
+    }
     if (flag === '--json') o.json = v;
     else if (flag === '--filter') o.filter = v;
     else if (!(n > 0)) continue;
@@ -124,9 +131,10 @@ function compileGateway(): { cli: string; dir: string } {
 }
 
 let gatewayCli: string[] = [];
+let gatewayNodeArgs: string[] = [];
 
 async function startGateway(forward: readonly number[]): Promise<{ child: ChildProcess; url: string }> {
-  const args = [...gatewayCli, 'gateway', '--grpc', 'off', '--http', '127.0.0.1:0'];
+  const args = [...gatewayNodeArgs, ...gatewayCli, 'gateway', '--grpc', 'off', '--http', '127.0.0.1:0'];
   for (const p of forward) args.push('--forward', `http://127.0.0.1:${p}`);
   const child = track(spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] }));
   const url = await new Promise<string>((resolve, reject) => {
@@ -212,6 +220,8 @@ interface Phase {
   readonly mode: 'fixed' | 'max';
   readonly round: number;
   readonly deliveredPerSec: number;
+  /** HTTP requests the (slowest) receiver got per second: fewer than delivered when the gateway merged some. */
+  readonly postsPerSec: number;
   readonly ackedPerSec: number;
   readonly refused: number;
   readonly errors: number;
@@ -288,6 +298,7 @@ async function runPhase(
     mode,
     round,
     deliveredPerSec: Math.min(...stats.map((s) => s.requests)) / seconds,
+    postsPerSec: Math.min(...stats.map((s) => s.posts)) / seconds,
     ackedPerSec: result.ok / seconds,
     refused: result.refused,
     errors: result.errors,
@@ -340,13 +351,13 @@ function report(o: Options, phases: readonly Phase[], load: readonly [number, nu
     `OTLP/HTTP protobuf, 100 data points (${(benchRequest().body.length / 1024).toFixed(1)} KiB) per request, keep-alive on loopback; load generator, gateway and each receiver in their own process; ` +
       `${o.rounds} rounds, setups interleaved (order reversed every other round), fresh processes per setup; ` +
       `${o.warmupMs} ms warm-up + ${o.timeMs} ms measured per phase; Node ${process.version}, ${readCpuCount()} CPUs, ` +
-      `1-min load average ${load[0].toFixed(1)} before and ${load[1].toFixed(1)} after; gateway ${o.tsx ? 'run through tsx' : 'compiled to JS'}, default verbosity. ` +
+      `1-min load average ${load[0].toFixed(1)} before and ${load[1].toFixed(1)} after; gateway ${o.tsx ? 'run through tsx' : 'compiled to JS'}${o.gatewayNodeArgs.length > 0 ? ` with \`node ${o.gatewayNodeArgs.join(' ')}\`` : ''}, default verbosity. ` +
       `Figures: median (min–max) across rounds. Receivers ${o.nullReceiver ? 'answer 200 without decoding (null sinks)' : 'decode each body (fromBinary, as a backend must) and answer 200'}.`,
     '',
   );
   lines.push(`### Max rate (${o.connections} connections, closed loop)`, '');
-  lines.push('| setup | accepted req/s | delivered req/s | delivered points/s | gateway/direct (delivered) | client p99 | gateway RSS (MiB) | gateway CPU % |');
-  lines.push('| --- | --- | --- | --- | --- | --- | --- | --- |');
+  lines.push('| setup | accepted req/s | delivered req/s | upstream posts/s | delivered points/s | gateway/direct (delivered) | client p99 | gateway RSS (MiB) | gateway CPU % |');
+  lines.push('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
   const directMax = of('direct', 'max');
   for (const s of SETUPS) {
     const ps = of(s.name, 'max');
@@ -358,7 +369,7 @@ function report(o: Options, phases: readonly Phase[], load: readonly [number, nu
             (v) => `${f2(v)}×`,
           );
     lines.push(
-      `| ${s.name} | ${spread(ps.map((p) => p.ackedPerSec), fk)} | ${spread(ps.map((p) => p.deliveredPerSec), fk)} | ${spread(ps.map((p) => p.deliveredPerSec * POINTS_PER_REQUEST), fk)} | ${ratio} | ` +
+      `| ${s.name} | ${spread(ps.map((p) => p.ackedPerSec), fk)} | ${spread(ps.map((p) => p.deliveredPerSec), fk)} | ${spread(ps.map((p) => p.postsPerSec), fk)} | ${spread(ps.map((p) => p.deliveredPerSec * POINTS_PER_REQUEST), fk)} | ${ratio} | ` +
         `${spread(ps.map((p) => p.responseP99Ms), f1)} ms | ${s.upstreams === 0 ? '' : spread(ps.map((p) => (p.rssMaxBytes ?? 0) / 2 ** 20), f1)} | ` +
         `${s.upstreams === 0 ? '' : spread(ps.map((p) => p.cpuPercent ?? 0), (v) => v.toFixed(0))} |`,
     );
@@ -403,6 +414,7 @@ function readCpuCount(): number {
 async function main(): Promise<void> {
   const o = parseArgs(process.argv.slice(2));
   const compiled = o.tsx ? undefined : compileGateway();
+  gatewayNodeArgs = o.gatewayNodeArgs;
   gatewayCli = compiled === undefined ? [...TSX, here('../src/cli.ts')] : [compiled.cli];
   const loadBefore = loadavg()[0]!;
   try {
@@ -422,7 +434,7 @@ async function measure(o: Options, loadBefore: number): Promise<void> {
       const ps = await runSetup(o, setup, round);
       for (const p of ps) {
         process.stderr.write(
-          `  ${p.mode}: delivered ${p.deliveredPerSec.toFixed(0)}/s, acked ${p.ackedPerSec.toFixed(0)}/s, delivery p50 ${f2(p.deliveryP50Ms)} p99 ${f2(p.deliveryP99Ms)} ms` +
+          `  ${p.mode}: delivered ${p.deliveredPerSec.toFixed(0)}/s in ${p.postsPerSec.toFixed(0)} posts/s, acked ${p.ackedPerSec.toFixed(0)}/s, delivery p50 ${f2(p.deliveryP50Ms)} p99 ${f2(p.deliveryP99Ms)} ms` +
             (p.rssMaxBytes === undefined ? '' : `, RSS ${f1(p.rssMaxBytes / 2 ** 20)} MiB, CPU ${(p.cpuPercent ?? 0).toFixed(0)}%`) +
             (p.errors + p.refused > 0 ? `, ${p.errors} errors ${p.refused} refused` : '') +
             (p.droppedItems > 0 ? `, ${p.droppedItems} points dropped` : '') +

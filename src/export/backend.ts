@@ -5,7 +5,8 @@
  * Isolation is the point: `enqueue()` never waits and never throws, so a slow or dead
  * backend cannot delay the application or another backend; memory is bounded by
  * `queue.maxBytes` + `queue.maxRequests` (plus what is in flight, at most
- * `maxConcurrency` requests); when full, the oldest queued request is dropped and counted.
+ * `maxConcurrency` deliveries of at most one request or `maxBatchBytes` each); when full,
+ * the oldest queued request is dropped and counted.
  * Queued bodies are the caller's immutable bytes, shared between backends, never copied.
  */
 import type { Signal } from '../otlp/types.js';
@@ -35,6 +36,14 @@ export interface BackendOptions {
   readonly timeoutMillis?: number;
   /** Deliveries in flight at once. Default 1: keeps order and the load on a struggling backend low. */
   readonly maxConcurrency?: number;
+  /**
+   * Merge requests that are already queued, same signal, into one delivery of at most
+   * this many bytes (protobuf only: concatenated Export requests are one valid request).
+   * What is merged is a backlog, or what arrived in the same event-loop turn (sending then
+   * waits for the end of that turn, microseconds). Default 0 (off): an
+   * application's exporter sends one request per interval anyway; the gateway turns it on.
+   */
+  readonly maxBatchBytes?: number;
   /** For tests: jitter source. */
   readonly random?: () => number;
 }
@@ -78,6 +87,18 @@ export interface Backend {
   /** Stops accepting, delivers what it can within the timeout, aborts the rest and closes the transport. */
   shutdown(timeoutMillis: number): Promise<BackendShutdownReport>;
   stats(): BackendStats;
+  /** Bytes of queued request bodies (what `stats().queueBytes` says, without building the stats). */
+  readonly queuedBytes: number;
+  /**
+   * Whether a body of `bytes` would be queued without dropping older requests (queue
+   * limits in bytes and requests). O(1), for admission checks on every request.
+   */
+  hasRoom(bytes: number): boolean;
+  /**
+   * True while the backend's last export attempt failed (an outage, not mere slowness);
+   * false before any attempt and once an attempt succeeds again.
+   */
+  readonly failing: boolean;
   /** The latency histogram itself, for exporters of self-telemetry. */
   readonly latency: LatencyHistogram;
 }
@@ -88,6 +109,17 @@ interface Entry {
   readonly items: number;
   /** Sequence number, to let flush() wait for exactly what was queued before it. */
   readonly seq: number;
+}
+
+/** One delivery: a single queued request, or several of one signal merged. */
+interface Batch {
+  readonly signal: Signal;
+  readonly body: Uint8Array;
+  readonly items: number;
+  /** Sequence number of its first (lowest) entry. */
+  readonly seq: number;
+  /** Queued requests it carries. */
+  readonly requests: number;
 }
 
 const ALL_SIGNALS: ReadonlySet<Signal> = new Set<Signal>(['metrics', 'logs', 'traces']);
@@ -103,13 +135,18 @@ export function createBackend(options: BackendOptions): Backend {
 
   const queue = new Deque<Entry>();
   const latency = new LatencyHistogram();
-  // Aborts in-flight calls and backoff waits at the end of shutdown.
-  const stop = new AbortController();
+  const maxBatchBytes = transport.encoding === 'protobuf' ? Math.max(0, options.maxBatchBytes ?? 0) : 0;
+  // One controller per delivery, aborted at the end of shutdown: listeners stay on the
+  // delivery's own signal instead of piling up on one shared signal (MaxListeners warnings).
+  const active = new Set<AbortController>();
+  let stopped = false;
   let queueBytes = 0;
   let inFlight = 0;
+  let inFlightRequests = 0;
   let inFlightItems = 0;
   let nextSeq = 0;
   let closed = false;
+  let failing = false;
   // Sequence numbers in flight; the lowest unsettled one bounds what flush() can consider done.
   const pendingSeqs = new Set<number>();
   const waiters = new Set<() => void>();
@@ -133,70 +170,118 @@ export function createBackend(options: BackendOptions): Backend {
     return low;
   }
 
-  function settle(entry: Entry): void {
-    pendingSeqs.delete(entry.seq);
+  function settle(batch: Batch, controller: AbortController): void {
+    active.delete(controller);
+    pendingSeqs.delete(batch.seq);
     inFlight--;
-    inFlightItems -= entry.items;
+    inFlightRequests -= batch.requests;
+    inFlightItems -= batch.items;
     pump();
-    notify();
+    if (waiters.size > 0) notify();
+  }
+
+  /** Takes the head of the queue, merged with the queued requests of its signal that follow it. */
+  function take(): Batch {
+    const first = queue.shift()!;
+    queueBytes -= first.body.byteLength;
+    let next = queue.peek();
+    if (maxBatchBytes === 0 || next === undefined || next.signal !== first.signal || first.body.byteLength + next.body.byteLength > maxBatchBytes) {
+      return { signal: first.signal, body: first.body, items: first.items, seq: first.seq, requests: 1 };
+    }
+    const parts: Uint8Array[] = [first.body];
+    let size = first.body.byteLength;
+    let items = first.items;
+    while (next !== undefined && next.signal === first.signal && size + next.body.byteLength <= maxBatchBytes) {
+      queue.shift();
+      queueBytes -= next.body.byteLength;
+      parts.push(next.body);
+      size += next.body.byteLength;
+      items += next.items;
+      next = queue.peek();
+    }
+    // Export requests hold only repeated top-level fields, so their concatenation is one request
+    // with every resource entry of each (protobuf merges repeated fields by appending).
+    const body = new Uint8Array(size);
+    let at = 0;
+    for (const p of parts) {
+      body.set(p, at);
+      at += p.byteLength;
+    }
+    return { signal: first.signal, body, items, seq: first.seq, requests: parts.length };
+  }
+
+  let pumpScheduled = false;
+  function scheduledPump(): void {
+    pumpScheduled = false;
+    pump();
   }
 
   function pump(): void {
-    while (inFlight < maxConcurrency && queue.size > 0 && !stop.signal.aborted) {
-      const entry = queue.shift()!;
-      queueBytes -= entry.body.byteLength;
+    while (inFlight < maxConcurrency && queue.size > 0 && !stopped) {
+      const batch = take();
       inFlight++;
-      inFlightItems += entry.items;
-      pendingSeqs.add(entry.seq);
-      deliver(entry).then(
-        () => settle(entry),
+      inFlightRequests += batch.requests;
+      inFlightItems += batch.items;
+      pendingSeqs.add(batch.seq);
+      const controller = new AbortController();
+      active.add(controller);
+      deliver(batch, controller.signal).then(
+        () => settle(batch, controller),
         (err: unknown) => {
           // deliver() handles every expected failure; this is a bug guard so nothing is left unsettled.
           warnOnce(`backend-bug:${name}`, `backend "${name}": unexpected delivery error: ${String(err)}`);
-          counts.itemsFailed += entry.items;
-          settle(entry);
+          counts.itemsFailed += batch.items;
+          settle(batch, controller);
         },
       );
     }
   }
 
-  async function deliver(entry: Entry): Promise<void> {
+  async function deliver(batch: Batch, signal: AbortSignal): Promise<void> {
     const firstAttempt = Date.now();
     for (let attempt = 1; ; attempt++) {
       const started = performance.now();
-      const result: ExportResult = await transport.export(entry.signal, entry.body, {
+      const result: ExportResult = await transport.export(batch.signal, batch.body, {
         deadline: Date.now() + timeoutMillis,
-        signal: stop.signal,
+        signal,
       });
       latency.record(performance.now() - started);
       counts.requestsSent++;
       if (result.kind === 'ok') {
-        counts.itemsSent += entry.items;
+        failing = false;
+        counts.itemsSent += batch.items;
         return;
       }
       if (result.kind === 'partial') {
+        failing = false;
         // Partial success is final: the server kept the rest, a retry would duplicate it.
         counts.itemsRejected += result.rejected;
-        counts.itemsSent += Math.max(0, entry.items - result.rejected);
+        counts.itemsSent += Math.max(0, batch.items - result.rejected);
         if (result.message !== '') {
           warnOnce(`partial:${name}:${result.message}`, `backend "${name}" partially rejected a request: ${result.message}`);
         }
         return;
       }
+      failing = true;
       counts.requestsFailed++;
       const delay = retryDelayMillis(retry, attempt, result.retryAfterMs, random);
-      const giveUp =
-        !result.retryable || stop.signal.aborted || Date.now() + delay - firstAttempt > retry.maxElapsedMillis;
+      const giveUp = !result.retryable || signal.aborted || Date.now() + delay - firstAttempt > retry.maxElapsedMillis;
       if (giveUp) {
-        counts.itemsFailed += entry.items;
+        counts.itemsFailed += batch.items;
         warnOnce(
           `failed:${name}:${result.error.code}`,
-          `backend "${name}" failed to export ${entry.signal} (${result.retryable ? 'retries exhausted' : 'not retryable'}): ${result.error.message}`,
+          `backend "${name}" failed to export ${batch.signal} (${result.retryable ? 'retries exhausted' : 'not retryable'}): ${result.error.message}`,
         );
         return;
       }
       counts.retries++;
-      await sleep(delay, stop.signal);
+      await sleep(delay, signal);
+      // Aborted during the backoff (end of shutdown): the report already counts it as undelivered,
+      // and another attempt would only fail at once with a misleading "not retryable" warning.
+      if (signal.aborted) {
+        counts.itemsFailed += batch.items;
+        return;
+      }
     }
   }
 
@@ -205,6 +290,15 @@ export function createBackend(options: BackendOptions): Backend {
     encoding: transport.encoding,
     signals: options.signals ?? ALL_SIGNALS,
     latency,
+    get queuedBytes() {
+      return queueBytes;
+    },
+    get failing() {
+      return failing;
+    },
+    hasRoom(bytes) {
+      return queueBytes + bytes <= limits.maxBytes && queue.size < limits.maxRequests;
+    },
     enqueue(signal, body, items) {
       if (closed) {
         counts.itemsDropped += items;
@@ -220,7 +314,14 @@ export function createBackend(options: BackendOptions): Backend {
         counts.itemsDropped += old.items;
         warnOnce(`queue-full:${name}`, `backend "${name}" queue is full (limits ${limits.maxRequests} requests / ${limits.maxBytes} bytes): dropping the oldest requests`);
       }
-      pump();
+      if (maxBatchBytes === 0) pump();
+      else if (!pumpScheduled) {
+        // Send at the end of this event-loop turn rather than now, so the requests that arrived
+        // in the same turn go out as one: a few microseconds later, one exchange instead of many.
+        // Not unref'd: it runs within this turn's check phase, it cannot hold the process.
+        pumpScheduled = true;
+        setImmediate(scheduledPump);
+      }
       return true;
     },
     flush(timeout) {
@@ -255,10 +356,11 @@ export function createBackend(options: BackendOptions): Backend {
           counts.itemsDropped += e.items;
         }
         queueBytes = 0;
-        undeliveredRequests += inFlight;
+        undeliveredRequests += inFlightRequests;
         undeliveredItems += inFlightItems;
       }
-      stop.abort();
+      stopped = true;
+      for (const c of active) c.abort();
       // In-flight calls settle promptly once aborted; give them a moment so their counts are final.
       if (inFlight > 0) await this.flush(1000);
       await transport.close().catch(() => undefined);
@@ -270,7 +372,7 @@ export function createBackend(options: BackendOptions): Backend {
         ...counts,
         queueBytes,
         queueRequests: queue.size,
-        inFlightRequests: inFlight,
+        inFlightRequests,
         latencyP50Ms: latency.quantile(0.5),
         latencyP99Ms: latency.quantile(0.99),
       };

@@ -10,7 +10,8 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { parse as parseYaml } from 'yaml';
+import { createRequire } from 'node:module';
+import type * as Yaml from 'yaml';
 import { DEFAULT_RETRY_POLICY } from '../export/retry.js';
 import type { RetryPolicy } from '../export/retry.js';
 import type { Signal } from '../otlp/types.js';
@@ -33,6 +34,14 @@ import {
   string,
 } from './config-values.js';
 import type { ListenAddress } from './config-values.js';
+
+// The YAML parser is loaded on first use: a gateway started from flags alone never needs it
+// (it is ~8 MiB resident). Its Node build is CommonJS, so a synchronous require keeps
+// loadGatewayConfig synchronous.
+const requireModule = createRequire(import.meta.url);
+function parseYaml(text: string): unknown {
+  return (requireModule('yaml') as typeof Yaml).parse(text);
+}
 
 export { GatewayConfigError } from './config-values.js';
 export type { ListenAddress } from './config-values.js';
@@ -58,6 +67,8 @@ export interface UpstreamConfig {
   readonly timeoutMillis: number;
   readonly maxConcurrency: number;
   readonly queue: { readonly maxBytes: number; readonly maxRequests: number };
+  /** Largest merged request to a protobuf upstream; 0: never merge (docs/gateway.md, Forwarding). */
+  readonly batchMaxBytes: number;
   readonly retry: RetryPolicy;
   readonly tls: { readonly ca?: string; readonly cert?: string; readonly key?: string };
   /** Owning tenant, or undefined for a shared upstream. */
@@ -165,11 +176,19 @@ export const GATEWAY_DEFAULTS = Object.freeze({
   /** Per upstream: more than an application's 1, since a gateway carries many clients' traffic. */
   maxConcurrency: 4,
   /**
-   * Per-upstream queue: 64 MiB / 8192 requests. One dead upstream fills its own queue and drops its
-   * oldest data instead of pushing back on clients, so the healthy upstreams keep receiving.
+   * Per-upstream queue: 64 MiB / 8192 requests. A healthy upstream that falls behind makes clients
+   * back off before its queue overflows; a dead one fills its own queue and drops its oldest data
+   * instead of pushing back on clients, so the healthy upstreams keep receiving.
    */
   queueMaxBytes: 64 * 1024 * 1024,
   queueMaxRequests: 8192,
+  /**
+   * Per protobuf upstream, merged requests of up to 1 MiB: a backlog of small requests goes out as
+   * few large ones (one exchange and a few syscalls instead of one each, the gateway's main
+   * per-request cost); 1 MiB stays well under the 4 MiB default receive limit of gRPC servers
+   * (the Collector's included) and the usual HTTP body limits.
+   */
+  batchMaxBytes: 1024 * 1024,
   /** The OTLP exporter default. */
   timeoutMillis: 10_000,
 });
@@ -460,7 +479,7 @@ function upstream(
   tenant: string | undefined,
   files: (v: unknown, p: string) => string,
 ): UpstreamConfig {
-  const doc = mapping(value, p, ['endpoint', 'protocol', 'headers', 'compression', 'timeout', 'maxConcurrency', 'queue', 'retry', 'tls']);
+  const doc = mapping(value, p, ['endpoint', 'protocol', 'headers', 'compression', 'timeout', 'maxConcurrency', 'queue', 'batch', 'retry', 'tls']);
   if (doc['endpoint'] === undefined) throw new GatewayConfigError(at(p, 'endpoint'), 'required');
   const protocol =
     doc['protocol'] === undefined ? undefined : oneOf<UpstreamProtocol>(doc['protocol'], at(p, 'protocol'), ['grpc', 'http/protobuf', 'http/json']);
@@ -470,6 +489,7 @@ function upstream(
     for (const [k, v] of Object.entries(mapping(doc['headers'], at(p, 'headers')))) headers[k] = string(v, at(at(p, 'headers'), k));
   }
   const queue = mapping(doc['queue'] ?? {}, at(p, 'queue'), ['maxBytes', 'maxRequests']);
+  const batch = mapping(doc['batch'] ?? {}, at(p, 'batch'), ['maxBytes']);
   const retryDoc = mapping(doc['retry'] ?? {}, at(p, 'retry'), ['initialBackoff', 'maxBackoff', 'multiplier', 'jitter', 'maxElapsed']);
   const rp = at(p, 'retry');
   const retry: RetryPolicy = Object.freeze({
@@ -497,6 +517,7 @@ function upstream(
       maxBytes: opt(queue['maxBytes'], GATEWAY_DEFAULTS.queueMaxBytes, (v) => byteSize(v, at(p, 'queue.maxBytes'), 1, Number.MAX_SAFE_INTEGER)),
       maxRequests: opt(queue['maxRequests'], GATEWAY_DEFAULTS.queueMaxRequests, (v) => number(v, at(p, 'queue.maxRequests'), 1, 10_000_000, true)),
     }),
+    batchMaxBytes: opt(batch['maxBytes'], GATEWAY_DEFAULTS.batchMaxBytes, (v) => byteSize(v, at(p, 'batch.maxBytes'), 0, MAX_BYTES)),
     retry,
     tls: Object.freeze(tls),
     tenant,

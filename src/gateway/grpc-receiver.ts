@@ -68,7 +68,7 @@ export async function startGrpcReceiver(options: GrpcReceiverOptions): Promise<R
     if (refusal !== undefined) fail(refusal.reason, refusal.message, tenant, refusal.retryAfterMillis);
     const body = opaqueBody(req);
     const outcome = ingest.ingest({ signal, protocol: 'grpc', tenant, body, wireBytes: body.byteLength });
-    if (outcome.kind === 'refused') return fail(outcome.reason, outcome.message, tenant);
+    if (outcome.kind === 'refused') return fail(outcome.reason, outcome.message, tenant, outcome.retryAfterMillis);
     return outcome;
   }
 

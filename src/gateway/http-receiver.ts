@@ -179,8 +179,11 @@ export async function startHttpReceiver(options: HttpReceiverOptions): Promise<R
       refuse(req, res, outcome, signal, encoding, tenant, true);
       return;
     }
-    res.writeHead(200, { 'content-type': MEDIA[encoding] });
-    res.end(encodeExportResponse(signal, outcome.rejected, outcome.message, encoding));
+    const answer = encodeExportResponse(signal, outcome.rejected, outcome.message, encoding);
+    // An explicit length: writeHead() fixes the headers, so without it Node would chunk even an empty body.
+    const length = typeof answer === 'string' ? Buffer.byteLength(answer) : answer.byteLength;
+    res.writeHead(200, { 'content-type': MEDIA[encoding], 'content-length': String(length) });
+    res.end(answer);
   }
 
   const listener = (req: http.IncomingMessage, res: http.ServerResponse): void => {

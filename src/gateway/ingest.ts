@@ -4,9 +4,10 @@
  * A request is accepted once it is queued for every upstream its routes matched, which
  * happens synchronously: bodies for all upstreams are prepared first (so a body that
  * cannot be re-encoded refuses the whole request and nothing is queued anywhere), then
- * enqueued. Backends never refuse an enqueue while running (a full queue drops its own
- * oldest data), so a slow or dead upstream never fails the client and never makes it
- * resend data the healthy upstreams already have.
+ * admitted (a request that would not fit the queue of a healthy upstream it goes to is
+ * refused whole with backpressure), then enqueued. A dead upstream's full queue drops its
+ * own oldest data instead, so an outage never fails the client and never makes it resend
+ * data the healthy upstreams already have.
  *
  * Bodies: protobuf upstreams get the received bytes when they take every resource entry,
  * a splice of the received bytes (scan.ts `spliceEntries`) when they take some; a JSON
@@ -74,7 +75,7 @@ export function createIngest(options: IngestOptions): Ingest {
 
   function queuedBytes(): number {
     let total = 0;
-    for (const u of upstreams) total += u.backend.stats().queueBytes;
+    for (const u of upstreams) total += u.backend.queuedBytes;
     return total;
   }
 
@@ -127,6 +128,25 @@ export function createIngest(options: IngestOptions): Ingest {
         for (const s of plan.selections) bodies.push(bodyFor(s));
       } catch (e) {
         return malformed(e);
+      }
+
+      // Overload pushes back before any upstream drops: a request that would not fit the
+      // queue of a healthy upstream it must go to is refused whole (nothing queued anywhere).
+      // An upstream whose last attempt failed is in an outage, not overloaded: refusing for it
+      // would stop the healthy ones too, so its queue drops its oldest data as before. A body
+      // that does not fit even an empty queue (queue.maxBytes below the request limit) could
+      // never be taken by waiting either: it is queued, and dropped, as before.
+      for (let i = 0; i < plan.selections.length; i++) {
+        const backend = plan.selections[i]!.upstream.backend;
+        const bytes = bodies[i]!.body.byteLength;
+        if (!backend.failing && !backend.hasRoom(bytes) && backend.queuedBytes > 0) {
+          return {
+            kind: 'refused',
+            reason: 'backpressure',
+            message: `upstream "${plan.selections[i]!.upstream.name}" is behind (${backend.queuedBytes} bytes queued); retry later`,
+            retryAfterMillis,
+          };
+        }
       }
 
       const names: string[] = [];

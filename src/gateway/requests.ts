@@ -65,9 +65,13 @@ export function subsetRequest(d: DecodedRequest, indexes: readonly number[]): De
   }
 }
 
+const EMPTY = new Uint8Array(0);
+
 /** The Export response encoded for OTLP/HTTP. */
 export function encodeExportResponse(signal: Signal, rejected: number, errorMessage: string, encoding: 'protobuf' | 'json'): Uint8Array | string {
   const partial = rejected > 0 || errorMessage !== '';
+  // Full success, the common answer, is the same for every signal: an empty message.
+  if (!partial) return encoding === 'json' ? '{}' : EMPTY;
   switch (signal) {
     case 'metrics': {
       const m = create(ExportMetricsServiceResponseSchema, partial ? { partialSuccess: { rejectedDataPoints: BigInt(rejected), errorMessage } } : {});

@@ -38,6 +38,7 @@ export function createUpstream(config: UpstreamConfig, transport?: Transport): U
     retry: config.retry,
     timeoutMillis: config.timeoutMillis,
     maxConcurrency: config.maxConcurrency,
+    maxBatchBytes: config.batchMaxBytes,
   });
   return {
     name: config.name,

@@ -169,4 +169,118 @@ test('concurrency lets a second request go while the first is stalled', async ()
   await b.shutdown(10);
 });
 
+test('queuedBytes, hasRoom and failing: O(1) admission facts that match stats()', async () => {
+  const t = scripted(['stall', fail(true), { kind: 'ok' }]);
+  const b = createBackend({ name: 'h', transport: t, queue: { maxBytes: 250, maxRequests: 3 }, retry: fastRetry });
+  assert.is(b.failing, false, 'not failing before any attempt');
+  b.enqueue('metrics', body(100), 1); // in flight (stalled), not queued
+  b.enqueue('metrics', body(100), 1);
+  b.enqueue('metrics', body(100), 1);
+  assert.is(b.queuedBytes, 200);
+  assert.is(b.queuedBytes, b.stats().queueBytes);
+  assert.ok(b.hasRoom(50), '250 bytes fit exactly');
+  assert.not.ok(b.hasRoom(51), 'one byte more would drop the oldest');
+  b.enqueue('metrics', body(10), 1);
+  assert.not.ok(b.hasRoom(1), 'three requests queued: a fourth would drop one');
+  await b.shutdown(10);
+
+  const t2 = scripted([fail(true), { kind: 'ok' }]);
+  const b2 = createBackend({ name: 'f', transport: t2, retry: { ...fastRetry, initialBackoffMillis: 40 } });
+  b2.enqueue('logs', body(1), 1);
+  await new Promise((r) => setTimeout(r, 15));
+  assert.is(b2.failing, true, 'failing while retrying after a failed attempt');
+  assert.ok(await b2.flush(1000));
+  assert.is(b2.failing, false, 'a success ends it');
+  await b2.shutdown(10);
+});
+
+test('maxBatchBytes merges a backlog of one signal into one delivery, in order, within the limit', async () => {
+  const t = scripted([]);
+  const b = createBackend({ name: 'm', transport: t, maxBatchBytes: 25 });
+  b.enqueue('metrics', body(10, 2), 2);
+  b.enqueue('metrics', body(10, 3), 3);
+  b.enqueue('metrics', body(10, 4), 4); // would pass 25 bytes: next delivery
+  b.enqueue('logs', body(5, 5), 5); // another signal: never merged with metrics
+  b.enqueue('metrics', body(30, 6), 6); // larger than the limit alone: sent alone, whole
+  assert.ok(await b.flush(1000));
+  assert.equal(
+    t.calls.map((c) => [c.signal, [...c.body].join('')]),
+    [
+      ['metrics', '2'.repeat(10) + '3'.repeat(10)],
+      ['metrics', '4'.repeat(10)],
+      ['logs', '5'.repeat(5)],
+      ['metrics', '6'.repeat(30)],
+    ],
+  );
+  const s = b.stats();
+  assert.is(s.itemsSent, 20);
+  assert.is(s.requestsSent, 4);
+  await b.shutdown(10);
+});
+
+test('a stalled merged delivery counts its queued requests as in flight and undelivered', async () => {
+  const t = scripted(['stall']);
+  const b = createBackend({ name: 'u', transport: t, maxBatchBytes: 100 });
+  for (let i = 1; i <= 3; i++) b.enqueue('metrics', body(10, i), i);
+  await new Promise((r) => setImmediate(r));
+  assert.is(t.calls.length, 1);
+  assert.is(b.stats().inFlightRequests, 3);
+  assert.is(b.queuedBytes, 0);
+  const report = await b.shutdown(10);
+  assert.equal(report, { name: 'u', undeliveredRequests: 3, undeliveredItems: 6 });
+});
+
+test('a merged delivery that fails is retried whole, and partial success counts against its items', async () => {
+  const t = scripted([fail(true), { kind: 'partial', rejected: 2, message: '' }]);
+  const b = createBackend({ name: 'r', transport: t, maxBatchBytes: 100, retry: fastRetry });
+  b.enqueue('traces', body(3, 1), 4);
+  b.enqueue('traces', body(3, 2), 6);
+  assert.ok(await b.flush(1000));
+  assert.is(t.calls.length, 2);
+  assert.equal([...t.calls[0]!.body], [1, 1, 1, 2, 2, 2], 'merged in the same turn');
+  assert.is(t.calls[1]!.body, t.calls[0]!.body, 'the retry resends the same merged bytes');
+  const s = b.stats();
+  assert.is(s.itemsRejected, 2);
+  assert.is(s.itemsSent, 8);
+  await b.shutdown(10);
+});
+
+test('JSON backends never merge (concatenated JSON is not a request)', async () => {
+  const t = { ...scripted([]), encoding: 'json' as const };
+  const b = createBackend({ name: 'j', transport: t, maxBatchBytes: 1000 });
+  b.enqueue('metrics', body(3), 1);
+  b.enqueue('metrics', body(3), 1);
+  assert.ok(await b.flush(1000));
+  assert.is(t.calls.length, 2);
+  await b.shutdown(10);
+});
+
+test('sixteen deliveries in flight add no listener to a shared signal (no MaxListenersExceededWarning)', async () => {
+  const seen: AbortSignal[] = [];
+  const processWarnings: string[] = [];
+  const onWarning = (w: Error): void => {
+    processWarnings.push(w.name);
+  };
+  process.on('warning', onWarning);
+  const t = scripted(Array.from({ length: 16 }, () => 'stall' as const));
+  const wrapped: Transport = {
+    encoding: 'protobuf',
+    export(signal, b, options) {
+      if (options?.signal !== undefined) seen.push(options.signal);
+      return t.export(signal, b, options);
+    },
+    close: () => t.close(),
+  };
+  const b = createBackend({ name: 'l', transport: wrapped, maxConcurrency: 16 });
+  for (let i = 0; i < 16; i++) b.enqueue('metrics', body(1), 1);
+  assert.is(b.stats().inFlightRequests, 16);
+  assert.is(new Set(seen).size, 16, 'each delivery has its own signal');
+  const report = await b.shutdown(10);
+  assert.is(report.undeliveredRequests, 16);
+  assert.ok(seen.every((s) => s.aborted), 'shutdown aborts every delivery');
+  await new Promise((r) => setImmediate(r));
+  process.off('warning', onWarning);
+  assert.equal(processWarnings.filter((n) => n === 'MaxListenersExceededWarning'), []);
+});
+
 test.run();

@@ -70,6 +70,7 @@ upstreams:
     timeout: 5s
     maxConcurrency: 8
     queue: { maxBytes: 16MiB, maxRequests: 100 }
+    batch: { maxBytes: 256KiB }
     retry: { initialBackoff: 200ms, maxBackoff: 10s, multiplier: 2, jitter: 0, maxElapsed: 1m }
   debug:
     endpoint: http://127.0.0.1:9999?encoding=json
@@ -108,12 +109,14 @@ selfTelemetry:
         timeoutMillis: 5000,
         maxConcurrency: 8,
         queue: { maxBytes: 16 * 1024 * 1024, maxRequests: 100 },
+        batchMaxBytes: 256 * 1024,
         retry: { initialBackoffMillis: 200, maxBackoffMillis: 10_000, multiplier: 2, jitter: 0, maxElapsedMillis: 60_000 },
         tls: {},
         tenant: undefined,
       },
     );
     assert.equal([debug!.protocol, debug!.endpoint, debug!.display], ['http/json', 'http://127.0.0.1:9999', 'http://127.0.0.1:9999?encoding=json']);
+    assert.is(debug!.batchMaxBytes, 1024 * 1024, 'merging up to 1 MiB by default');
     assert.equal(c.tenants.map((t) => [t.name, t.credentials.length, t.upstreams.map((u) => [u.name, u.tenant, u.endpoint])]), [
       ['acme', 1, [['acme/own', 'acme', 'https://acme.example:4318/otlp']]],
     ]);
@@ -167,6 +170,8 @@ test('errors name the key path and the problem', () => {
     [{ upstreams: { a: { endpoint: 'http://x', timeuot: 1 } } }, {}, 'upstreams.a.timeuot', /unknown key/],
     [{ upstreams: { a: { endpoint: 'http://x', timeout: 'soon' } } }, {}, 'upstreams.a.timeout', /expected a duration/],
     [{ upstreams: { a: { endpoint: 'http://x', queue: { maxBytes: '12 parsecs' } } } }, {}, 'upstreams.a.queue.maxBytes', /byte size/],
+    [{ upstreams: { a: { endpoint: 'http://x', batch: { maxBytes: -1 } } } }, {}, 'upstreams.a.batch.maxBytes', /./],
+    [{ upstreams: { a: { endpoint: 'http://x', batch: { size: 1 } } } }, {}, 'upstreams.a.batch.size', /unknown key/],
     [{ upstreams: { a: { endpoint: 'http://x', headers: { 'Content-Type': 'x' } } } }, {}, 'upstreams.a.headers.Content-Type', /set by the transport/],
     [{ upstreams: { a: { endpoint: 'grpc://x:1/path' } } }, {}, 'upstreams.a.endpoint', /no path/],
     [{ upstreams: { a: { endpoint: 'grpc://x:1', protocol: 'http/json' } } }, {}, 'upstreams.a.endpoint', /is OTLP\/gRPC/],

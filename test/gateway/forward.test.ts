@@ -67,6 +67,7 @@ test('HTTP protobuf in: protobuf upstreams get the received bytes, the JSON upst
   const res = await post(`${gw.httpUrl}/v1/metrics`, body, PROTOBUF);
   assert.is(res.status, 200);
   assert.is(res.headers.get('content-type'), 'application/x-protobuf');
+  assert.is(res.headers.get('content-length'), '0', 'full success: an empty message, not chunked');
   const answer = fromBinary(ExportMetricsServiceResponseSchema, new Uint8Array(await res.arrayBuffer()));
   assert.is(answer.partialSuccess, undefined);
   const [rg, rh, rj] = await Promise.all([g.waitFor(ofSignal('metrics')), h.waitFor(ofSignal('metrics')), j.waitFor(ofSignal('metrics'))]);
@@ -91,6 +92,7 @@ test('HTTP JSON in: protobuf upstreams get one protobuf encoding, the JSON upstr
   const res = await post(`${gw.httpUrl}/v1/logs`, body, JSON_TYPE);
   assert.is(res.status, 200);
   assert.is(res.headers.get('content-type'), 'application/json');
+  assert.is(res.headers.get('content-length'), '2');
   assert.equal(await res.json(), {});
   const [rg, rh, rj] = await Promise.all([g.waitFor(ofSignal('logs')), h.waitFor(ofSignal('logs')), j.waitFor(ofSignal('logs'))]);
   assert.ok(eq(rg.bytes, bin.logs(request)));
@@ -284,6 +286,43 @@ isolation('the same request is decoded identically by every kind of upstream (JS
   } finally {
     await t.close();
     await Promise.all([a.close(), b.close()]);
+  }
+});
+
+test('a backlog for a protobuf upstream goes out merged (entries concatenated, in order); JSON and batch-off upstreams get each request', async () => {
+  let open!: () => void;
+  const gate = new Promise<void>((resolve) => (open = resolve));
+  const slow = await startReceiver({ grpc: false, respond: (_r, index) => (index === 0 ? gate.then(() => ({ kind: 'ok' as const })) : { kind: 'ok' }) });
+  const slowJson = await startReceiver({ grpc: false, respond: (_r, index) => (index === 0 ? gate.then(() => ({ kind: 'ok' as const })) : { kind: 'ok' }) });
+  const slowOff = await startReceiver({ grpc: false, respond: (_r, index) => (index === 0 ? gate.then(() => ({ kind: 'ok' as const })) : { kind: 'ok' }) });
+  const own = await startTestGateway({
+    upstreams: {
+      p: { endpoint: slow.httpUrl, maxConcurrency: 1 },
+      j: { endpoint: `${slowJson.httpUrl}?encoding=json`, maxConcurrency: 1 },
+      off: { endpoint: slowOff.httpUrl, maxConcurrency: 1, batch: { maxBytes: 0 } },
+    },
+  });
+  try {
+    const bodies = ['s0', 's1', 's2', 's3'].map((name) => bin.metrics(metricsRequest([name], 2)));
+    for (const body of bodies) {
+      const res = await post(`${own.httpUrl}/v1/metrics`, body, PROTOBUF);
+      assert.is(res.status, 200, 'acknowledged once queued');
+      await res.arrayBuffer();
+    }
+    open();
+    await eventually(() => slow.requests.length === 2 && slowJson.requests.length === 4 && slowOff.requests.length === 4, 3000, 'the backlog upstream');
+    assert.ok(slowOff.requests.every((r, i) => eq(r.bytes, bodies[i]!)), 'batch.maxBytes 0: one request each, as received');
+    assert.ok(eq(slow.requests[0]!.bytes, bodies[0]!), 'the first went alone, as received');
+    assert.ok(eq(slow.requests[1]!.bytes, Buffer.concat(bodies.slice(1))), 'the three queued behind it went as one request');
+    const merged = slow.requests[1]!.message as { resourceMetrics: { resource?: { attributes: { value?: { value: { value: unknown } } }[] } }[] };
+    assert.equal(merged.resourceMetrics.map((r) => r.resource?.attributes[0]?.value?.value.value), ['s1', 's2', 's3']);
+    const stats = own.gw.upstreams.find((u) => u.name === 'p')!.stats();
+    assert.is(stats.itemsSent, 8);
+    assert.is(stats.requestsSent, 2);
+  } finally {
+    open();
+    await own.close();
+    await Promise.all([slow.close(), slowJson.close(), slowOff.close()]);
   }
 });
 

@@ -260,7 +260,10 @@ pressure('429 + Retry-After / RESOURCE_EXHAUSTED + RetryInfo past the queue limi
     const again = await post(`${gw.httpUrl}/v1/metrics`, body, PROTOBUF);
     assert.is(again.status, 200);
     await again.arrayBuffer();
-    await eventually(() => upstream.requests.length === 4, 3000, 'all four accepted requests upstream');
+    // The two queued behind the stalled one may go out merged into one request: count resource entries.
+    const entriesUpstream = (): number =>
+      upstream.requests.reduce((n, r) => n + (r.message as { resourceMetrics: unknown[] }).resourceMetrics.length, 0);
+    await eventually(() => entriesUpstream() === 4, 3000, 'all four accepted requests upstream');
   } finally {
     open();
     await gw.close();
@@ -392,5 +395,79 @@ fuzz('mutated protobuf bodies get 200 or 400 (never a crash, never a 500), over 
 });
 
 bad.run();
+pressure('a healthy upstream whose queue is full pushes back (429 / RESOURCE_EXHAUSTED) instead of dropping', async () => {
+  let open!: () => void;
+  const gate = new Promise<void>((resolve) => (open = resolve));
+  const upstream = await startReceiver({ grpc: false, respond: () => gate.then(() => ({ kind: 'ok' as const })) });
+  const gw = await startTestGateway({
+    upstreams: { slow: { endpoint: upstream.httpUrl, maxConcurrency: 1, queue: { maxBytes: '1MiB', maxRequests: 2 } } },
+    limits: { retryAfter: '3s' },
+  });
+  try {
+    const body = bin.metrics(metricsRequest(['a'], 5));
+    const statuses: number[] = [];
+    for (let i = 0; i < 4; i++) {
+      const res = await post(`${gw.httpUrl}/v1/metrics`, body, PROTOBUF);
+      statuses.push(res.status);
+      if (res.status === 429) assert.is(res.headers.get('retry-after'), '3');
+      await res.arrayBuffer();
+    }
+    assert.equal(statuses, [200, 200, 200, 429], 'one in flight, two queued, the fourth would not fit');
+    const g = await grpcCall(gw.grpcUrl, 'metrics', body);
+    assert.is(g.ok, false);
+    if (!g.ok) {
+      assert.is(g.error.code, Code.ResourceExhausted);
+      assert.is(Number(g.error.findDetails(RetryInfoSchema)[0]?.retryDelay?.seconds), 3);
+    }
+    const backend = gw.gw.upstreams[0]!.backend;
+    assert.is(backend.stats().itemsDropped, 0, 'nothing dropped');
+    assert.equal(gw.seen.refused.map((r) => r.reason), ['backpressure', 'backpressure']);
+
+    open();
+    await eventually(() => gw.gw.queuedBytes() === 0, 3000, 'the queue to drain');
+    const again = await post(`${gw.httpUrl}/v1/metrics`, body, PROTOBUF);
+    assert.is(again.status, 200);
+    await again.arrayBuffer();
+    const entries = (): number => upstream.requests.reduce((n, r) => n + (r.message as { resourceMetrics: unknown[] }).resourceMetrics.length, 0);
+    await eventually(() => entries() === 4, 3000, 'the four accepted requests upstream');
+    assert.is(backend.stats().itemsSent, 4 * 5);
+  } finally {
+    open();
+    await gw.close();
+    await upstream.close();
+  }
+});
+
+pressure('an upstream in an outage drops its own oldest data; clients and the healthy upstream carry on', async () => {
+  const dead = await startReceiver({ grpc: false, respond: () => ({ kind: 'error', httpStatus: 503, message: 'down' }) });
+  const healthy = await startReceiver({ grpc: false });
+  const gw = await startTestGateway({
+    upstreams: {
+      dead: { endpoint: dead.httpUrl, maxConcurrency: 1, queue: { maxBytes: '1MiB', maxRequests: 2 }, retry: { initialBackoff: '10s', maxElapsed: '1m' } },
+      healthy: { endpoint: healthy.httpUrl },
+    },
+  });
+  try {
+    const body = bin.metrics(metricsRequest(['a'], 1));
+    const first = await post(`${gw.httpUrl}/v1/metrics`, body, PROTOBUF);
+    assert.is(first.status, 200);
+    await first.arrayBuffer();
+    const deadBackend = gw.gw.upstreams.find((u) => u.name === 'dead')!.backend;
+    await eventually(() => deadBackend.failing, 3000, 'the dead upstream to fail once');
+    for (let i = 0; i < 6; i++) {
+      const res = await post(`${gw.httpUrl}/v1/metrics`, body, PROTOBUF);
+      assert.is(res.status, 200, `request ${i + 2} accepted`);
+      await res.arrayBuffer();
+    }
+    const entries = (): number => healthy.requests.reduce((n, r) => n + (r.message as { resourceMetrics: unknown[] }).resourceMetrics.length, 0);
+    await eventually(() => entries() === 7, 3000, 'all seven at the healthy upstream');
+    assert.is(deadBackend.stats().itemsDropped, 4, 'six queued behind the failing one, two kept');
+    assert.equal(gw.seen.refused, []);
+  } finally {
+    await gw.close();
+    await Promise.all([dead.close(), healthy.close()]);
+  }
+});
+
 pressure.run();
 fuzz.run();
