@@ -17,9 +17,7 @@ import { fromJson, toJson } from '@bufbuild/protobuf';
 import type { DescField, DescMessage, JsonObject, MessageShape } from '@bufbuild/protobuf';
 import { ScalarType } from '@bufbuild/protobuf';
 import { base64Decode } from '@bufbuild/protobuf/wire';
-import { ExemplarSchema } from '../../gen/opentelemetry/proto/metrics/v1/metrics_pb.js';
-import { LogRecordSchema } from '../../gen/opentelemetry/proto/logs/v1/logs_pb.js';
-import { Span_LinkSchema, SpanSchema } from '../../gen/opentelemetry/proto/trace/v1/trace_pb.js';
+import { hexIdFields as idFields } from './json-ids.js';
 
 /**
  * A body that is not valid OTLP/JSON. `path` locates the offending value in the
@@ -180,19 +178,6 @@ interface Plan {
   readonly ids: IdField[];
   readonly children: ChildField[];
 }
-
-/** The OTLP bytes fields that are hex in JSON, with their fixed lengths. */
-const idFields = new Map<DescField, number>([
-  [SpanSchema.field.traceId!, 16],
-  [SpanSchema.field.spanId!, 8],
-  [SpanSchema.field.parentSpanId!, 8],
-  [Span_LinkSchema.field.traceId!, 16],
-  [Span_LinkSchema.field.spanId!, 8],
-  [LogRecordSchema.field.traceId!, 16],
-  [LogRecordSchema.field.spanId!, 8],
-  [ExemplarSchema.field.traceId!, 16],
-  [ExemplarSchema.field.spanId!, 8],
-]);
 
 const plans = new WeakMap<DescMessage, Plan | null>();
 

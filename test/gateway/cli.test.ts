@@ -105,6 +105,8 @@ test('port 0: prints the bound addresses, forwards, a second instance cannot bin
     const [, grpc, http] = await run.line(LISTENING);
     assert.match(grpc!, /^127\.0\.0\.1:\d+$/);
     assert.not.match(grpc!, /:0$/);
+    // The hint lines follow the listening line; wait for the last of them before reading stdout.
+    await run.line(/forwarding to: /);
     assert.match(run.stdout(), `OTEL_EXPORTER_OTLP_ENDPOINT=http://${http}`);
     assert.match(run.stdout(), `forwarding to: ${upstream.httpUrl}`);
     // A second gateway on the same address cannot start: exit 1 with the reason.
