@@ -160,6 +160,10 @@ async function gateway(args: readonly string[]): Promise<void> {
   };
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
+  // A console reader that goes away (`| head`, a closed terminal) must not take the gateway down:
+  // forwarding matters more than the summary, so output errors are ignored.
+  process.stdout.on('error', () => undefined);
+  process.stderr.on('error', () => undefined);
 }
 
 async function main(argv: readonly string[]): Promise<void> {

@@ -75,6 +75,7 @@ export type { RetryPolicy } from './export/retry.js';
 export { createMemoryTransport } from './export/memory.js';
 export { encodeMetricsRequest, type ExportMetricsRequestShape } from './otlp/encode/metrics-request.js';
 export { encodeJson, decodeJson, OtlpJsonError } from './otlp/json.js';
+export { protobufToJson } from './otlp/json-from-protobuf.js';
 export { scanRequest, spliceEntries, WireFormatError } from './otlp/scan.js';
 export { startGateway } from './gateway/gateway.js';
 export type { Gateway, GatewayOptions } from './gateway/gateway.js';

@@ -20,7 +20,8 @@ import type { ScanResult } from '../otlp/scan.js';
 import { OtlpJsonError } from '../otlp/json.js';
 import type { Signal } from '../otlp/types.js';
 import type { DecodedRequest, ForwardedEvent, GatewayObserver, ReceiveProtocol, RefusalReason } from './events.js';
-import { decodeRequest, encodeRequest, subsetRequest } from './requests.js';
+import { decodeRequest, encodeRequest } from './requests.js';
+import { protobufToJsonBody } from '../transport/json-body.js';
 import type { Router, Selection } from './routes.js';
 import type { Upstream } from './upstream.js';
 
@@ -189,13 +190,11 @@ export function createIngest(options: IngestOptions): Ingest {
         if (s.entries === null) {
           if (target === encoding) b = { body, how: 'as_received' };
           else if (target === 'protobuf') b = { body: protobuf, how: 'reencoded' };
-          else b = { body: encodeRequest((decoded ??= decodeRequest(signal, protobuf, 'protobuf')), 'json'), how: 'reencoded' };
-        } else if (target === 'protobuf') {
-          const chosen = s.entries.map((i) => scan.entries[i]!);
-          b = { body: spliceEntries(protobuf, chosen), how: 'spliced' };
+          // Transcoded from the bytes: ~10× cheaper than decoding to messages and encoding those.
+          else b = { body: protobufToJsonBody(signal, protobuf), how: 'reencoded' };
         } else {
-          const whole = (decoded ??= decodeRequest(signal, protobuf, 'protobuf'));
-          b = { body: encodeRequest(subsetRequest(whole, s.entries), 'json'), how: 'spliced' };
+          const spliced = spliceEntries(protobuf, s.entries.map((i) => scan.entries[i]!));
+          b = { body: target === 'protobuf' ? spliced : protobufToJsonBody(signal, spliced), how: 'spliced' };
         }
         built.set(key, b);
         return b;

@@ -53,18 +53,6 @@ export function encodeRequest(d: DecodedRequest, encoding: 'protobuf' | 'json'):
   }
 }
 
-/** A request holding only the resource entries at `indexes` (shared, not copied). */
-export function subsetRequest(d: DecodedRequest, indexes: readonly number[]): DecodedRequest {
-  switch (d.signal) {
-    case 'metrics':
-      return { signal: 'metrics', message: create(ExportMetricsServiceRequestSchema, { resourceMetrics: indexes.map((i) => d.message.resourceMetrics[i]!) }) };
-    case 'logs':
-      return { signal: 'logs', message: create(ExportLogsServiceRequestSchema, { resourceLogs: indexes.map((i) => d.message.resourceLogs[i]!) }) };
-    case 'traces':
-      return { signal: 'traces', message: create(ExportTraceServiceRequestSchema, { resourceSpans: indexes.map((i) => d.message.resourceSpans[i]!) }) };
-  }
-}
-
 const EMPTY = new Uint8Array(0);
 
 /** The Export response encoded for OTLP/HTTP. */
