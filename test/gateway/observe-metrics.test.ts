@@ -3,7 +3,6 @@ import * as assert from 'uvu/assert';
 import type { ExportMetricsServiceRequest } from '../../gen/opentelemetry/proto/collector/metrics/v1/metrics_service_pb.js';
 import type { KeyValue } from '../../gen/opentelemetry/proto/common/v1/common_pb.js';
 import type { HistogramDataPoint, NumberDataPoint } from '../../gen/opentelemetry/proto/metrics/v1/metrics_pb.js';
-import type { BackendStats } from '../../src/export/backend.js';
 import { GatewayConfigError } from '../../src/gateway/config-values.js';
 import type { GatewayView, RequestEvent, UpstreamView } from '../../src/gateway/events.js';
 import {
@@ -13,40 +12,9 @@ import {
   GATEWAY_METER_NAME,
 } from '../../src/gateway/observe-metrics.js';
 import { manualClock } from '../../src/internal/clock.js';
-import { LatencyHistogram } from '../../src/internal/latency.js';
 import type { Signal } from '../../src/otlp/types.js';
+import { stats, upstream } from './upstream-fixture.js';
 
-function stats(name: string, s: Partial<BackendStats> = {}): BackendStats {
-  return {
-    name,
-    itemsSent: 0,
-    itemsRejected: 0,
-    itemsFailed: 0,
-    itemsDropped: 0,
-    requestsSent: 0,
-    requestsFailed: 0,
-    retries: 0,
-    queueBytes: 0,
-    queueRequests: 0,
-    inFlightRequests: 0,
-    latencyP50Ms: 0,
-    latencyP99Ms: 0,
-    ...s,
-  };
-}
-
-function upstream(name: string): UpstreamView & { current: BackendStats } {
-  const u = {
-    name,
-    endpoint: `http://127.0.0.1:1/${name}`,
-    protocol: 'http/protobuf' as const,
-    tenant: undefined,
-    latency: new LatencyHistogram(),
-    current: stats(name),
-    stats: () => u.current,
-  };
-  return u;
-}
 
 function view(ups: UpstreamView[], queued = 0): GatewayView {
   return {
@@ -181,9 +149,9 @@ test('upstreams: observed from stats at each collection; queue and limit', async
   const p = createGatewayMeterProvider({ clock: manualClock() });
   const c = p.registerConsumer();
   const m = createGatewayMetrics(p);
-  const a = upstream('a');
+  const a = upstream('a', 'http/protobuf');
   m.attach(view([a], 300));
-  m.attach(view([upstream('ignored')]));
+  m.attach(view([upstream('ignored', 'http/protobuf')]));
   a.current = stats('a', { itemsSent: 90, itemsRejected: 2, itemsFailed: 3, itemsDropped: 5, requestsSent: 12, requestsFailed: 2, retries: 2, queueBytes: 300, queueRequests: 1, inFlightRequests: 1 });
   const msgs = await c.collectMessages();
   expectPoints(points(msgs, 'otlp_fanout.gateway.upstream.items'), [
@@ -207,7 +175,7 @@ test('export duration: each call once, in every consumer, in seconds', async () 
   const c1 = p.registerConsumer();
   const c2 = p.registerConsumer();
   const m = createGatewayMetrics(p);
-  const a = upstream('a');
+  const a = upstream('a', 'http/protobuf');
   a.latency.record(50); // before attach: not this gateway's to report
   m.attach(view([a]));
   for (let i = 0; i < 3; i++) a.latency.record(0.8);

@@ -3,47 +3,15 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { ExportMetricsServiceRequestSchema } from '../../gen/opentelemetry/proto/collector/metrics/v1/metrics_service_pb.js';
 import { AggregationTemporality } from '../../gen/opentelemetry/proto/metrics/v1/metrics_pb.js';
-import type { BackendStats } from '../../src/export/backend.js';
 import { GatewayConfigError } from '../../src/gateway/config-values.js';
 import type { GatewayView, RequestEvent, UpstreamView } from '../../src/gateway/events.js';
 import { createObserver, validateObserverOptions, type CreateObserverOptions } from '../../src/gateway/observe.js';
 import { createGatewayMeterProvider } from '../../src/gateway/observe-metrics.js';
 import { PROMETHEUS_CONTENT_TYPE } from '../../src/gateway/prometheus.js';
-import { LatencyHistogram } from '../../src/internal/latency.js';
 import { getDiagnosticSink, resetWarnings, setDiagnosticSink } from '../../src/internal/warn.js';
 import type { Signal } from '../../src/otlp/types.js';
+import { stats, upstream } from './upstream-fixture.js';
 
-function stats(name: string, s: Partial<BackendStats> = {}): BackendStats {
-  return {
-    name,
-    itemsSent: 0,
-    itemsRejected: 0,
-    itemsFailed: 0,
-    itemsDropped: 0,
-    requestsSent: 0,
-    requestsFailed: 0,
-    retries: 0,
-    queueBytes: 0,
-    queueRequests: 0,
-    inFlightRequests: 0,
-    latencyP50Ms: 0,
-    latencyP99Ms: 0,
-    ...s,
-  };
-}
-
-function upstream(name: string): UpstreamView & { current: BackendStats } {
-  const u = {
-    name,
-    endpoint: `http://127.0.0.1:9/${name}`,
-    protocol: 'grpc' as const,
-    tenant: undefined,
-    latency: new LatencyHistogram(),
-    current: stats(name),
-    stats: () => u.current,
-  };
-  return u;
-}
 
 function gatewayView(ups: UpstreamView[], state: { queued: number; draining: boolean }): GatewayView {
   return {
