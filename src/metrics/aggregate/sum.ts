@@ -28,8 +28,11 @@ export function numberPointSize(attrsLength: number, timesLen: number): number {
   return 1 + varintSize(len) + len;
 }
 
-/** A consumer's sums (running totals or pending deltas) by slot. */
-export class SumColumns extends Columns {
+/**
+ * A consumer's number values by slot, written as NumberDataPoints. Sum and last value
+ * differ only in how a drained interval cell folds into the column (`merge`).
+ */
+export abstract class NumberColumns extends Columns {
   v: Float64Array;
 
   constructor(
@@ -47,11 +50,6 @@ export class SumColumns extends Columns {
     this.v = v;
   }
 
-  merge(slot: number, s: Series): void {
-    this.v[slot] += (s as SumSeries).v;
-    this.has[slot] = 1;
-  }
-
   clear(slot: number): void {
     this.v[slot] = 0;
     this.has[slot] = 0;
@@ -63,6 +61,14 @@ export class SumColumns extends Columns {
 
   writePoint(w: BinaryWriter, slot: number, attrs: Uint8Array, startNs: bigint, timeNs: bigint): void {
     writeNumberDataPoint(w, attrs, startNs, timeNs, this.v[slot] as number, this.isInt);
+  }
+}
+
+/** A consumer's sums (running totals or pending deltas) by slot. */
+export class SumColumns extends NumberColumns {
+  merge(slot: number, s: Series): void {
+    this.v[slot] += (s as SumSeries).v;
+    this.has[slot] = 1;
   }
 }
 
