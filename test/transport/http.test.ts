@@ -15,7 +15,7 @@ import { decodeJson, encodeJson } from '../../src/otlp/json.js';
 import { createOtlpHttpTransport } from '../../src/transport/http.js';
 import { protobufToJsonBody } from '../../src/transport/json-body.js';
 import type { ExportResult } from '../../src/transport/types.js';
-import { closedPort, sleep, startHttpServer, tls, trackUnhandledRejections } from './servers.js';
+import { closedPort, sleep, startHttpServer, tls, trackUnhandledRejections, runUnhandledRejectionCheck } from './servers.js';
 import type { SeenRequest } from './servers.js';
 import type * as http from 'node:http';
 
@@ -524,11 +524,5 @@ secure('no client certificate against an mTLS server fails', async () => {
 
 secure.run();
 
-const last = suite('transport/http hygiene');
-last('no unhandled rejections', async () => {
-  await sleep(20);
-  unhandled.stop();
-  assert.equal(unhandled.seen, []);
-});
-last.run();
+runUnhandledRejectionCheck('transport/http', unhandled);
 

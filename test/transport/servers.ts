@@ -9,6 +9,8 @@ import * as http2 from 'node:http2';
 import * as https from 'node:https';
 import type * as net from 'node:net';
 import { gunzipSync } from 'node:zlib';
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
 import type { ConnectRouter } from '@connectrpc/connect';
 import { connectNodeAdapter } from '@connectrpc/connect-node';
 
@@ -226,6 +228,20 @@ export function trackUnhandledRejections(): { readonly seen: unknown[]; stop(): 
   };
   process.on('unhandledRejection', listener);
   return { seen, stop: () => process.off('unhandledRejection', listener) };
+}
+
+/**
+ * The file's last suite: after late socket errors had a moment to surface, no rejection
+ * went unhandled while the file ran.
+ */
+export function runUnhandledRejectionCheck(name: string, tracker: { readonly seen: unknown[]; stop(): void }): void {
+  const last = suite(`${name} hygiene`);
+  last('no unhandled rejections', async () => {
+    await sleep(20);
+    tracker.stop();
+    assert.equal(tracker.seen, []);
+  });
+  last.run();
 }
 
 /** Resolves after `ms`. */
