@@ -8,12 +8,12 @@
  * directory. `--no-prof`: no profiler, prints the gateway's CPU and RSS and each receiver's
  * requests/posts and delivery latency instead (`--env K=V`, `--node-arg FLAG` for variants).
  */
-import { execFileSync, fork, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { readdirSync, readFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { LoadSpec } from './gateway-loadgen.js';
+import { compileGateway, cpuMs, message, rssBytes } from './lib/processes.js';
 
 const argv = process.argv.slice(2);
 const arg = (name: string, fallback: string): string => {
@@ -36,49 +36,6 @@ const children: ChildProcess[] = [];
 process.on('exit', () => {
   for (const c of children) c.kill('SIGKILL');
 });
-
-function once<T>(child: ChildProcess, type: string, ms: number): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no ${type} within ${ms} ms`)), ms);
-    const on = (m: { type?: string }): void => {
-      if (m.type !== type) return;
-      clearTimeout(timer);
-      child.off('message', on);
-      resolve(m as T);
-    };
-    child.on('message', on);
-  });
-}
-
-function compile(): string {
-  const root = here('..');
-  const dir = mkdtempSync(path.join(tmpdir(), 'otlp-fanout-gateway-prof-'));
-  const files: string[] = [];
-  const walk = (d: string): void => {
-    for (const e of readdirSync(d)) {
-      const f = path.join(d, e);
-      if (statSync(f).isDirectory()) walk(f);
-      else if (f.endsWith('.ts')) files.push(f);
-    }
-  };
-  walk(path.join(root, 'src'));
-  walk(path.join(root, 'gen'));
-  execFileSync(path.join(root, 'node_modules/.bin/esbuild'), [...files, `--outdir=${dir}`, `--outbase=${root}`, '--format=esm', '--platform=node', '--target=node20', '--log-level=warning']);
-  writeFileSync(path.join(dir, 'package.json'), '{"type":"module"}\n');
-  symlinkSync(path.join(root, 'node_modules'), path.join(dir, 'node_modules'), 'dir');
-  return dir;
-}
-
-function cpuMs(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(f[11]) + Number(f[12])) * 10;
-}
-
-function rssMiB(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m === null ? 0 : Number(m[1]) / 1024;
-}
 
 interface ProfileNode {
   readonly id: number;
@@ -110,7 +67,7 @@ function summarise(file: string): void {
 }
 
 async function main(): Promise<void> {
-  const dir = compile();
+  const { dir } = compileGateway('otlp-fanout-gateway-prof-');
   const profDir = path.join(dir, 'prof');
   const ports: number[] = [];
   const receivers: ChildProcess[] = [];
@@ -118,7 +75,7 @@ async function main(): Promise<void> {
     const r = fork(here('./gateway-receiver.ts'), [], { execArgv: TSX, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
     children.push(r);
     receivers.push(r);
-    ports.push((await once<{ port: number }>(r, 'ready', 15_000)).port);
+    ports.push((await message<{ port: number }>(r, 'ready', 15_000)).port);
   }
   const args = [...(nodeArg === '' ? [] : [nodeArg]), ...(profile ? ['--cpu-prof', '--cpu-prof-dir', profDir] : []), path.join(dir, 'src/cli.js'), 'gateway', '--grpc', 'off', '--http', '127.0.0.1:0'];
   for (const p of ports) args.push('--forward', `http://127.0.0.1:${p}`);
@@ -141,18 +98,18 @@ async function main(): Promise<void> {
   const spec: LoadSpec = { url, mode, rate, durationMs: timeMs, warmupMs: 500, connections: 16 };
   const load = fork(here('./gateway-loadgen.ts'), [JSON.stringify(spec)], { execArgv: TSX, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   children.push(load);
-  await once(load, 'warm', 30_000);
-  const done = once<{ result: unknown }>(load, 'done', timeMs + 30_000);
+  await message(load, 'warm', 30_000);
+  const done = message<{ result: unknown }>(load, 'done', timeMs + 30_000);
   const cpu0 = cpuMs(gw.pid!);
   const t0 = performance.now();
   let rss = 0;
-  const sampler = setInterval(() => (rss = Math.max(rss, rssMiB(gw.pid!))), 50);
+  const sampler = setInterval(() => (rss = Math.max(rss, rssBytes(gw.pid!) / 1048576)), 50);
   for (const r of receivers) r.send({ type: 'reset' });
   load.send({ type: 'go' });
   const result = (await done).result;
   clearInterval(sampler);
   const cpu = ((cpuMs(gw.pid!) - cpu0) / (performance.now() - t0)) * 100;
-  const stats = await Promise.all(receivers.map((r) => (r.send({ type: 'stats' }), once<{ requests: number; posts: number; deliveryP50Ms: number; deliveryP99Ms: number }>(r, 'stats', 5000))));
+  const stats = await Promise.all(receivers.map((r) => (r.send({ type: 'stats' }), message<{ requests: number; posts: number; deliveryP50Ms: number; deliveryP99Ms: number }>(r, 'stats', 5000))));
   const d = stats.map((x) => `${x.requests}/${x.posts} p50 ${x.deliveryP50Ms.toFixed(2)} p99 ${x.deliveryP99Ms.toFixed(2)}`).join('; ');
   process.stdout.write(`${JSON.stringify(result)}\ngateway CPU ${cpu.toFixed(0)}%, RSS max ${rss.toFixed(1)} MiB; receivers (requests/posts, delivery ms): ${d}\n`);
   if (!profile) {

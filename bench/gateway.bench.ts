@@ -18,12 +18,12 @@
  * Run: `node --import tsx/esm bench/gateway.bench.ts [--rounds 3] [--time 4000] [--warmup 1000]
  * [--rate 1000] [--connections 16] [--json FILE]`. Prints markdown for BENCHMARKS.md.
  */
-import { execFileSync, fork, spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
-import { loadavg, tmpdir } from 'node:os';
-import path from 'node:path';
+import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { median } from './lib/harness.js';
+import { compileGateway, cpuMs, message, rssBytes } from './lib/processes.js';
 import type { LoadResult, LoadSpec } from './gateway-loadgen.js';
 import type { ReceiverStats } from './gateway-receiver.js';
 import { benchRequest, POINTS_PER_REQUEST } from './gateway-template.js';
@@ -76,23 +76,6 @@ process.on('exit', () => {
   for (const c of children) c.kill('SIGKILL');
 });
 
-/** Resolves with the first IPC message of `type`, or rejects after `ms`. */
-function message<T>(child: ChildProcess, type: string, ms: number): Promise<T> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.off('message', on);
-      reject(new Error(`no "${type}" from child ${child.pid} within ${ms} ms`));
-    }, ms);
-    const on = (m: { type?: string }): void => {
-      if (m.type !== type) return;
-      clearTimeout(timer);
-      child.off('message', on);
-      resolve(m as T);
-    };
-    child.on('message', on);
-  });
-}
-
 function track(child: ChildProcess): ChildProcess {
   children.add(child);
   child.on('exit', () => children.delete(child));
@@ -103,31 +86,6 @@ async function startReceiver(decode: boolean): Promise<{ child: ChildProcess; po
   const child = track(fork(here('./gateway-receiver.ts'), decode ? ['--decode'] : [], { execArgv: TSX, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
   const ready = await message<{ port: number }>(child, 'ready', 15_000);
   return { child, port: ready.port };
-}
-
-/**
- * The gateway as it ships: src/ and gen/ transpiled to JS (what `npm run build` emits, by
- * esbuild, which tsx brings along and which takes well under a second) in a temporary
- * directory whose node_modules links to ours. Running it through tsx instead would add
- * the loader's ~35 MiB to the RSS being measured.
- */
-function compileGateway(): { cli: string; dir: string } {
-  const root = here('..');
-  const dir = mkdtempSync(path.join(tmpdir(), 'otlp-fanout-gateway-bench-'));
-  const files: string[] = [];
-  const walk = (d: string): void => {
-    for (const e of readdirSync(d)) {
-      const f = path.join(d, e);
-      if (statSync(f).isDirectory()) walk(f);
-      else if (f.endsWith('.ts')) files.push(f);
-    }
-  };
-  walk(path.join(root, 'src'));
-  walk(path.join(root, 'gen'));
-  execFileSync(path.join(root, 'node_modules/.bin/esbuild'), [...files, `--outdir=${dir}`, `--outbase=${root}`, '--format=esm', '--platform=node', '--target=node20', '--log-level=warning']);
-  writeFileSync(path.join(dir, 'package.json'), '{"type":"module"}\n');
-  symlinkSync(path.join(root, 'node_modules'), path.join(dir, 'node_modules'), 'dir');
-  return { cli: path.join(dir, 'src/cli.js'), dir };
 }
 
 let gatewayCli: string[] = [];
@@ -200,19 +158,6 @@ async function drained(url: string, ms: number): Promise<boolean> {
     await new Promise((r) => setTimeout(r, 50));
   }
   return false;
-}
-
-/** utime + stime of `pid`, in ms. */
-function cpuMs(pid: number): number {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  // Fields 14 and 15 of proc(5), counted from `state` (field 3) here; clock ticks of 10 ms.
-  return (Number(fields[11]) + Number(fields[12])) * 10;
-}
-
-function rssBytes(pid: number): number {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return m === null ? 0 : Number(m[1]) * 1024;
 }
 
 interface Phase {
@@ -413,7 +358,7 @@ function readCpuCount(): number {
 
 async function main(): Promise<void> {
   const o = parseArgs(process.argv.slice(2));
-  const compiled = o.tsx ? undefined : compileGateway();
+  const compiled = o.tsx ? undefined : compileGateway('otlp-fanout-gateway-bench-');
   gatewayNodeArgs = o.gatewayNodeArgs;
   gatewayCli = compiled === undefined ? [...TSX, here('../src/cli.ts')] : [compiled.cli];
   const loadBefore = loadavg()[0]!;
