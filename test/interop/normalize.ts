@@ -278,15 +278,7 @@ export function nMetric(m: Metric): NMetric {
           type: 'histogram',
           temporality: nTemporality(d.value.aggregationTemporality),
           points: d.value.dataPoints.map((p) => ({
-            attributes: nAttrs(p.attributes),
-            start: p.startTimeUnixNano.toString(),
-            time: p.timeUnixNano.toString(),
-            flags: p.flags,
-            exemplars: p.exemplars.length,
-            count: p.count.toString(),
-            sum: opt(p.sum),
-            min: opt(p.min),
-            max: opt(p.max),
+            ...nDistribution(p),
             bounds: [...p.explicitBounds],
             counts: p.bucketCounts.map(String),
           })),
@@ -299,15 +291,7 @@ export function nMetric(m: Metric): NMetric {
           type: 'exponentialHistogram',
           temporality: nTemporality(d.value.aggregationTemporality),
           points: d.value.dataPoints.map((p) => ({
-            attributes: nAttrs(p.attributes),
-            start: p.startTimeUnixNano.toString(),
-            time: p.timeUnixNano.toString(),
-            flags: p.flags,
-            exemplars: p.exemplars.length,
-            count: p.count.toString(),
-            sum: opt(p.sum),
-            min: opt(p.min),
-            max: opt(p.max),
+            ...nDistribution(p),
             scale: p.scale,
             zeroCount: p.zeroCount.toString(),
             zeroThreshold: p.zeroThreshold,
@@ -594,4 +578,29 @@ export function nSdkSpans(spans: readonly ReadableSpan[]): NSpan[] {
       status: { code: s.status.code, message: s.status.message ?? '' },
     };
   });
+}
+
+/** The fields explicit and exponential histogram points share. */
+function nDistribution(p: {
+  attributes: KeyValue[];
+  startTimeUnixNano: bigint;
+  timeUnixNano: bigint;
+  flags: number;
+  exemplars: unknown[];
+  count: bigint;
+  sum?: number;
+  min?: number;
+  max?: number;
+}) {
+  return {
+    attributes: nAttrs(p.attributes),
+    start: p.startTimeUnixNano.toString(),
+    time: p.timeUnixNano.toString(),
+    flags: p.flags,
+    exemplars: p.exemplars.length,
+    count: p.count.toString(),
+    sum: opt(p.sum),
+    min: opt(p.min),
+    max: opt(p.max),
+  };
 }
