@@ -1,6 +1,8 @@
 /**
- * otlp-fanout public API. User-facing symbols first; integration symbols (transports,
- * encoders, the gateway's building blocks) after the marker below.
+ * otlp-fanout public API: what an application needs to record and export. Transports,
+ * encoders and the gateway's building blocks are in `otlp-fanout/integration`
+ * (src/integration.ts), so that importing this entry does not load undici, connect-node
+ * or the gateway (~120 ms of start-up) before a backend needs them.
  */
 
 // ---- one recording, many backends ----
@@ -63,21 +65,5 @@ export type { LogBatchSink } from './logs/sink.js';
 // ---- shared value shapes ----
 export type { AttributeValue, Attributes, AnyValueInput, Signal, ScopeInfo } from './otlp/types.js';
 
-// ---- integration API ----
+// Types of the integration entry, free to re-export (erased at run time).
 export type { Encoding, ExportResult, ExportCallOptions, Transport } from './transport/types.js';
-export { TransportError, TransportOptionError, type TransportErrorCode } from './transport/errors.js';
-export { createOtlpGrpcTransport, type OtlpGrpcTransportOptions } from './transport/grpc.js';
-export { createOtlpHttpTransport, type OtlpHttpTransportOptions } from './transport/http.js';
-export { protobufToJsonBody } from './transport/json-body.js';
-export { createBackend } from './export/backend.js';
-export type { Backend, BackendStats, BackendShutdownReport, QueueLimits } from './export/backend.js';
-export type { RetryPolicy } from './export/retry.js';
-export { createMemoryTransport } from './export/memory.js';
-export { encodeMetricsRequest, type ExportMetricsRequestShape } from './otlp/encode/metrics-request.js';
-export { encodeJson, decodeJson, OtlpJsonError } from './otlp/json.js';
-export { protobufToJson } from './otlp/json-from-protobuf.js';
-export { scanRequest, spliceEntries, WireFormatError } from './otlp/scan.js';
-export { startGateway } from './gateway/gateway.js';
-export type { Gateway, GatewayOptions } from './gateway/gateway.js';
-export { loadGatewayConfig, GatewayConfigError } from './gateway/config.js';
-export type { GatewayConfig } from './gateway/config.js';

@@ -45,4 +45,27 @@ test('src/ folders import only what the layering allows', () => {
   assert.equal(problems, []);
 });
 
+/** Files a module loads at import time (value imports and re-exports; `import type` and `import()` excluded). */
+function staticGraph(entry: string): Set<string> {
+  const seen = new Set<string>();
+  const visit = (file: string): void => {
+    if (seen.has(file)) return;
+    seen.add(file);
+    const text = readFileSync(file, 'utf8');
+    for (const m of text.matchAll(/^(import|export)(?!\s+type\b)[^'"]*from '(\.[^']+)'/gm)) {
+      const target = resolve(dirname(file), m[2]!).replace(/\.js$/, '.ts');
+      if (target.startsWith(root)) visit(target);
+    }
+  };
+  visit(entry);
+  return seen;
+}
+
+test('the main entry loads neither the transports nor the gateway (they load on first use)', () => {
+  const loaded = [...staticGraph(join(root, 'index.ts'))].map((f) => relative(root, f));
+  assert.ok(loaded.includes('telemetry.ts'), 'graph walked');
+  const heavy = loaded.filter((f) => f === 'transport/grpc.ts' || f === 'transport/http.ts' || f.startsWith('gateway/'));
+  assert.equal(heavy, []);
+});
+
 test.run();

@@ -2,13 +2,18 @@
  * Builds the transport of one resolved backend target. The config layer has already
  * resolved the final URL per signal, so HTTP targets are passed as per-signal endpoints
  * (used as given) and gRPC targets as an origin.
+ *
+ * The transport modules are loaded on the first export, not at start-up: undici and
+ * connect-node cost ~80 and ~110 ms to import, which an application with no backend, or
+ * with only one kind, should not pay. Options are still validated synchronously here, so
+ * a bad option fails `createTelemetry()` as before.
  */
 import type { ResolvedTarget } from '../config/validate.js';
 import type { ExportSignal } from '../config/options.js';
-import { createOtlpGrpcTransport } from '../transport/grpc.js';
-import { createOtlpHttpTransport } from '../transport/http.js';
-import type { TlsOptions } from '../transport/options.js';
-import type { Transport } from '../transport/types.js';
+import type { OtlpTransportOptions, TlsOptions } from '../transport/options.js';
+import { validateTransportOptions } from '../transport/options.js';
+import { TransportError } from '../transport/errors.js';
+import type { Encoding, ExportResult, Transport } from '../transport/types.js';
 
 export function createTargetTransport(signal: ExportSignal, target: ResolvedTarget, maxRequestBytes: number): Transport {
   const tls: TlsOptions = {
@@ -24,10 +29,39 @@ export function createTargetTransport(signal: ExportSignal, target: ResolvedTarg
     tls,
     maxRequestBytes,
   };
-  if (target.protocol === 'grpc') return createOtlpGrpcTransport({ ...common, endpoint: target.url });
-  return createOtlpHttpTransport({
-    ...common,
-    signalEndpoints: { [signal]: target.url },
-    encoding: target.protocol === 'http/json' ? 'json' : 'protobuf',
-  });
+  if (target.protocol === 'grpc') {
+    const options: OtlpTransportOptions = { ...common, endpoint: target.url };
+    validateTransportOptions(options, 'grpc');
+    return lazyTransport('protobuf', async () => (await import('../transport/grpc.js')).createOtlpGrpcTransport(options));
+  }
+  const encoding: Encoding = target.protocol === 'http/json' ? 'json' : 'protobuf';
+  const options = { ...common, signalEndpoints: { [signal]: target.url }, encoding };
+  validateTransportOptions(options, 'http');
+  return lazyTransport(encoding, async () => (await import('../transport/http.js')).createOtlpHttpTransport(options));
+}
+
+/** A transport created by `load()` on its first export; close() before that closes nothing. */
+function lazyTransport(encoding: Encoding, load: () => Promise<Transport>): Transport {
+  let real: Promise<Transport> | undefined;
+  return {
+    encoding,
+    async export(signal, body, options): Promise<ExportResult> {
+      let t: Transport;
+      try {
+        t = await (real ??= load());
+      } catch (err) {
+        return {
+          kind: 'failed',
+          retryable: false,
+          error: new TransportError('internal', `could not load the ${encoding} transport: ${String(err)}`, undefined, { cause: err }),
+        };
+      }
+      return t.export(signal, body, options);
+    },
+    async close() {
+      if (real === undefined) return;
+      const t = await real.catch(() => undefined);
+      await t?.close();
+    },
+  };
 }
