@@ -3,30 +3,8 @@
  * keys must be, HTTP does not care), checked against the HTTP token grammar, values refused if
  * they could split a header. Warnings never print a value: headers carry credentials.
  */
+import { headerProblem } from '../transport/options.js';
 import { warnInvalid } from './config-error.js';
-
-// RFC 9110 token characters.
-const TOKEN = /^[!#$%&'*+.^_`|~0-9a-z-]+$/;
-// Header values are bytes: tab, visible ASCII and Latin-1 only. Control characters would end or
-// split the header line; characters beyond U+00FF have no single-byte form and the transports refuse them.
-const GOOD_VALUE = /^[\t\u0020-\u007e\u0080-\u00ff]*$/;
-
-/**
- * Headers the transports derive from the protocol, compression and deadline; a configured value
- * would contradict the request actually sent, so they are dropped with a warning.
- */
-const RESERVED = new Set([
-  'content-type',
-  'content-length',
-  'content-encoding',
-  'transfer-encoding',
-  'connection',
-  'keep-alive',
-  'host',
-  'te',
-  'upgrade',
-  'accept-encoding',
-]);
 
 /**
  * Validated, lower-cased headers; later entries win over earlier ones with the same name.
@@ -39,19 +17,22 @@ export function normalizeHeaders(
   const out: Record<string, string> = {};
   for (const [rawName, value] of entries) {
     const name = rawName.trim().toLowerCase();
-    if (!TOKEN.test(name)) {
+    // The transports' own rules; `grpc-*` is refused for every protocol, since a backend's headers may
+    // serve a gRPC target of another signal.
+    const problem = headerProblem(name, value, true);
+    if (problem === 'name') {
       warnInvalid(`${field}`, rawName, 'header names made of letters, digits and !#$%&\'*+.^_`|~-', 'header skipped');
       continue;
     }
-    if (RESERVED.has(name) || name.startsWith('grpc-')) {
+    if (problem === 'reserved') {
       warnInvalid(`${field}.${name}`, name, 'a header the transport does not set itself', 'header skipped');
       continue;
     }
-    if (typeof value !== 'string' || !GOOD_VALUE.test(value)) {
+    if (problem === 'value') {
       warnInvalid(`${field}.${name}`, value, 'a string of visible ASCII or Latin-1 characters', 'header skipped', true);
       continue;
     }
-    out[name] = value;
+    out[name] = value as string;
   }
   return out;
 }

@@ -101,9 +101,13 @@ const SIGNALS: readonly Signal[] = ['metrics', 'logs', 'traces'];
 // setTimeout clamps larger delays to 1 ms; connect's size limits are 32-bit.
 const MAX_TIMER_MS = 2 ** 31 - 1;
 const MAX_BYTES = 2 ** 32 - 1;
+// RFC 9110 token characters.
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+// Header values are bytes: tab, visible ASCII and Latin-1. Control characters would end or split the
+// header line; characters beyond U+00FF have no single-byte form.
 const HEADER_VALUE = /^[\t\x20-\x7e\x80-\xff]*$/;
-// Set by the transport itself; a caller value would corrupt framing or negotiation.
+// Set by the transport itself from the protocol, compression and deadline; a caller value would
+// corrupt framing or negotiation.
 const RESERVED_HEADERS = new Set([
   'content-type',
   'content-length',
@@ -118,6 +122,21 @@ const RESERVED_HEADERS = new Set([
   // The gRPC transport's internal call-to-body reference (grpc.ts), removed before the wire.
   'x-otlp-fanout-body-ref',
 ]);
+
+/** Why a header cannot be sent. */
+export type HeaderProblem = 'name' | 'reserved' | 'value';
+
+/**
+ * The header rules, shared by the transports (which throw) and the config layer (which warns
+ * and skips): `undefined` when `name: value` can be sent; `grpc` also reserves `grpc-*` names.
+ */
+export function headerProblem(name: string, value: unknown, grpc: boolean): HeaderProblem | undefined {
+  if (!TOKEN.test(name)) return 'name';
+  const lower = name.toLowerCase();
+  if (RESERVED_HEADERS.has(lower) || (grpc && lower.startsWith('grpc-'))) return 'reserved';
+  if (typeof value !== 'string' || !HEADER_VALUE.test(value)) return 'value';
+  return undefined;
+}
 
 /**
  * Validates the common options for `protocol` and resolves the endpoints.
@@ -200,17 +219,14 @@ function validateHeaders(value: unknown, protocol: 'http' | 'grpc'): Readonly<Re
   const out: Record<string, string> = {};
   for (const [name, v] of Object.entries(value as Record<string, unknown>)) {
     const field = `headers.${name}`;
-    if (!TOKEN.test(name)) throw new TransportOptionError(field, name, 'expected a header name made of RFC 9110 token characters');
+    const problem = headerProblem(name, v, protocol === 'grpc');
+    if (problem === 'name') throw new TransportOptionError(field, name, 'expected a header name made of RFC 9110 token characters');
+    if (problem === 'reserved') throw new TransportOptionError(field, v, 'this header is set by the transport and cannot be overridden');
+    if (problem === 'value') throw new TransportOptionError(field, v, 'expected a string without control characters (no CR, LF, NUL)');
     const lower = name.toLowerCase();
-    if (RESERVED_HEADERS.has(lower) || (protocol === 'grpc' && lower.startsWith('grpc-'))) {
-      throw new TransportOptionError(field, v, 'this header is set by the transport and cannot be overridden');
-    }
-    if (typeof v !== 'string' || !HEADER_VALUE.test(v)) {
-      throw new TransportOptionError(field, v, 'expected a string without control characters (no CR, LF, NUL)');
-    }
     if (lower in out) throw new TransportOptionError(field, v, 'header names are case-insensitive; this one is given twice');
     // gRPC metadata keys are lowercase on the wire (HTTP/2); lowercase for both so duplicates are found.
-    out[lower] = v;
+    out[lower] = v as string; // headerProblem() checked it is a string
   }
   return Object.freeze(out);
 }
