@@ -9,6 +9,7 @@
  * the oldest queued request is dropped and counted.
  * Queued bodies are the caller's immutable bytes, shared between backends, never copied.
  */
+import { setMaxListeners } from 'node:events';
 import type { Signal } from '../otlp/types.js';
 import type { Encoding, ExportResult, Transport } from '../transport/types.js';
 import { Deque } from '../internal/deque.js';
@@ -136,9 +137,11 @@ export function createBackend(options: BackendOptions): Backend {
   const queue = new Deque<Entry>();
   const latency = new LatencyHistogram();
   const maxBatchBytes = transport.encoding === 'protobuf' ? Math.max(0, options.maxBatchBytes ?? 0) : 0;
-  // One controller per delivery, aborted at the end of shutdown: listeners stay on the
-  // delivery's own signal instead of piling up on one shared signal (MaxListeners warnings).
-  const active = new Set<AbortController>();
+  // Aborted at the end of shutdown. Each call in flight listens to it (at most
+  // maxConcurrency, removed when the call ends), so Node's listener-count warning, meant to
+  // catch leaks, is off for it; a controller per delivery instead cost an EventTarget each.
+  const stop = new AbortController();
+  setMaxListeners(0, stop.signal);
   let stopped = false;
   let queueBytes = 0;
   let inFlight = 0;
@@ -170,8 +173,7 @@ export function createBackend(options: BackendOptions): Backend {
     return low;
   }
 
-  function settle(batch: Batch, controller: AbortController): void {
-    active.delete(controller);
+  function settle(batch: Batch): void {
     pendingSeqs.delete(batch.seq);
     inFlight--;
     inFlightRequests -= batch.requests;
@@ -223,15 +225,13 @@ export function createBackend(options: BackendOptions): Backend {
       inFlightRequests += batch.requests;
       inFlightItems += batch.items;
       pendingSeqs.add(batch.seq);
-      const controller = new AbortController();
-      active.add(controller);
-      deliver(batch, controller.signal).then(
-        () => settle(batch, controller),
+      deliver(batch, stop.signal).then(
+        () => settle(batch),
         (err: unknown) => {
           // deliver() handles every expected failure; this is a bug guard so nothing is left unsettled.
           warnOnce(`backend-bug:${name}`, `backend "${name}": unexpected delivery error: ${String(err)}`);
           counts.itemsFailed += batch.items;
-          settle(batch, controller);
+          settle(batch);
         },
       );
     }
@@ -360,7 +360,7 @@ export function createBackend(options: BackendOptions): Backend {
         undeliveredItems += inFlightItems;
       }
       stopped = true;
-      for (const c of active) c.abort();
+      stop.abort();
       // In-flight calls settle promptly once aborted; give them a moment so their counts are final.
       if (inFlight > 0) await this.flush(1000);
       await transport.close().catch(() => undefined);

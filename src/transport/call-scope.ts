@@ -7,10 +7,23 @@ import { failed } from './retryable.js';
 import type { FailedResult } from './retryable.js';
 import type { ExportCallOptions } from './types.js';
 
-/** A call in progress. `dispose()` must run when the call ends (clears the timer and listener). */
+/** Told once when a call's scope aborts. */
+export interface AbortListener {
+  onAbort(reason: unknown): void;
+}
+
+/**
+ * A call in progress: fires when the caller aborts or the deadline passes. Not an
+ * AbortSignal: an AbortController per call (an EventTarget with its own listener map)
+ * was most of what a call allocated on the gateway's forwarding path, and the only
+ * listener is the call's own request. `dispose()` must run when the call ends.
+ */
 export interface CallScope extends CallEnd {
-  /** Fires when the caller aborts or the deadline passes. */
-  readonly signal: AbortSignal;
+  readonly aborted: boolean;
+  /** The caller's abort reason, or the deadline's error. */
+  readonly reason: unknown;
+  /** Sets the one listener (undefined: none). Told at once when the scope has already aborted. */
+  listen(listener: AbortListener | undefined): void;
   dispose(): void;
 }
 
@@ -48,15 +61,16 @@ export function openCallScope(timeoutMillis: number, options: ExportCallOptions 
 }
 
 /**
- * The scope as a class with prototype methods, the listener as `handleEvent` and the
- * timer callback as a shared function: no closure or getter object per call (the
- * closure version cost ~11 µs of a ~1 ms gRPC call in bench/transport.bench.ts profiles).
+ * The scope as a class with prototype methods, the caller's listener as `handleEvent` and the
+ * timer callback as a shared function: no closure or getter object per call (the closure
+ * version cost ~11 µs of a ~1 ms gRPC call in bench/transport.bench.ts profiles).
  */
 class Scope implements CallScope {
-  readonly #controller = new AbortController();
   readonly #timer: NodeJS.Timeout;
   readonly #callerSignal: AbortSignal | undefined;
-  readonly signal: AbortSignal;
+  #listener: AbortListener | undefined;
+  aborted = false;
+  reason: unknown = undefined;
   callerAborted = false;
   deadlineExpired = false;
 
@@ -64,29 +78,41 @@ class Scope implements CallScope {
     readonly timeoutMs: number,
     callerSignal: AbortSignal | undefined,
   ) {
-    this.signal = this.#controller.signal;
-    this.#callerSignal = callerSignal;
     this.#timer = setTimeout(expire, timeoutMs, this);
     // A pending export must not keep the process alive on its own.
     this.#timer.unref();
+    this.#callerSignal = callerSignal;
     callerSignal?.addEventListener('abort', this, { once: true });
+  }
+
+  listen(listener: AbortListener | undefined): void {
+    this.#listener = listener;
+    if (this.aborted) listener?.onAbort(this.reason);
   }
 
   /** The caller's signal fired (EventListener object form, so no bound function is needed). */
   handleEvent(): void {
     this.callerAborted = true;
-    this.#controller.abort(this.#callerSignal?.reason);
+    this.#abort(this.#callerSignal?.reason);
   }
 
   /** Called by the timer. */
   expire(): void {
     this.deadlineExpired = true;
-    this.#controller.abort(new Error(`deadline of ${this.timeoutMs} ms exceeded`));
+    this.#abort(new Error(`deadline of ${this.timeoutMs} ms exceeded`));
   }
 
   dispose(): void {
     clearTimeout(this.#timer);
     this.#callerSignal?.removeEventListener('abort', this);
+    this.#listener = undefined;
+  }
+
+  #abort(reason: unknown): void {
+    if (this.aborted) return;
+    this.aborted = true;
+    this.reason = reason;
+    this.#listener?.onAbort(reason);
   }
 }
 

@@ -12,6 +12,7 @@ import { readPartialSuccess } from '../otlp/partial-success.js';
 import type { ExportServiceResponse } from '../otlp/partial-success.js';
 import type { Signal } from '../otlp/types.js';
 import { isFailed, openCallScope, precheck } from './call-scope.js';
+import type { AbortListener, CallScope } from './call-scope.js';
 import { gunzipBounded, gzipBody } from './compression.js';
 import { TransportOptionError } from './errors.js';
 import { failureFromError } from './error-mapping.js';
@@ -110,8 +111,8 @@ export function createOtlpHttpTransport(options?: OtlpHttpTransportOptions): Tra
     if (isFailed(scope)) return scope;
     try {
       const payload = opts.compression === 'gzip' ? await gzipBody(body) : body;
-      scope.signal.throwIfAborted();
-      const response = await send(agent, targets[signal], headers, payload, scope.signal, opts.maxResponseBytes);
+      if (scope.aborted) throw toError(scope.reason);
+      const response = await send(agent, targets[signal], headers, payload, scope, opts.maxResponseBytes);
       return await readResponse(signal, response, opts);
     } catch (e) {
       return failureFromError(e, scope);
@@ -156,16 +157,16 @@ function send(
   target: { readonly origin: string; readonly path: string },
   headers: Record<string, string>,
   body: Uint8Array,
-  signal: AbortSignal,
+  scope: CallScope,
   max: number,
 ): Promise<Collected> {
   return new Promise((resolve, reject) => {
-    dispatcher.dispatch({ origin: target.origin, path: target.path, method: 'POST', headers, body }, new Collector(signal, max, resolve, reject));
+    dispatcher.dispatch({ origin: target.origin, path: target.path, method: 'POST', headers, body }, new Collector(scope, max, resolve, reject));
   });
 }
 
 /** Undici handler that settles `send`'s promise once: on the end, the limit, an error or an abort. */
-class Collector implements Dispatcher.DispatchHandler {
+class Collector implements Dispatcher.DispatchHandler, AbortListener {
   statusCode = 0;
   headers: IncomingHttpHeaders = {};
   readonly #chunks: Buffer[] = [];
@@ -174,24 +175,24 @@ class Collector implements Dispatcher.DispatchHandler {
   #controller: Dispatcher.DispatchController | undefined;
 
   constructor(
-    readonly signal: AbortSignal,
+    readonly scope: CallScope,
     readonly max: number,
     readonly resolve: (c: Collected) => void,
     readonly reject: (e: unknown) => void,
   ) {
-    signal.addEventListener('abort', this, { once: true });
+    scope.listen(this);
   }
 
-  /** The call's signal fired: settle at once, and stop the request if it has started. */
-  handleEvent(): void {
-    this.#fail(this.signal.reason);
+  /** The call's scope aborted: settle at once, and stop the request if it has started. */
+  onAbort(reason: unknown): void {
+    this.#fail(reason);
     // A request not started yet is stopped in onRequestStart.
-    this.#controller?.abort(toError(this.signal.reason));
+    this.#controller?.abort(toError(reason));
   }
 
   onRequestStart(controller: Dispatcher.DispatchController): void {
     this.#controller = controller;
-    if (this.signal.aborted) controller.abort(toError(this.signal.reason));
+    if (this.scope.aborted) controller.abort(toError(this.scope.reason));
   }
 
   onResponseStart(controller: Dispatcher.DispatchController, statusCode: number, headers: IncomingHttpHeaders): void {
@@ -212,7 +213,7 @@ class Collector implements Dispatcher.DispatchHandler {
   onResponseEnd(): void {
     if (this.#settled) return;
     this.#settled = true;
-    this.signal.removeEventListener('abort', this);
+    this.scope.listen(undefined);
     this.resolve({ statusCode: this.statusCode, headers: this.headers, body: concat(this.#chunks, this.#total) });
   }
 
@@ -223,7 +224,7 @@ class Collector implements Dispatcher.DispatchHandler {
   #tooLarge(controller: Dispatcher.DispatchController): void {
     if (this.#settled) return;
     this.#settled = true;
-    this.signal.removeEventListener('abort', this);
+    this.scope.listen(undefined);
     this.resolve({ statusCode: this.statusCode, headers: this.headers, body: 'too_large' });
     // The rest is not read: the connection goes with it rather than being drained.
     controller.abort(new Error(`response exceeds maxResponseBytes ${this.max}`));
@@ -232,7 +233,7 @@ class Collector implements Dispatcher.DispatchHandler {
   #fail(error: unknown): void {
     if (this.#settled) return;
     this.#settled = true;
-    this.signal.removeEventListener('abort', this);
+    this.scope.listen(undefined);
     this.reject(error);
   }
 }
