@@ -15,7 +15,11 @@
  * The gateway's RSS (max of /proc samples every 50 ms) and CPU (utime+stime over the phase)
  * are measured during each phase.
  *
- * Run: `node --import tsx/esm bench/gateway.bench.ts [--rounds 3] [--time 4000] [--warmup 1000]
+ * The gateway runs with the node flags of `npm start` (package.json; `--no-start-flags`: without).
+ * CPU time of every process is read too, per delivered request: on a small machine the
+ * setups compete for the same cores, so the throughput ratio is set by the total.
+ *
+ * Run: `node --import tsx/esm bench/gateway.bench.ts [--rounds 3] [--time 5000] [--warmup 3000]
  * [--rate 1000] [--connections 16] [--json FILE]`. Prints markdown for BENCHMARKS.md.
  */
 import { fork, spawn, type ChildProcess } from 'node:child_process';
@@ -41,12 +45,28 @@ interface Options {
   tsx: boolean;
   /** Receivers that do not decode (null sinks) instead of decoding each body. */
   nullReceiver: boolean;
-  /** Node flags for the gateway process (`--gateway-node-arg`, repeatable), e.g. `--max-semi-space-size=2`. */
+  /** Extra node flags for the gateway process (`--gateway-node-arg`, repeatable), after those of `npm start`. */
   gatewayNodeArgs: string[];
+  /** Run the gateway with the node flags of package.json's `start` script, as `npm start` does (off: `--no-start-flags`). */
+  startFlags: boolean;
 }
 
 function parseArgs(argv: readonly string[]): Options {
-  const o: Options = { rounds: 3, timeMs: 4000, warmupMs: 1000, rate: 1000, connections: 16, json: undefined, filter: undefined, tsx: argv.includes('--tsx'), nullReceiver: argv.includes('--null-receiver'), gatewayNodeArgs: [] };
+  // 3 s of warm-up: the gateway's first ~2 s under load are JIT compilation (event-loop stalls of 5–15 ms), which a
+  // latency percentile of a long-running gateway should not include.
+  const o: Options = {
+    rounds: 3,
+    timeMs: 5000,
+    warmupMs: 3000,
+    rate: 1000,
+    connections: 16,
+    json: undefined,
+    filter: undefined,
+    tsx: argv.includes('--tsx'),
+    nullReceiver: argv.includes('--null-receiver'),
+    gatewayNodeArgs: [],
+    startFlags: !argv.includes('--no-start-flags'),
+  };
   for (let i = 0; i < argv.length - 1; i++) {
     const [flag, v] = [argv[i], argv[i + 1]!];
     const n = Number(v);
@@ -70,6 +90,18 @@ function parseArgs(argv: readonly string[]): Options {
 }
 
 const here = (f: string): string => fileURLToPath(new URL(f, import.meta.url));
+
+/** The node flags of package.json's `start` script (`node --flag … dist/src/cli.js gateway`). */
+function startScriptFlags(): string[] {
+  const pkg = JSON.parse(readFileSync(here('../package.json'), 'utf8')) as { scripts?: Record<string, string> };
+  const words = (pkg.scripts?.['start'] ?? '').split(/\s+/);
+  const flags: string[] = [];
+  for (const w of words.slice(words.indexOf('node') + 1)) {
+    if (!w.startsWith('--')) break;
+    flags.push(w);
+  }
+  return flags;
+}
 const TSX = ['--import', 'tsx/esm'];
 const children = new Set<ChildProcess>();
 process.on('exit', () => {
@@ -176,6 +208,8 @@ interface Phase {
   readonly responseP50Ms: number;
   readonly responseP99Ms: number;
   readonly late: number;
+  /** CPU time (user + system, all threads) per delivered request, µs: load generator, gateway, receivers together. */
+  readonly cpuPerRequestUs: { readonly load: number; readonly gateway: number; readonly receivers: number };
   /** Gateway only. */
   readonly rssMaxBytes: number | undefined;
   readonly cpuPercent: number | undefined;
@@ -217,6 +251,7 @@ async function runPhase(
   await Promise.all(receivers.map((r) => (r.send({ type: 'reset' }), message(r, 'reset', 5000))));
   const pid = gateway?.pid;
   const cpu0 = pid === undefined ? 0 : cpuMs(pid);
+  const others0 = [load, ...receivers].map((c) => cpuMs(c.pid!));
   const t0 = performance.now();
   let rssMax = 0;
   const sampler =
@@ -230,7 +265,9 @@ async function runPhase(
   const { result } = await done;
   if (sampler !== undefined) clearInterval(sampler);
   const wall = performance.now() - t0;
-  const cpuPercent = pid === undefined ? undefined : ((cpuMs(pid) - cpu0) / wall) * 100;
+  const gatewayCpuMs = pid === undefined ? 0 : cpuMs(pid) - cpu0;
+  const cpuPercent = pid === undefined ? undefined : (gatewayCpuMs / wall) * 100;
+  const others = [load, ...receivers].map((c, i) => cpuMs(c.pid!) - others0[i]!);
   if (pid !== undefined) rssMax = Math.max(rssMax, rssBytes(pid));
   const stats = await Promise.all(receivers.map((r) => (r.send({ type: 'stats' }), message<ReceiverStats>(r, 'stats', 5000))));
   const after = gateway === undefined ? undefined : await scrape(url);
@@ -238,11 +275,18 @@ async function runPhase(
     if (load.connected) load.disconnect();
   });
   const seconds = result.elapsedMs / 1000;
+  const delivered = Math.min(...stats.map((s) => s.requests));
+  const perRequest = (ms: number): number => (ms * 1000) / Math.max(1, delivered);
   return {
+    cpuPerRequestUs: {
+      load: perRequest(others[0]!),
+      gateway: perRequest(gatewayCpuMs),
+      receivers: perRequest(others.slice(1).reduce((a, b) => a + b, 0)),
+    },
     setup: setup.name,
     mode,
     round,
-    deliveredPerSec: Math.min(...stats.map((s) => s.requests)) / seconds,
+    deliveredPerSec: delivered / seconds,
     postsPerSec: Math.min(...stats.map((s) => s.posts)) / seconds,
     ackedPerSec: result.ok / seconds,
     refused: result.refused,
@@ -296,13 +340,13 @@ function report(o: Options, phases: readonly Phase[], load: readonly [number, nu
     `OTLP/HTTP protobuf, 100 data points (${(benchRequest().body.length / 1024).toFixed(1)} KiB) per request, keep-alive on loopback; load generator, gateway and each receiver in their own process; ` +
       `${o.rounds} rounds, setups interleaved (order reversed every other round), fresh processes per setup; ` +
       `${o.warmupMs} ms warm-up + ${o.timeMs} ms measured per phase; Node ${process.version}, ${readCpuCount()} CPUs, ` +
-      `1-min load average ${load[0].toFixed(1)} before and ${load[1].toFixed(1)} after; gateway ${o.tsx ? 'run through tsx' : 'compiled to JS'}${o.gatewayNodeArgs.length > 0 ? ` with \`node ${o.gatewayNodeArgs.join(' ')}\`` : ''}, default verbosity. ` +
+      `1-min load average ${load[0].toFixed(1)} before and ${load[1].toFixed(1)} after; gateway ${o.tsx ? 'run through tsx' : 'compiled to JS'}${gatewayNodeArgs.length > 0 ? ` with \`node ${gatewayNodeArgs.join(' ')}\`` : ''}, default verbosity. ` +
       `Figures: median (min–max) across rounds. Receivers ${o.nullReceiver ? 'answer 200 without decoding (null sinks)' : 'decode each body (fromBinary, as a backend must) and answer 200'}.`,
     '',
   );
   lines.push(`### Max rate (${o.connections} connections, closed loop)`, '');
-  lines.push('| setup | accepted req/s | delivered req/s | upstream posts/s | delivered points/s | gateway/direct (delivered) | client p99 | gateway RSS (MiB) | gateway CPU % |');
-  lines.push('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
+  lines.push('| setup | accepted req/s | delivered req/s | upstream posts/s | delivered points/s | gateway/direct (delivered) | client p99 | gateway RSS (MiB) | gateway CPU % | CPU µs per request: load gen / gateway / receivers = all |');
+  lines.push('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
   const directMax = of('direct', 'max');
   for (const s of SETUPS) {
     const ps = of(s.name, 'max');
@@ -316,7 +360,7 @@ function report(o: Options, phases: readonly Phase[], load: readonly [number, nu
     lines.push(
       `| ${s.name} | ${spread(ps.map((p) => p.ackedPerSec), fk)} | ${spread(ps.map((p) => p.deliveredPerSec), fk)} | ${spread(ps.map((p) => p.postsPerSec), fk)} | ${spread(ps.map((p) => p.deliveredPerSec * POINTS_PER_REQUEST), fk)} | ${ratio} | ` +
         `${spread(ps.map((p) => p.responseP99Ms), f1)} ms | ${s.upstreams === 0 ? '' : spread(ps.map((p) => (p.rssMaxBytes ?? 0) / 2 ** 20), f1)} | ` +
-        `${s.upstreams === 0 ? '' : spread(ps.map((p) => p.cpuPercent ?? 0), (v) => v.toFixed(0))} |`,
+        `${s.upstreams === 0 ? '' : spread(ps.map((p) => p.cpuPercent ?? 0), (v) => v.toFixed(0))} | ${cpuSplit(ps)} |`,
     );
   }
   lines.push('', `### Fixed rate (${o.rate} requests/s = ${fk(o.rate * POINTS_PER_REQUEST)} points/s)`, '');
@@ -352,6 +396,16 @@ function report(o: Options, phases: readonly Phase[], load: readonly [number, nu
   return lines.join('\n') + '\n';
 }
 
+/** Median CPU µs per delivered request by role, and their sum. */
+function cpuSplit(ps: readonly Phase[]): string {
+  const m = (pick: (p: Phase) => number): number => median(ps.map(pick));
+  const load = m((p) => p.cpuPerRequestUs.load);
+  const gateway = m((p) => p.cpuPerRequestUs.gateway);
+  const receivers = m((p) => p.cpuPerRequestUs.receivers);
+  const all = m((p) => p.cpuPerRequestUs.load + p.cpuPerRequestUs.gateway + p.cpuPerRequestUs.receivers);
+  return `${load.toFixed(0)} / ${gateway === 0 ? '–' : gateway.toFixed(0)} / ${receivers.toFixed(0)} = ${all.toFixed(0)}`;
+}
+
 function readCpuCount(): number {
   return readFileSync('/proc/cpuinfo', 'utf8').split('\n').filter((l) => l.startsWith('processor')).length;
 }
@@ -359,7 +413,7 @@ function readCpuCount(): number {
 async function main(): Promise<void> {
   const o = parseArgs(process.argv.slice(2));
   const compiled = o.tsx ? undefined : compileGateway('otlp-fanout-gateway-bench-');
-  gatewayNodeArgs = o.gatewayNodeArgs;
+  gatewayNodeArgs = [...(o.startFlags ? startScriptFlags() : []), ...o.gatewayNodeArgs];
   gatewayCli = compiled === undefined ? [...TSX, here('../src/cli.ts')] : [compiled.cli];
   const loadBefore = loadavg()[0]!;
   try {

@@ -203,7 +203,8 @@ export function createBackend(options: BackendOptions): Backend {
     }
     // Export requests hold only repeated top-level fields, so their concatenation is one request
     // with every resource entry of each (protobuf merges repeated fields by appending).
-    const body = new Uint8Array(size);
+    // Not zero-filled: every byte is written below (zeroing 1 MiB cost as much as copying it).
+    const body = Buffer.allocUnsafe(size);
     let at = 0;
     for (const p of parts) {
       body.set(p, at);
