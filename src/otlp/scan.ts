@@ -46,11 +46,17 @@ class Cursor {
   constructor(
     readonly buf: Uint8Array,
     start: number,
-    readonly end: number,
+    public end: number,
     readonly parent: Cursor | undefined,
     readonly name: string,
   ) {
     this.pos = start;
+  }
+
+  /** Points this cursor at another message of the same kind: one cursor per level, not one per message (~100 per request). */
+  reset(start: number, end: number): void {
+    this.pos = start;
+    this.end = end;
   }
 
   /** Where this cursor is, for error messages: built only when one is thrown (a string per sub-message cost ~10% of a scan). */
@@ -177,6 +183,8 @@ export function scanRequest(signal: Signal, body: Uint8Array, wantedAttributes?:
 
 function countScope(signal: Signal, c: Cursor, itemName: string): number {
   let items = 0;
+  const metric = signal === 'metrics' ? c.sub(c.pos, 'metric') : undefined;
+  const data = metric?.sub(metric.pos, 'data');
   while (c.pos < c.end) {
     c.tag();
     const f = c.field;
@@ -184,8 +192,12 @@ function countScope(signal: Signal, c: Cursor, itemName: string): number {
     if (f === 2) {
       c.expectLen(w, f, itemName);
       const e = c.len();
-      if (signal === 'metrics') items += countMetric(c.sub(e, 'metric'));
-      else items += 1;
+      if (metric !== undefined) {
+        metric.reset(c.pos, e);
+        items += countMetric(metric, data!);
+      } else {
+        items += 1;
+      }
       c.pos = e;
     } else {
       c.skip(w, f);
@@ -194,7 +206,7 @@ function countScope(signal: Signal, c: Cursor, itemName: string): number {
   return items;
 }
 
-function countMetric(c: Cursor): number {
+function countMetric(c: Cursor, d: Cursor): number {
   let points = 0;
   while (c.pos < c.end) {
     c.tag();
@@ -203,7 +215,7 @@ function countMetric(c: Cursor): number {
     if (METRIC_DATA_FIELDS.has(f)) {
       c.expectLen(w, f, 'data');
       const e = c.len();
-      const d = c.sub(e, 'data');
+      d.reset(c.pos, e);
       while (d.pos < d.end) {
         d.tag();
         const df = d.field;
