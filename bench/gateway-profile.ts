@@ -7,6 +7,8 @@
  * Prints the top 40 functions and files by self time; the .cpuprofile stays in the printed
  * directory. `--no-prof`: no profiler, prints the gateway's CPU and RSS and each receiver's
  * requests/posts and delivery latency instead (`--env K=V`, `--node-arg FLAG` for variants).
+ * `--floor`: the same with bench/gateway-floor.ts (the least a Node forwarder can do) in place
+ * of the gateway; it runs through tsx, which costs start-up, not CPU per request.
  */
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -29,6 +31,7 @@ const rate = Number(arg('--rate', '1000'));
 const extraEnv = arg('--env', '');
 /** An extra node flag for the gateway process (e.g. `--max-semi-space-size=2`). */
 const nodeArg = arg('--node-arg', '');
+const floor = argv.includes('--floor');
 
 const here = (f: string): string => fileURLToPath(new URL(f, import.meta.url));
 const TSX = ['--import', 'tsx/esm'];
@@ -77,7 +80,8 @@ async function main(): Promise<void> {
     receivers.push(r);
     ports.push((await message<{ port: number }>(r, 'ready', 15_000)).port);
   }
-  const args = [...(nodeArg === '' ? [] : [nodeArg]), ...(profile ? ['--cpu-prof', '--cpu-prof-dir', profDir] : []), path.join(dir, 'src/cli.js'), 'gateway', '--grpc', 'off', '--http', '127.0.0.1:0'];
+  const program = floor ? [...TSX, here('./gateway-floor.ts')] : [path.join(dir, 'src/cli.js'), 'gateway', '--grpc', 'off', '--http', '127.0.0.1:0'];
+  const args = [...(nodeArg === '' ? [] : [nodeArg]), ...(profile ? ['--cpu-prof', '--cpu-prof-dir', profDir] : []), ...program];
   for (const p of ports) args.push('--forward', `http://127.0.0.1:${p}`);
   const env = { ...process.env };
   if (extraEnv.includes('=')) env[extraEnv.slice(0, extraEnv.indexOf('='))] = extraEnv.slice(extraEnv.indexOf('=') + 1);
@@ -108,10 +112,13 @@ async function main(): Promise<void> {
   load.send({ type: 'go' });
   const result = (await done).result;
   clearInterval(sampler);
-  const cpu = ((cpuMs(gw.pid!) - cpu0) / (performance.now() - t0)) * 100;
+  const cpuUsedMs = cpuMs(gw.pid!) - cpu0;
+  const cpu = (cpuUsedMs / (performance.now() - t0)) * 100;
   const stats = await Promise.all(receivers.map((r) => (r.send({ type: 'stats' }), message<{ requests: number; posts: number; deliveryP50Ms: number; deliveryP99Ms: number }>(r, 'stats', 5000))));
   const d = stats.map((x) => `${x.requests}/${x.posts} p50 ${x.deliveryP50Ms.toFixed(2)} p99 ${x.deliveryP99Ms.toFixed(2)}`).join('; ');
-  process.stdout.write(`${JSON.stringify(result)}\ngateway CPU ${cpu.toFixed(0)}%, RSS max ${rss.toFixed(1)} MiB; receivers (requests/posts, delivery ms): ${d}\n`);
+  const delivered = Math.min(...stats.map((x) => x.requests));
+  const perRequest = stats.length === 0 ? '' : `, ${((cpuUsedMs * 1000) / Math.max(1, delivered)).toFixed(1)} µs CPU per delivered request`;
+  process.stdout.write(`${JSON.stringify(result)}\n${floor ? 'floor' : 'gateway'} CPU ${cpu.toFixed(0)}%${perRequest}, RSS max ${rss.toFixed(1)} MiB; receivers (requests/posts, delivery ms): ${d}\n`);
   if (!profile) {
     gw.kill('SIGKILL');
     rmSync(dir, { recursive: true, force: true });

@@ -20,9 +20,9 @@
  * setups compete for the same cores, so the throughput ratio is set by the total.
  *
  * Run: `node --import tsx/esm bench/gateway.bench.ts [--rounds 3] [--time 5000] [--warmup 3000]
- * [--rate 1000] [--connections 16] [--json FILE]`. Prints markdown for BENCHMARKS.md.
+ * [--rate 1000] [--connections 16] [--pin] [--json FILE]`. Prints markdown for BENCHMARKS.md.
  */
-import { fork, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, fork, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -49,6 +49,11 @@ interface Options {
   gatewayNodeArgs: string[];
   /** Run the gateway with the node flags of package.json's `start` script, as `npm start` does (off: `--no-start-flags`). */
   startFlags: boolean;
+  /**
+   * `--pin`: the gateway on CPU 1, the load generator and receivers on CPU 0 (taskset), as if the gateway
+   * had a machine of its own; direct then runs on CPU 0 only. Without it every process shares every CPU.
+   */
+  pin: boolean;
 }
 
 function parseArgs(argv: readonly string[]): Options {
@@ -66,6 +71,7 @@ function parseArgs(argv: readonly string[]): Options {
     nullReceiver: argv.includes('--null-receiver'),
     gatewayNodeArgs: [],
     startFlags: !argv.includes('--no-start-flags'),
+    pin: argv.includes('--pin'),
   };
   for (let i = 0; i < argv.length - 1; i++) {
     const [flag, v] = [argv[i], argv[i + 1]!];
@@ -108,6 +114,13 @@ process.on('exit', () => {
   for (const c of children) c.kill('SIGKILL');
 });
 
+let pinning = false;
+
+/** With `--pin`: moves every thread of `pid` to `cpu`. */
+function pinTo(pid: number | undefined, cpu: number): void {
+  if (pinning && pid !== undefined) execFileSync('taskset', ['-a', '-p', '-c', String(cpu), String(pid)], { stdio: 'ignore' });
+}
+
 function track(child: ChildProcess): ChildProcess {
   children.add(child);
   child.on('exit', () => children.delete(child));
@@ -117,6 +130,7 @@ function track(child: ChildProcess): ChildProcess {
 async function startReceiver(decode: boolean): Promise<{ child: ChildProcess; port: number }> {
   const child = track(fork(here('./gateway-receiver.ts'), decode ? ['--decode'] : [], { execArgv: TSX, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
   const ready = await message<{ port: number }>(child, 'ready', 15_000);
+  pinTo(child.pid, 0);
   return { child, port: ready.port };
 }
 
@@ -143,6 +157,7 @@ async function startGateway(forward: readonly number[]): Promise<{ child: ChildP
     });
     child.on('exit', (code) => reject(new Error(`gateway exited (${code}): ${out}`)));
   });
+  pinTo(child.pid, 1);
   return { child, url };
 }
 
@@ -243,6 +258,7 @@ async function runPhase(
 ): Promise<Phase> {
   const spec: LoadSpec = { url, mode, rate: o.rate, durationMs: o.timeMs, warmupMs: o.warmupMs, connections: o.connections };
   const load = track(fork(here('./gateway-loadgen.ts'), [JSON.stringify(spec)], { execArgv: TSX, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
+  pinTo(load.pid, 0);
   await message(load, 'warm', o.warmupMs + 30_000);
   // Let the warm-up's last requests land (and the gateway's backlog drain) before the counters start.
   await new Promise((r) => setTimeout(r, 200));
@@ -341,7 +357,7 @@ function report(o: Options, phases: readonly Phase[], load: readonly [number, nu
       `${o.rounds} rounds, setups interleaved (order reversed every other round), fresh processes per setup; ` +
       `${o.warmupMs} ms warm-up + ${o.timeMs} ms measured per phase; Node ${process.version}, ${readCpuCount()} CPUs, ` +
       `1-min load average ${load[0].toFixed(1)} before and ${load[1].toFixed(1)} after; gateway ${o.tsx ? 'run through tsx' : 'compiled to JS'}${gatewayNodeArgs.length > 0 ? ` with \`node ${gatewayNodeArgs.join(' ')}\`` : ''}, default verbosity. ` +
-      `Figures: median (min–max) across rounds. Receivers ${o.nullReceiver ? 'answer 200 without decoding (null sinks)' : 'decode each body (fromBinary, as a backend must) and answer 200'}.`,
+      `${o.pin ? 'Pinned (`--pin`): the gateway alone on CPU 1, the load generator and receivers on CPU 0 (direct: CPU 0 only). ' : 'Every process may run on every CPU. '}Figures: median (min–max) across rounds. Receivers ${o.nullReceiver ? 'answer 200 without decoding (null sinks)' : 'decode each body (fromBinary, as a backend must) and answer 200'}.`,
     '',
   );
   lines.push(`### Max rate (${o.connections} connections, closed loop)`, '');
@@ -414,6 +430,7 @@ async function main(): Promise<void> {
   const o = parseArgs(process.argv.slice(2));
   const compiled = o.tsx ? undefined : compileGateway('otlp-fanout-gateway-bench-');
   gatewayNodeArgs = [...(o.startFlags ? startScriptFlags() : []), ...o.gatewayNodeArgs];
+  pinning = o.pin;
   gatewayCli = compiled === undefined ? [...TSX, here('../src/cli.ts')] : [compiled.cli];
   const loadBefore = loadavg()[0]!;
   try {
