@@ -68,4 +68,20 @@ test('the main entry loads neither the transports nor the gateway (they load on 
   assert.equal(heavy, []);
 });
 
+/** Packages that files of `graph` load at import time (value imports only). */
+function packagesLoaded(graph: Iterable<string>): Set<string> {
+  const out = new Set<string>();
+  for (const file of graph) {
+    for (const m of readFileSync(file, 'utf8').matchAll(/^(import|export)(?!\s+type\b)[^'"]*from '([^.][^']*)'/gm)) out.add(m[2]!);
+  }
+  return out;
+}
+
+test('the gateway CLI loads connect and undici only for what it uses (gRPC receiver, upstreams)', () => {
+  const graph = staticGraph(join(root, 'cli.ts'));
+  assert.ok([...graph].some((f) => f.endsWith('gateway/gateway.ts')), 'graph walked');
+  const packages = [...packagesLoaded(graph)];
+  assert.equal(packages.filter((p) => p === 'undici' || p.startsWith('@connectrpc/')), []);
+});
+
 test.run();

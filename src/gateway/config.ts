@@ -16,8 +16,7 @@ import { DEFAULT_RETRY_POLICY } from '../export/retry.js';
 import type { RetryPolicy } from '../export/retry.js';
 import type { Signal } from '../otlp/types.js';
 import { TransportOptionError } from '../transport/errors.js';
-import { validateGrpcTransportOptions } from '../transport/grpc.js';
-import { validateHttpTransportOptions } from '../transport/http.js';
+import { validateTransportOptions } from '../transport/options.js';
 import type { UpstreamProtocol, Verbosity } from './events.js';
 import {
   at,
@@ -525,8 +524,7 @@ function upstream(
   // The transports validate headers, TLS pairs and URLs themselves; report their verdict at the config path.
   try {
     const common = { endpoint: cfg.endpoint, headers: cfg.headers, compression: cfg.compression, timeoutMillis: cfg.timeoutMillis, tls: cfg.tls };
-    if (cfg.protocol === 'grpc') validateGrpcTransportOptions(common);
-    else validateHttpTransportOptions({ ...common, encoding: cfg.protocol === 'http/json' ? 'json' : 'protobuf' });
+    validateTransportOptions(common, cfg.protocol === 'grpc' ? 'grpc' : 'http');
   } catch (e) {
     if (e instanceof TransportOptionError) {
       const field = e.field === 'endpoint' ? 'endpoint' : e.field;

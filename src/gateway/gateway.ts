@@ -8,7 +8,6 @@ import type { GatewayConfig, UpstreamConfig } from './config.js';
 import { createAuthenticator } from './auth.js';
 import type { GatewayObserver, GatewayView, ListenAddresses, ShutdownReport, UpstreamShutdownReport } from './events.js';
 import { noopObserver } from './events.js';
-import { startGrpcReceiver } from './grpc-receiver.js';
 import { guardObserver } from './guard.js';
 import { startHttpReceiver } from './http-receiver.js';
 import type { ReceiverHandle } from './http-receiver.js';
@@ -72,7 +71,8 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
   let grpc: ReceiverHandle | undefined;
   let http: ReceiverHandle | undefined;
   try {
-    if (config.grpc !== null) grpc = await startGrpcReceiver({ ...common, config: config.grpc });
+    // Loaded only when gRPC is on: connect and its HTTP/2 router are most of an HTTP-only gateway's start-up.
+    if (config.grpc !== null) grpc = await (await import('./grpc-receiver.js')).startGrpcReceiver({ ...common, config: config.grpc });
     if (config.http !== null) http = await startHttpReceiver({ ...common, config: config.http });
   } catch (e) {
     await grpc?.close();

@@ -19,6 +19,7 @@ import { compressionGzip, universalRequestFromNodeRequest, universalResponseToNo
 import { LogsService } from '../../gen/opentelemetry/proto/collector/logs/v1/logs_service_pb.js';
 import { MetricsService } from '../../gen/opentelemetry/proto/collector/metrics/v1/metrics_service_pb.js';
 import { TraceService } from '../../gen/opentelemetry/proto/collector/trace/v1/trace_service_pb.js';
+import { RetryInfoSchema } from '../../gen/google/rpc/error_details_pb.js';
 import { OpaqueSchema } from '../../gen/otlp_fanout/internal/v1/opaque_pb.js';
 import type { Opaque } from '../../gen/otlp_fanout/internal/v1/opaque_pb.js';
 import type { Signal } from '../otlp/types.js';
@@ -28,7 +29,7 @@ import type { GatewayObserver, RefusalReason } from './events.js';
 import { listen } from './http-receiver.js';
 import type { ReceiverHandle } from './http-receiver.js';
 import type { Ingest, IngestOutcome } from './ingest.js';
-import { REFUSAL_STATUS, refusalError } from './status.js';
+import { REFUSAL_STATUS, retryDelay } from './status.js';
 import { bracketIpv6Authority } from './grpc-authority.js';
 
 export interface GrpcReceiverOptions {
@@ -256,4 +257,11 @@ function tagAt(data: Uint8Array, tag: number, length: number): boolean {
     n = Math.floor(n / 128);
   }
   return true;
+}
+
+/** The ConnectError a gRPC client receives for a refusal. */
+function refusalError(reason: RefusalReason, message: string, retryAfterMillis?: number): ConnectError {
+  const details = retryAfterMillis === undefined ? [] : [{ desc: RetryInfoSchema, value: { retryDelay: retryDelay(retryAfterMillis) } }];
+  // Our code numbers are gRPC's, which connect's Code enum has too.
+  return new ConnectError(message, REFUSAL_STATUS[reason].grpc as Code, undefined, details);
 }
