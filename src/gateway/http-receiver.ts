@@ -51,6 +51,7 @@ const CONTENT_TYPES: Readonly<Record<string, 'protobuf' | 'json'>> = {
 };
 
 const MEDIA = { protobuf: 'application/x-protobuf', json: 'application/json' } as const;
+const PROTOCOL = { protobuf: 'http/protobuf', json: 'http/json' } as const;
 
 // Shared: writeHead() reads it and never changes it.
 const EMPTY_PROTOBUF_HEADERS: Readonly<Record<string, string>> = Object.freeze({ 'content-type': MEDIA.protobuf, 'content-length': '0' });
@@ -179,7 +180,7 @@ export async function startHttpReceiver(options: HttpReceiverOptions): Promise<R
       case 'ok':
         break;
     }
-    const outcome = ingest.ingest({ signal, protocol: `http/${encoding}`, tenant, body: read.body, wireBytes: read.wireBytes });
+    const outcome = ingest.ingest({ signal, protocol: PROTOCOL[encoding], tenant, body: read.body, wireBytes: read.wireBytes });
     if (outcome.kind === 'refused') {
       refuse(req, res, outcome, signal, encoding, tenant, true);
       return;

@@ -123,11 +123,15 @@ export function createIngest(options: IngestOptions): Ingest {
       const plan = scan.entries.length === 0 ? { selections: [], unrouted: 0 } : router.plan(signal, request.tenant, scan.entries, scan.items);
 
       // Build every body before queuing any, so a failure refuses the whole request.
-      let built: Map<string, { body: Uint8Array; how: ForwardedEvent['body'] }> | undefined;
-      let asReceived: { body: Uint8Array; how: ForwardedEvent['body'] } | undefined;
-      const bodies: { body: Uint8Array; how: ForwardedEvent['body'] }[] = [];
+      let built: Map<string, Built> | undefined;
+      let asReceived: Built | undefined;
+      const bodies: Built[] = [];
       try {
-        for (const s of plan.selections) bodies.push(bodyFor(s));
+        for (const s of plan.selections) {
+          // The common case, every entry in the received encoding, needs no key and no map.
+          if (s.entries === null && s.upstream.encoding === encoding) bodies.push((asReceived ??= { body, how: 'as_received' }));
+          else bodies.push(buildBody(s, signal, protobuf, scan, (built ??= new Map())));
+        }
       } catch (e) {
         return malformed(e);
       }
@@ -152,12 +156,13 @@ export function createIngest(options: IngestOptions): Ingest {
       }
 
       const names: string[] = [];
-      plan.selections.forEach((s, i) => {
+      for (let i = 0; i < plan.selections.length; i++) {
+        const s = plan.selections[i]!;
         const b = bodies[i]!;
         const queued = s.upstream.backend.enqueue(signal, b.body, s.items);
         names.push(s.upstream.name);
         observer.onForwarded?.({ upstream: s.upstream.name, signal, items: s.items, bytes: b.body.byteLength, body: b.how, queued });
-      });
+      }
 
       const serviceNames: string[] = [];
       for (const e of scan.entries) {
@@ -183,27 +188,36 @@ export function createIngest(options: IngestOptions): Ingest {
       }
       return ACCEPTED;
 
-      function bodyFor(s: Selection): { body: Uint8Array; how: ForwardedEvent['body'] } {
-        const target = s.upstream.encoding;
-        // The common case, every entry in the received encoding, needs no key and no map.
-        if (s.entries === null && target === encoding) return (asReceived ??= { body, how: 'as_received' });
-        built ??= new Map();
-        const key = `${target}:${s.entries === null ? '*' : s.entries.join(',')}`;
-        let b = built.get(key);
-        if (b !== undefined) return b;
-        if (s.entries === null) {
-          if (target === 'protobuf') b = { body: protobuf, how: 'reencoded' };
-          // Transcoded from the bytes: ~10× cheaper than decoding to messages and encoding those.
-          else b = { body: protobufToJsonBody(signal, protobuf), how: 'reencoded' };
-        } else {
-          const spliced = spliceEntries(protobuf, s.entries.map((i) => scan.entries[i]!));
-          b = { body: target === 'protobuf' ? spliced : protobufToJsonBody(signal, spliced), how: 'spliced' };
-        }
-        built.set(key, b);
-        return b;
-      }
     },
   };
+}
+
+/** A body prepared for some upstreams of one request. */
+interface Built {
+  readonly body: Uint8Array;
+  readonly how: ForwardedEvent['body'];
+}
+
+/**
+ * The body for a selection that is not the received body as is: protobuf re-encoded from JSON,
+ * JSON transcoded from protobuf, or a splice of some entries. Built once per distinct target
+ * encoding and subset of one request (`cache`), shared by the upstreams that take the same.
+ */
+function buildBody(s: Selection, signal: Signal, protobuf: Uint8Array, scan: ScanResult, cache: Map<string, Built>): Built {
+  const target = s.upstream.encoding;
+  const key = `${target}:${s.entries === null ? '*' : s.entries.join(',')}`;
+  let b = cache.get(key);
+  if (b !== undefined) return b;
+  if (s.entries === null) {
+    if (target === 'protobuf') b = { body: protobuf, how: 'reencoded' };
+    // Transcoded from the bytes: ~10× cheaper than decoding to messages and encoding those.
+    else b = { body: protobufToJsonBody(signal, protobuf), how: 'reencoded' };
+  } else {
+    const spliced = spliceEntries(protobuf, s.entries.map((i) => scan.entries[i]!));
+    b = { body: target === 'protobuf' ? spliced : protobufToJsonBody(signal, spliced), how: 'spliced' };
+  }
+  cache.set(key, b);
+  return b;
 }
 
 function malformed(e: unknown): Refusal {

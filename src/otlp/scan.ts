@@ -237,6 +237,9 @@ function countMetric(c: Cursor, d: Cursor): number {
 }
 
 function readResource(c: Cursor, out: Map<string, string>, wanted: ReadonlySet<string> | undefined): void {
+  const keys = wanted === undefined ? undefined : wantedKeys(wanted);
+  const kv = c.sub(c.pos, 'attributes');
+  const value = kv.sub(kv.pos, 'value');
   while (c.pos < c.end) {
     c.tag();
     const f = c.field;
@@ -247,28 +250,66 @@ function readResource(c: Cursor, out: Map<string, string>, wanted: ReadonlySet<s
     }
     c.expectLen(w, f, 'attributes');
     const e = c.len();
-    const kv = c.sub(e, 'attributes');
-    let key: string | undefined;
-    let value: string | undefined;
+    kv.reset(c.pos, e);
+    // Positions first: only a wanted key is decoded, and only its value read (a resource
+    // often has a dozen attributes, the routes and the observer want one or two).
+    let keyStart = -1;
+    let keyEnd = -1;
+    let valueStart = -1;
+    let valueEnd = -1;
     while (kv.pos < kv.end) {
       kv.tag();
       const kf = kv.field;
       const kw = kv.wire;
       if (kf === 1 && kw === LEN) {
-        const ke = kv.len();
-        key = text.decode(kv.buf.subarray(kv.pos, ke));
-        kv.pos = ke;
+        keyEnd = kv.len();
+        keyStart = kv.pos;
+        kv.pos = keyEnd;
       } else if (kf === 2 && kw === LEN) {
-        const ve = kv.len();
-        value = readScalar(kv.sub(ve, 'value'));
-        kv.pos = ve;
+        valueEnd = kv.len();
+        valueStart = kv.pos;
+        kv.pos = valueEnd;
       } else {
         kv.skip(kw, kf);
       }
     }
-    if (key !== undefined && value !== undefined && (wanted === undefined || wanted.has(key))) out.set(key, value);
     c.pos = e;
+    if (keyStart < 0 || valueStart < 0) continue;
+    const key = keys === undefined ? text.decode(kv.buf.subarray(keyStart, keyEnd)) : matchKey(keys, kv.buf, keyStart, keyEnd);
+    if (key === undefined) continue;
+    value.reset(valueStart, valueEnd);
+    const v = readScalar(value);
+    if (v !== undefined) out.set(key, v);
   }
+}
+
+/** A wanted attribute key with its UTF-8 bytes, to compare before decoding anything. */
+interface WantedKey {
+  readonly key: string;
+  readonly bytes: Uint8Array;
+}
+
+const encoder = new TextEncoder();
+const wantedCache = new WeakMap<ReadonlySet<string>, readonly WantedKey[]>();
+
+function wantedKeys(wanted: ReadonlySet<string>): readonly WantedKey[] {
+  let keys = wantedCache.get(wanted);
+  if (keys === undefined) {
+    keys = [...wanted].map((key) => ({ key, bytes: encoder.encode(key) }));
+    wantedCache.set(wanted, keys);
+  }
+  return keys;
+}
+
+/** The wanted key whose bytes are `buf[start, end)`, if any. */
+function matchKey(keys: readonly WantedKey[], buf: Uint8Array, start: number, end: number): string | undefined {
+  const n = end - start;
+  outer: for (const k of keys) {
+    if (k.bytes.length !== n) continue;
+    for (let i = 0; i < n; i++) if (k.bytes[i] !== buf[start + i]) continue outer;
+    return k.key;
+  }
+  return undefined;
 }
 
 /** AnyValue → its scalar text, or undefined for arrays, maps, bytes and empty values. */
