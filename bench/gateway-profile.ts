@@ -6,7 +6,7 @@
  * Run: `node --import tsx/esm bench/gateway-profile.ts [--upstreams 2] [--mode max|fixed] [--time 3000]`.
  * Prints the top 40 functions and files by self time; the .cpuprofile stays in the printed
  * directory. `--no-prof`: no profiler, prints the gateway's CPU and RSS and each receiver's
- * requests/posts and delivery latency instead (`--env K=V`, `--node-arg FLAG` for variants).
+ * requests/posts and delivery latency instead (`--env K=V`, `--node-arg 'FLAG …'`, space-separated, for variants).
  * `--floor`: the same with bench/gateway-floor.ts (the least a Node forwarder can do) in place
  * of the gateway; it runs through tsx, which costs start-up, not CPU per request.
  */
@@ -81,7 +81,7 @@ async function main(): Promise<void> {
     ports.push((await message<{ port: number }>(r, 'ready', 15_000)).port);
   }
   const program = floor ? [...TSX, here('./gateway-floor.ts')] : [path.join(dir, 'src/cli.js'), 'gateway', '--grpc', 'off', '--http', '127.0.0.1:0'];
-  const args = [...(nodeArg === '' ? [] : [nodeArg]), ...(profile ? ['--cpu-prof', '--cpu-prof-dir', profDir] : []), ...program];
+  const args = [...(nodeArg === '' ? [] : nodeArg.split(' ')), ...(profile ? ['--cpu-prof', '--cpu-prof-dir', profDir] : []), ...program];
   for (const p of ports) args.push('--forward', `http://127.0.0.1:${p}`);
   const env = { ...process.env };
   if (extraEnv.includes('=')) env[extraEnv.slice(0, extraEnv.indexOf('='))] = extraEnv.slice(extraEnv.indexOf('=') + 1);

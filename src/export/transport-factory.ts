@@ -40,12 +40,8 @@ export function createTargetTransport(signal: ExportSignal, target: ResolvedTarg
   return lazyTransport(encoding, async () => (await import('../transport/http.js')).createOtlpHttpTransport(options));
 }
 
-/**
- * A transport created by `load()` on its first export; close() before that closes nothing.
- * For callers that validated the options already and want the transport module loaded
- * only when something is sent (the gateway's upstreams too).
- */
-export function lazyTransport(encoding: Encoding, load: () => Promise<Transport>): Transport {
+/** A transport created by `load()` on its first export; close() before that closes nothing. */
+function lazyTransport(encoding: Encoding, load: () => Promise<Transport>): Transport {
   let real: Promise<Transport> | undefined;
   return {
     encoding,

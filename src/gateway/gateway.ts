@@ -15,7 +15,7 @@ import { createIngest } from './ingest.js';
 import { createRouter } from './routes.js';
 import { startSelfTelemetry } from './self-telemetry.js';
 import type { SelfTelemetry } from './self-telemetry.js';
-import { createUpstream } from './upstream.js';
+import { createUpstream, loadTransports } from './upstream.js';
 import type { Upstream } from './upstream.js';
 import type { MeterProvider } from '../metrics/meter-provider.js';
 import type { Transport } from '../transport/types.js';
@@ -51,7 +51,9 @@ export interface Gateway {
 /** Creates the upstreams, starts the receivers and returns once both are listening. */
 export async function startGateway(config: GatewayConfig, options: GatewayOptions = {}): Promise<Gateway> {
   const observer = guardObserver(options.observer ?? noopObserver);
-  const make = (c: UpstreamConfig): Upstream => createUpstream(c, options.transportFor?.(c));
+  const configs = [...config.upstreams, ...config.tenants.flatMap((t) => t.upstreams), ...config.selfTelemetry.upstreams];
+  const modules = await loadTransports(configs);
+  const make = (c: UpstreamConfig): Upstream => createUpstream(c, modules, options.transportFor?.(c));
   const shared = config.upstreams.map(make);
   const own = new Map<string, Upstream[]>();
   for (const t of config.tenants) own.set(t.name, t.upstreams.map(make));

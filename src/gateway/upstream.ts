@@ -4,8 +4,8 @@
  */
 import { createBackend } from '../export/backend.js';
 import type { Backend } from '../export/backend.js';
-import { lazyTransport } from '../export/transport-factory.js';
-import { validateTransportOptions } from '../transport/options.js';
+import type * as GrpcTransportModule from '../transport/grpc.js';
+import type * as HttpTransportModule from '../transport/http.js';
 import type { Encoding, Transport } from '../transport/types.js';
 import type { UpstreamConfig } from './config.js';
 import type { UpstreamView } from './events.js';
@@ -17,9 +17,30 @@ export interface Upstream extends UpstreamView {
   readonly backend: Backend;
 }
 
+/** The transport modules a set of upstreams needs; see {@link loadTransports}. */
+export interface TransportModules {
+  readonly grpc: typeof GrpcTransportModule | undefined;
+  readonly http: typeof HttpTransportModule | undefined;
+}
+
+/**
+ * Loads the transport modules these upstreams use, and only those: a gateway with no gRPC upstream
+ * never loads connect-node for them, one with no HTTP upstream never loads undici (import time and
+ * ~3.7 / ~4.6 MiB of heap each). Loaded at start-up, not on the first forwarded request: loading
+ * them under load cost ~30 MiB more RSS and ~15% more CPU for the whole run in the gateway benchmark
+ * (BENCHMARKS.md, Gateway), for reasons in Node's loader we did not chase.
+ */
+export async function loadTransports(configs: readonly UpstreamConfig[]): Promise<TransportModules> {
+  const [grpc, http] = await Promise.all([
+    configs.some((c) => c.protocol === 'grpc') ? import('../transport/grpc.js') : undefined,
+    configs.some((c) => c.protocol !== 'grpc') ? import('../transport/http.js') : undefined,
+  ]);
+  return { grpc, http };
+}
+
 /** Creates the transport and the backend of an upstream; throws TransportOptionError on bad options. */
-export function createUpstream(config: UpstreamConfig, transport?: Transport): Upstream {
-  const t = transport ?? upstreamTransport(config);
+export function createUpstream(config: UpstreamConfig, modules: TransportModules, transport?: Transport): Upstream {
+  const t = transport ?? upstreamTransport(config, modules);
   const backend = createBackend({
     name: config.name,
     transport: t,
@@ -42,12 +63,8 @@ export function createUpstream(config: UpstreamConfig, transport?: Transport): U
   };
 }
 
-/**
- * The upstream's transport, its module (connect-node for gRPC, undici for HTTP) loaded on the
- * first forwarded request: a gateway that never forwards over one of them does not pay its import
- * time and heap (~3.7 MiB for connect, ~4.6 MiB for undici). Options are checked now.
- */
-function upstreamTransport(config: UpstreamConfig): Transport {
+/** The upstream's transport, from the modules {@link loadTransports} loaded for it. */
+function upstreamTransport(config: UpstreamConfig, modules: TransportModules): Transport {
   const common = {
     endpoint: config.endpoint,
     headers: config.headers,
@@ -55,11 +72,11 @@ function upstreamTransport(config: UpstreamConfig): Transport {
     timeoutMillis: config.timeoutMillis,
     tls: config.tls,
   };
-  if (config.protocol === 'grpc') {
-    validateTransportOptions(common, 'grpc');
-    return lazyTransport('protobuf', async () => (await import('../transport/grpc.js')).createOtlpGrpcTransport(common));
-  }
-  const options = { ...common, encoding: config.protocol === 'http/json' ? ('json' as const) : ('protobuf' as const) };
-  validateTransportOptions(options, 'http');
-  return lazyTransport(options.encoding, async () => (await import('../transport/http.js')).createOtlpHttpTransport(options));
+  if (config.protocol === 'grpc') return required(modules.grpc, 'grpc').createOtlpGrpcTransport(common);
+  return required(modules.http, 'http').createOtlpHttpTransport({ ...common, encoding: config.protocol === 'http/json' ? 'json' : 'protobuf' });
+}
+
+function required<T>(module: T | undefined, name: string): T {
+  if (module === undefined) throw new Error(`the ${name} transport was not loaded for this upstream (loadTransports)`);
+  return module;
 }
