@@ -51,6 +51,10 @@ export interface Gateway {
 /** Creates the upstreams, starts the receivers and returns once both are listening. */
 export async function startGateway(config: GatewayConfig, options: GatewayOptions = {}): Promise<Gateway> {
   const observer = guardObserver(options.observer ?? noopObserver);
+  // Module loads overlap: connect's router for the gRPC receiver while the upstreams' transports load.
+  const grpcModule = config.grpc === null ? undefined : import('./grpc-receiver.js');
+  // Observed here too, so a failed load cannot go unhandled if the transports fail first; awaited below.
+  grpcModule?.catch(() => undefined);
   const configs = [...config.upstreams, ...config.tenants.flatMap((t) => t.upstreams), ...config.selfTelemetry.upstreams];
   const modules = await loadTransports(configs);
   const make = (c: UpstreamConfig): Upstream => createUpstream(c, modules, options.transportFor?.(c));
@@ -74,7 +78,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
   let http: ReceiverHandle | undefined;
   try {
     // Loaded only when gRPC is on: connect and its HTTP/2 router are most of an HTTP-only gateway's start-up.
-    if (config.grpc !== null) grpc = await (await import('./grpc-receiver.js')).startGrpcReceiver({ ...common, config: config.grpc });
+    if (config.grpc !== null && grpcModule !== undefined) grpc = await (await grpcModule).startGrpcReceiver({ ...common, config: config.grpc });
     if (config.http !== null) http = await startHttpReceiver({ ...common, config: config.http });
   } catch (e) {
     await grpc?.close();
