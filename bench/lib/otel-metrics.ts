@@ -4,24 +4,10 @@
  * same points, plus a converter from the SDK's `ResourceMetrics` to our generated
  * `ExportMetricsServiceRequest` (untimed setup).
  */
-import { create } from '@bufbuild/protobuf';
 import { ValueType } from '@opentelemetry/api';
-import type { HrTime } from '@opentelemetry/api';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import {
-  AggregationTemporality as SdkTemporality,
-  DataPointType,
-  MeterProvider,
-  MetricReader,
-} from '@opentelemetry/sdk-metrics';
-import type { MetricData, ResourceMetrics as SdkResourceMetrics } from '@opentelemetry/sdk-metrics';
-import {
-  ExportMetricsServiceRequestSchema,
-  type ExportMetricsServiceRequest,
-} from '../../gen/opentelemetry/proto/collector/metrics/v1/metrics_service_pb.js';
-import type { MessageInitShape } from '@bufbuild/protobuf';
-import type { AnyValueSchema, KeyValueSchema } from '../../gen/opentelemetry/proto/common/v1/common_pb.js';
-import type { MetricSchema } from '../../gen/opentelemetry/proto/metrics/v1/metrics_pb.js';
+import { MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
+import type { ResourceMetrics as SdkResourceMetrics } from '@opentelemetry/sdk-metrics';
 
 /** A reader that only collects on demand. */
 class PullReader extends MetricReader {
@@ -85,134 +71,9 @@ export function countPoints(rm: SdkResourceMetrics): number {
   return n;
 }
 
-function hrToNanos(t: HrTime): bigint {
-  return BigInt(t[0]) * 1_000_000_000n + BigInt(t[1]);
-}
-
-function anyValue(v: unknown): MessageInitShape<typeof AnyValueSchema> {
-  switch (typeof v) {
-    case 'string':
-      return { value: { case: 'stringValue', value: v } };
-    case 'boolean':
-      return { value: { case: 'boolValue', value: v } };
-    case 'number':
-      // Same rule as the official serializer: integral → int_value.
-      return Number.isInteger(v) && Math.abs(v) < 2 ** 63
-        ? { value: { case: 'intValue', value: BigInt(v) } }
-        : { value: { case: 'doubleValue', value: v } };
-    case 'object':
-      if (Array.isArray(v)) return { value: { case: 'arrayValue', value: { values: v.map(anyValue) } } };
-      return {};
-    default:
-      return {};
-  }
-}
-
-function keyValues(attrs: Readonly<Record<string, unknown>>): MessageInitShape<typeof KeyValueSchema>[] {
-  const out: MessageInitShape<typeof KeyValueSchema>[] = [];
-  for (const key in attrs) {
-    const value = attrs[key];
-    if (value === undefined) continue;
-    out.push({ key, value: anyValue(value) });
-  }
-  return out;
-}
-
-function temporality(t: SdkTemporality): 1 | 2 {
-  return t === SdkTemporality.DELTA ? 1 : 2;
-}
-
-function metric(m: MetricData): MessageInitShape<typeof MetricSchema> {
-  const base = { name: m.descriptor.name, description: m.descriptor.description, unit: m.descriptor.unit };
-  switch (m.dataPointType) {
-    case DataPointType.SUM:
-    case DataPointType.GAUGE: {
-      const isInt = m.descriptor.valueType === ValueType.INT;
-      const dataPoints = m.dataPoints.map((p) => ({
-        attributes: keyValues(p.attributes),
-        startTimeUnixNano: hrToNanos(p.startTime),
-        timeUnixNano: hrToNanos(p.endTime),
-        value: isInt
-          ? { case: 'asInt' as const, value: BigInt(Math.trunc(p.value)) }
-          : { case: 'asDouble' as const, value: p.value },
-      }));
-      if (m.dataPointType === DataPointType.GAUGE) return { ...base, data: { case: 'gauge', value: { dataPoints } } };
-      return {
-        ...base,
-        data: {
-          case: 'sum',
-          value: { dataPoints, aggregationTemporality: temporality(m.aggregationTemporality), isMonotonic: m.isMonotonic },
-        },
-      };
-    }
-    case DataPointType.HISTOGRAM:
-      return {
-        ...base,
-        data: {
-          case: 'histogram',
-          value: {
-            aggregationTemporality: temporality(m.aggregationTemporality),
-            dataPoints: m.dataPoints.map((p) => ({
-              attributes: keyValues(p.attributes),
-              startTimeUnixNano: hrToNanos(p.startTime),
-              timeUnixNano: hrToNanos(p.endTime),
-              count: BigInt(p.value.count),
-              sum: p.value.sum,
-              bucketCounts: p.value.buckets.counts.map((c) => BigInt(c)),
-              explicitBounds: [...p.value.buckets.boundaries],
-              min: p.value.min,
-              max: p.value.max,
-            })),
-          },
-        },
-      };
-    case DataPointType.EXPONENTIAL_HISTOGRAM:
-      return {
-        ...base,
-        data: {
-          case: 'exponentialHistogram',
-          value: {
-            aggregationTemporality: temporality(m.aggregationTemporality),
-            dataPoints: m.dataPoints.map((p) => ({
-              attributes: keyValues(p.attributes),
-              startTimeUnixNano: hrToNanos(p.startTime),
-              timeUnixNano: hrToNanos(p.endTime),
-              count: BigInt(p.value.count),
-              sum: p.value.sum,
-              scale: p.value.scale,
-              zeroCount: BigInt(p.value.zeroCount),
-              positive: { offset: p.value.positive.offset, bucketCounts: p.value.positive.bucketCounts.map((c) => BigInt(c)) },
-              negative: { offset: p.value.negative.offset, bucketCounts: p.value.negative.bucketCounts.map((c) => BigInt(c)) },
-              min: p.value.min,
-              max: p.value.max,
-            })),
-          },
-        },
-      };
-    default:
-      return base;
-  }
-}
-
 /**
- * Converts the SDK's collected `ResourceMetrics` into our generated request, field for
- * field as the official serializer maps them (so both encodings decode equal).
+ * Converts the SDK's collected `ResourceMetrics` into our generated request, field for field as
+ * the official serializer maps them (so both encodings decode equal): the interop tests' converter,
+ * one mapping for tests and benchmarks.
  */
-export function toGenRequest(rm: SdkResourceMetrics): ExportMetricsServiceRequest {
-  return create(ExportMetricsServiceRequestSchema, {
-    resourceMetrics: [
-      {
-        resource: { attributes: keyValues(rm.resource.attributes) },
-        schemaUrl: rm.resource.schemaUrl ?? '',
-        scopeMetrics: rm.scopeMetrics.map((sm) => ({
-          scope: {
-            name: sm.scope.name,
-            version: sm.scope.version ?? '',
-          },
-          schemaUrl: sm.scope.schemaUrl ?? '',
-          metrics: sm.metrics.map(metric),
-        })),
-      },
-    ],
-  });
-}
+export { genMetricsRequest as toGenRequest } from '../../test/interop/sdk-to-gen.js';
