@@ -77,6 +77,12 @@ function packagesLoaded(graph: Iterable<string>): Set<string> {
   return out;
 }
 
+test('the HTTP transport does not load connect (gRPC codes come from our own table)', () => {
+  const packages = [...packagesLoaded(staticGraph(join(root, 'transport/http.ts')))];
+  assert.ok(packages.includes('undici'), 'graph walked');
+  assert.equal(packages.filter((p) => p.startsWith('@connectrpc/')), []);
+});
+
 test('the gateway CLI loads connect and undici only for what it uses (gRPC receiver, upstreams)', () => {
   const graph = staticGraph(join(root, 'cli.ts'));
   assert.ok([...graph].some((f) => f.endsWith('gateway/gateway.ts')), 'graph walked');

@@ -2,7 +2,7 @@
  * Platform errors (Node sockets, TLS, undici, connect-es) → `failed` results.
  * Each rule gives its reason; the retry rules themselves live in retryable.ts.
  */
-import { Code } from '@connectrpc/connect';
+import { GrpcCode, GRPC_CODE_NAMES } from './grpc-codes.js';
 import type { ConnectError } from '@connectrpc/connect';
 import { RetryInfoSchema } from '../../gen/google/rpc/error_details_pb.js';
 import { durationToMillis, failed, grpcFailure } from './retryable.js';
@@ -112,7 +112,7 @@ export function failureFromConnectError(err: ConnectError, end: CallEnd): Failed
   const platform = failureFromNodeError(err.cause, end);
   if (platform !== undefined) return platform;
   if (end.callerAborted || end.deadlineExpired) return failureFromError(err, end);
-  if (err.code === Code.ResourceExhausted && err.rawMessage.includes('readMaxBytes')) {
+  if (err.code === GrpcCode.ResourceExhausted && err.rawMessage.includes('readMaxBytes')) {
     return failed('bad_response', `response too large: ${err.rawMessage}`, false, { cause: err });
   }
   let retryDelayMs: number | undefined;
@@ -127,26 +127,6 @@ export function failureFromConnectError(err: ConnectError, end: CallEnd): Failed
   }
   return grpcFailure(err.code, `${GRPC_CODE_NAMES[err.code] ?? `code ${err.code}`}: ${err.rawMessage}`, retryDelayMs, err);
 }
-
-/** Canonical gRPC status names, as the spec tables write them. */
-const GRPC_CODE_NAMES: Readonly<Record<number, string>> = {
-  [Code.Canceled]: 'CANCELLED',
-  [Code.Unknown]: 'UNKNOWN',
-  [Code.InvalidArgument]: 'INVALID_ARGUMENT',
-  [Code.DeadlineExceeded]: 'DEADLINE_EXCEEDED',
-  [Code.NotFound]: 'NOT_FOUND',
-  [Code.AlreadyExists]: 'ALREADY_EXISTS',
-  [Code.PermissionDenied]: 'PERMISSION_DENIED',
-  [Code.ResourceExhausted]: 'RESOURCE_EXHAUSTED',
-  [Code.FailedPrecondition]: 'FAILED_PRECONDITION',
-  [Code.Aborted]: 'ABORTED',
-  [Code.OutOfRange]: 'OUT_OF_RANGE',
-  [Code.Unimplemented]: 'UNIMPLEMENTED',
-  [Code.Internal]: 'INTERNAL',
-  [Code.Unavailable]: 'UNAVAILABLE',
-  [Code.DataLoss]: 'DATA_LOSS',
-  [Code.Unauthenticated]: 'UNAUTHENTICATED',
-};
 
 function* causeChain(err: unknown): Generator<unknown> {
   const seen = new Set<unknown>();

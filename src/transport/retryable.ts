@@ -6,7 +6,7 @@
  * Transports decide *whether* a failure may be retried and *how long the server asked
  * to wait*; the export layer decides when (backoff, jitter, caps).
  */
-import { Code } from '@connectrpc/connect';
+import { GrpcCode } from './grpc-codes.js';
 import type { ExportResult } from './types.js';
 import { TransportError } from './errors.js';
 import type { TransportErrorCode } from './errors.js';
@@ -36,13 +36,13 @@ export function failed(
  * All other codes (UNKNOWN, INVALID_ARGUMENT, NOT_FOUND, ALREADY_EXISTS,
  * PERMISSION_DENIED, UNAUTHENTICATED, FAILED_PRECONDITION, UNIMPLEMENTED, INTERNAL) are not.
  */
-export const RETRYABLE_GRPC_CODES: ReadonlySet<Code> = new Set([
-  Code.Canceled,
-  Code.DeadlineExceeded,
-  Code.Aborted,
-  Code.OutOfRange,
-  Code.Unavailable,
-  Code.DataLoss,
+export const RETRYABLE_GRPC_CODES: ReadonlySet<number> = new Set([
+  GrpcCode.Canceled,
+  GrpcCode.DeadlineExceeded,
+  GrpcCode.Aborted,
+  GrpcCode.OutOfRange,
+  GrpcCode.Unavailable,
+  GrpcCode.DataLoss,
 ]);
 
 /**
@@ -53,13 +53,13 @@ export const RETRYABLE_GRPC_CODES: ReadonlySet<Code> = new Set([
  * - A RetryInfo delay is honoured for every retryable code ("OTLP/gRPC Throttling":
  *   UNAVAILABLE with RetryInfo is the recommended backpressure signal).
  */
-export function grpcFailure(code: Code, message: string, retryDelayMs: number | undefined, cause?: unknown): FailedResult {
-  if (code === Code.ResourceExhausted) {
+export function grpcFailure(code: number, message: string, retryDelayMs: number | undefined, cause?: unknown): FailedResult {
+  if (code === GrpcCode.ResourceExhausted) {
     return failed('throttled', message, retryDelayMs !== undefined, { status: code, retryAfterMs: retryDelayMs, cause });
   }
   const retryable = RETRYABLE_GRPC_CODES.has(code);
   const ours: TransportErrorCode =
-    code === Code.DeadlineExceeded ? 'deadline_exceeded' : retryable ? 'unavailable' : 'rejected';
+    code === GrpcCode.DeadlineExceeded ? 'deadline_exceeded' : retryable ? 'unavailable' : 'rejected';
   return failed(ours, message, retryable, { status: code, retryAfterMs: retryDelayMs, cause });
 }
 
