@@ -169,7 +169,7 @@ export async function runBench(moduleUrl: string, spec: BenchSpec): Promise<Case
       }
     }
   }
-  const table = formatTable(spec, cases.map(({ c }) => c), results, ours);
+  const table = formatTable(cases.map(({ c }) => c), results, ours);
   process.stdout.write(`\n## ${spec.title}\n\n${table}\n`);
   process.stdout.write(
     `\n${opts.rounds} processes per implementation, run one at a time, interleaved; ` +
@@ -295,7 +295,7 @@ function formatRate(perSecond: number, unit: string): string {
   return `${perSecond.toFixed(1)} ${unit}/s`;
 }
 
-function formatTable(spec: BenchSpec, cases: readonly BenchCase[], results: readonly CaseResult[], ours: string): string {
+function formatTable(cases: readonly BenchCase[], results: readonly CaseResult[], ours: string): string {
   const others = new Set<string>();
   for (const r of results) for (const i of r.results) if (i.impl !== ours) others.add(i.impl);
   const ratioCols = [...others];

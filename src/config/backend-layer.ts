@@ -11,31 +11,31 @@ import type { EndpointSetting } from './endpoint.js';
 export interface PemSource {
   /** The variable or option path that set it. */
   readonly field: string;
-  readonly pem?: string | Uint8Array;
-  readonly file?: string;
+  readonly pem?: string | Uint8Array | undefined;
+  readonly file?: string | undefined;
 }
 
 /** Connection settings of one layer; undefined means "this layer does not say". */
 export interface TargetLayer {
-  readonly endpoint?: EndpointSetting;
+  readonly endpoint?: EndpointSetting | undefined;
   /** An endpoint was given but is unusable (already reported): the backend is not used. */
-  readonly endpointInvalid?: boolean;
-  readonly protocol?: Protocol;
-  readonly headers?: Readonly<Record<string, string>>;
-  readonly compression?: Compression;
-  readonly timeoutMillis?: number;
-  readonly ca?: PemSource;
-  readonly cert?: PemSource;
-  readonly key?: PemSource;
-  readonly insecure?: boolean;
+  readonly endpointInvalid?: boolean | undefined;
+  readonly protocol?: Protocol | undefined;
+  readonly headers?: Readonly<Record<string, string>> | undefined;
+  readonly compression?: Compression | undefined;
+  readonly timeoutMillis?: number | undefined;
+  readonly ca?: PemSource | undefined;
+  readonly cert?: PemSource | undefined;
+  readonly key?: PemSource | undefined;
+  readonly insecure?: boolean | undefined;
 }
 
 /** A backend as one source describes it. */
 export interface BackendLayer {
   readonly name: string;
-  readonly kind?: BackendKind;
-  readonly signals?: readonly ExportSignal[];
-  readonly temporality?: Temporality;
+  readonly kind?: BackendKind | undefined;
+  readonly signals?: readonly ExportSignal[] | undefined;
+  readonly temporality?: Temporality | undefined;
   /** Backend-wide settings (endpoint is a base URL). */
   readonly target: TargetLayer;
   /** Per-signal settings (endpoint is the full URL). */

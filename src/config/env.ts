@@ -26,40 +26,40 @@ export type ExporterName = 'otlp' | 'console' | 'none';
 
 /** What the environment says; undefined fields were unset or invalid (already warned about). */
 export interface EnvConfig {
-  readonly disabled?: boolean;
-  readonly serviceName?: string;
+  readonly disabled?: boolean | undefined;
+  readonly serviceName?: string | undefined;
   /** OTEL_RESOURCE_ATTRIBUTES, decoded; later duplicates win. */
   readonly resourceAttributes: Readonly<Record<string, string>>;
-  readonly exportIntervalMillis?: number;
-  readonly exportTimeoutMillis?: number;
-  readonly runtimeMetrics?: boolean;
+  readonly exportIntervalMillis?: number | undefined;
+  readonly exportTimeoutMillis?: number | undefined;
+  readonly runtimeMetrics?: boolean | undefined;
   /** OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE: the default for every backend. */
-  readonly temporality?: Temporality;
+  readonly temporality?: Temporality | undefined;
   readonly metrics: {
-    readonly cardinalityLimit?: number;
-    readonly defaultHistogramAggregation?: HistogramAggregation;
+    readonly cardinalityLimit?: number | undefined;
+    readonly defaultHistogramAggregation?: HistogramAggregation | undefined;
   };
   readonly logs: {
     readonly batch: {
-      readonly maxQueueSize?: number;
-      readonly maxExportBatchSize?: number;
-      readonly scheduledDelayMillis?: number;
-      readonly exportTimeoutMillis?: number;
+      readonly maxQueueSize?: number | undefined;
+      readonly maxExportBatchSize?: number | undefined;
+      readonly scheduledDelayMillis?: number | undefined;
+      readonly exportTimeoutMillis?: number | undefined;
     };
     readonly limits: {
-      readonly attributeCountLimit?: number;
-      readonly attributeValueLengthLimit?: number;
+      readonly attributeCountLimit?: number | undefined;
+      readonly attributeValueLengthLimit?: number | undefined;
     };
   };
   /** OTEL_METRICS_EXPORTER / OTEL_LOGS_EXPORTER as given (undefined: unset). */
-  readonly exporters: { readonly metrics?: readonly ExporterName[]; readonly logs?: readonly ExporterName[] };
+  readonly exporters: { readonly metrics?: readonly ExporterName[] | undefined; readonly logs?: readonly ExporterName[] | undefined };
   /** Backends the environment declares: `otlp` (when selected), `console`, then OTEL_FANOUT_BACKENDS in order. */
   readonly backends: readonly BackendLayer[];
   /**
    * OTEL_EXPORTER_OTLP_* settings present while no signal selects the `otlp` backend; used if
    * code declares a backend named `otlp`, otherwise reported as ignored.
    */
-  readonly inactiveOtlp?: BackendLayer;
+  readonly inactiveOtlp?: BackendLayer | undefined;
 }
 
 const MAX_MILLIS = 2 ** 31 - 1; // setTimeout's ceiling; longer delays fire at once.
@@ -132,7 +132,7 @@ export function readBackendEnv(env: EnvRecord, name: string): BackendLayer {
 function envBackends(
   env: EnvRecord,
   exporters: EnvConfig['exporters'],
-): { backends: BackendLayer[]; inactiveOtlp?: BackendLayer } {
+): { backends: BackendLayer[]; inactiveOtlp?: BackendLayer | undefined } {
   const backends: BackendLayer[] = [];
   const killed = (s: ExportSignal): boolean => exporters[s]?.includes('none') === true;
 

@@ -161,7 +161,7 @@ const pSteps: P[] = [
   ['logs.limits.attributeValueLengthLimit', { logs: { limits: { attributeValueLengthLimit: Infinity } } }, { OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT: '9' }, Infinity, 0],
   ['logs.limits.attributeValueLengthLimit', {}, { OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT: '9' }, 9, 0],
   ['logs.limits.attributeValueLengthLimit', { logs: { limits: { attributeValueLengthLimit: -1 } } }, {}, Infinity, 1],
-  ['logs.batch.maxQueueSize', { logs: 'big' as unknown as TelemetryOptions['logs'] }, {}, 2048, 1],
+  ['logs.batch.maxQueueSize', { logs: 'big' as unknown as NonNullable<TelemetryOptions['logs']> }, {}, 2048, 1],
 ];
 pSteps.forEach(([path, options, env, want, warned], i) => {
   precedence(`#${i} ${path} from ${JSON.stringify(options)} over ${JSON.stringify(env)}`, () => {
@@ -229,7 +229,7 @@ errors('everything else is a warning, never a throw', () => {
     {
       serviceName: 42 as unknown as string,
       exportIntervalMillis: -1,
-      metrics: 'x' as unknown as TelemetryOptions['metrics'],
+      metrics: 'x' as unknown as NonNullable<TelemetryOptions['metrics']>,
       backends: [
         {
           name: 'a',

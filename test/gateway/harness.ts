@@ -176,7 +176,7 @@ export type GrpcOutcome = { readonly ok: true; readonly rejected: bigint } | { r
  */
 export async function grpcCall(url: string, signal: Signal, body: Uint8Array, headers: Record<string, string> = {}, gzip = false): Promise<GrpcOutcome> {
   const session = new Http2SessionManager(url);
-  const transport = createGrpcTransport({ baseUrl: url, sessionManager: session, sendCompression: gzip ? compressionGzip : undefined, compressMinBytes: 0 });
+  const transport = createGrpcTransport({ baseUrl: url, sessionManager: session, ...(gzip ? { sendCompression: compressionGzip } : {}), compressMinBytes: 0 });
   const options = { headers, timeoutMs: 3000 };
   try {
     switch (signal) {

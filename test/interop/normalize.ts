@@ -588,9 +588,9 @@ function nDistribution(p: {
   flags: number;
   exemplars: unknown[];
   count: bigint;
-  sum?: number;
-  min?: number;
-  max?: number;
+  sum?: number | undefined;
+  min?: number | undefined;
+  max?: number | undefined;
 }) {
   return {
     attributes: nAttrs(p.attributes),

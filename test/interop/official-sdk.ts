@@ -241,7 +241,8 @@ export async function recordOfficialSpans(exporters: readonly SpanExporter[]): P
     },
     ROOT_CONTEXT,
   );
-  root.addLink({ context: { ...linked, spanId: '3333333333333333', isRemote: false, traceState: undefined, traceFlags: TraceFlags.SAMPLED } });
+  const { traceState: _state, ...stateless } = linked; // this link carries no trace state
+  root.addLink({ context: { ...stateless, spanId: '3333333333333333', isRemote: false, traceFlags: TraceFlags.SAMPLED } });
   root.addEvent('dropped.first', at(0, 1_000)); // eventCountLimit 2: the SDK drops the oldest event
   root.addEvent('retry', at(0, 2_000));
   root.addEvent('cache.miss', { key: 'user:17', 'size.bytes': 512, hit: false, ratio: 0.5, keys: ['a'] }, at(0, 3_000));

@@ -186,7 +186,7 @@ eff('histogram aggregations on observable instruments fall back to the default w
 });
 
 eff('views select by meter and unit', async () => {
-  const p = createMeterProvider({ views: [{ meterName: 'noisy', aggregation: { type: 'drop' } }, { instrumentUnit: 'By', name: undefined, description: 'bytes' }] });
+  const p = createMeterProvider({ views: [{ meterName: 'noisy', aggregation: { type: 'drop' } }, { instrumentUnit: 'By', description: 'bytes' }] });
   const c = p.registerConsumer();
   p.getMeter('noisy').createCounter('a').add(1);
   p.getMeter('quiet').createCounter('b', { unit: 'By' }).add(1);

@@ -52,7 +52,7 @@ const traces = create(ExportTraceServiceRequestSchema, {
 function grpcClient(rx: Receiver, gzip = false) {
   const transport = createGrpcTransport({
     baseUrl: rx.grpcUrl,
-    sendCompression: gzip ? compressionGzip : undefined,
+    ...(gzip ? { sendCompression: compressionGzip } : {}),
     // connect skips compression below 1 KiB by default.
     compressMinBytes: 0,
   });

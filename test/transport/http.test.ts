@@ -8,7 +8,6 @@ import {
 } from '../../gen/opentelemetry/proto/collector/metrics/v1/metrics_service_pb.js';
 import {
   ExportLogsServiceRequestSchema,
-  ExportLogsServiceResponseSchema,
 } from '../../gen/opentelemetry/proto/collector/logs/v1/logs_service_pb.js';
 import { StatusSchema } from '../../gen/google/rpc/status_pb.js';
 import { decodeJson, encodeJson } from '../../src/otlp/json.js';

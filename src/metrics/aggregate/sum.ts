@@ -67,7 +67,7 @@ export abstract class NumberColumns extends Columns {
 /** A consumer's sums (running totals or pending deltas) by slot. */
 export class SumColumns extends NumberColumns {
   merge(slot: number, s: Series): void {
-    this.v[slot] += (s as SumSeries).v;
+    this.v[slot] = this.v[slot]! + (s as SumSeries).v;
     this.has[slot] = 1;
   }
 }

@@ -10,7 +10,7 @@
  * when defined, oneofs when their case is set. Unknown fields (`$unknown`) are dropped.
  */
 import type { MessageInitShape } from '@bufbuild/protobuf';
-import { BinaryWriter, WireType } from '@bufbuild/protobuf/wire';
+import { BinaryWriter } from '@bufbuild/protobuf/wire';
 import type { ExportMetricsServiceRequestSchema } from '../../../gen/opentelemetry/proto/collector/metrics/v1/metrics_service_pb.js';
 import type {
   ExemplarSchema,
@@ -43,8 +43,6 @@ type ExpHistogramPointShape = MessageInitShape<typeof ExponentialHistogramDataPo
 type BucketsShape = MessageInitShape<typeof ExponentialHistogramDataPoint_BucketsSchema>;
 type SummaryPointShape = MessageInitShape<typeof SummaryDataPointSchema>;
 type ExemplarShape = MessageInitShape<typeof ExemplarSchema>;
-
-const LEN = WireType.LengthDelimited;
 
 // Every data point is built in this stage and copied into the writer with one raw();
 // see stage.ts for why and what it gains. Envelopes (resource, scope, metric) are few
