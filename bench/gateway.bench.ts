@@ -45,6 +45,12 @@ interface Options {
   tsx: boolean;
   /** Receivers that do not decode (null sinks) instead of decoding each body. */
   nullReceiver: boolean;
+  /**
+   * `--baseline DIR`: a second gateway, compiled from another checkout of this repository (e.g. a
+   * `git worktree` of the commit before a change), runs as extra setups in the same rounds, so
+   * before/after figures come from one period of the machine.
+   */
+  baseline: string | undefined;
   /** Extra node flags for the gateway process (`--gateway-node-arg`, repeatable), after those of `npm start`. */
   gatewayNodeArgs: string[];
   /** Run the gateway with the node flags of package.json's `start` script, as `npm start` does (off: `--no-start-flags`). */
@@ -67,6 +73,7 @@ function parseArgs(argv: readonly string[]): Options {
     connections: 16,
     json: undefined,
     filter: undefined,
+    baseline: undefined,
     tsx: argv.includes('--tsx'),
     nullReceiver: argv.includes('--null-receiver'),
     gatewayNodeArgs: [],
@@ -83,6 +90,7 @@ function parseArgs(argv: readonly string[]): Options {
     }
     if (flag === '--json') o.json = v;
     else if (flag === '--filter') o.filter = v;
+    else if (flag === '--baseline') o.baseline = v;
     else if (!(n > 0)) continue;
     else if (flag === '--rounds') o.rounds = n;
     else if (flag === '--time') o.timeMs = n;
@@ -134,11 +142,12 @@ async function startReceiver(decode: boolean): Promise<{ child: ChildProcess; po
   return { child, port: ready.port };
 }
 
-let gatewayCli: string[] = [];
+/** How to run each gateway build: `current` (this checkout) and, with `--baseline`, `baseline`. */
+const gatewayCli: Record<GatewayBuild, string[]> = { current: [], baseline: [] };
 let gatewayNodeArgs: string[] = [];
 
-async function startGateway(forward: readonly number[]): Promise<{ child: ChildProcess; url: string }> {
-  const args = [...gatewayNodeArgs, ...gatewayCli, 'gateway', '--grpc', 'off', '--http', '127.0.0.1:0'];
+async function startGateway(build: GatewayBuild, forward: readonly number[]): Promise<{ child: ChildProcess; url: string }> {
+  const args = [...gatewayNodeArgs, ...gatewayCli[build], 'gateway', '--grpc', 'off', '--http', '127.0.0.1:0'];
   for (const p of forward) args.push('--forward', `http://127.0.0.1:${p}`);
   const child = track(spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] }));
   const url = await new Promise<string>((resolve, reject) => {
@@ -235,16 +244,23 @@ interface Phase {
   readonly backlogDrained: boolean;
 }
 
+type GatewayBuild = 'current' | 'baseline';
+
 interface Setup {
   readonly name: string;
   /** 0: direct to one receiver. */
   readonly upstreams: number;
+  readonly build: GatewayBuild;
 }
 
-const SETUPS: readonly Setup[] = [
-  { name: 'direct', upstreams: 0 },
-  { name: 'gateway, 1 upstream', upstreams: 1 },
-  { name: 'gateway, 2 upstreams', upstreams: 2 },
+let SETUPS: readonly Setup[] = [
+  { name: 'direct', upstreams: 0, build: 'current' },
+  { name: 'gateway, 1 upstream', upstreams: 1, build: 'current' },
+  { name: 'gateway, 2 upstreams', upstreams: 2, build: 'current' },
+];
+const BASELINE_SETUPS: readonly Setup[] = [
+  { name: 'baseline, 1 upstream', upstreams: 1, build: 'baseline' },
+  { name: 'baseline, 2 upstreams', upstreams: 2, build: 'baseline' },
 ];
 
 async function runPhase(
@@ -325,7 +341,7 @@ async function runSetup(o: Options, setup: Setup, round: number): Promise<Phase[
   const receivers = await Promise.all(Array.from({ length: Math.max(1, setup.upstreams) }, () => startReceiver(!o.nullReceiver)));
   let gateway: { child: ChildProcess; url: string } | undefined;
   try {
-    if (setup.upstreams > 0) gateway = await startGateway(receivers.map((r) => r.port));
+    if (setup.upstreams > 0) gateway = await startGateway(setup.build, receivers.map((r) => r.port));
     const url = gateway?.url ?? `http://127.0.0.1:${receivers[0]!.port}`;
     const out: Phase[] = [];
     for (const mode of ['fixed', 'max'] as const) {
@@ -393,6 +409,7 @@ function report(o: Options, phases: readonly Phase[], load: readonly [number, nu
         `${s.upstreams === 0 ? '' : spread(ps.map((p) => (p.rssMaxBytes ?? 0) / 2 ** 20), f1)} | ${s.upstreams === 0 ? '' : spread(ps.map((p) => p.cpuPercent ?? 0), (v) => v.toFixed(0))} |`,
     );
   }
+  if (SETUPS.some((s) => s.build === 'baseline')) lines.push(...baselineComparison(of));
   const problems = phases.filter(
     (p) => p.errors > 0 || p.refused > 0 || p.unreadable > 0 || (p.mode === 'fixed' && p.late > 0) || p.droppedItems > 0 || !p.backlogDrained,
   );
@@ -412,6 +429,30 @@ function report(o: Options, phases: readonly Phase[], load: readonly [number, nu
   return lines.join('\n') + '\n';
 }
 
+/**
+ * This build against `--baseline`, paired per round (same round = same period of the machine): gateway CPU per
+ * delivered request at max rate and at the fixed rate, and the fixed rate's RSS and delivery p99.
+ */
+function baselineComparison(of: (setup: string, mode: string) => Phase[]): string[] {
+  const lines = ['', '### This build / baseline (paired per round)', ''];
+  lines.push('| upstreams | gateway CPU µs/request, max rate | at fixed rate | RSS at fixed rate | delivery p99 at fixed rate |');
+  lines.push('| --- | --- | --- | --- | --- |');
+  for (const n of [1, 2]) {
+    const label = n === 1 ? '1 upstream' : '2 upstreams';
+    const ratio = (mode: 'fixed' | 'max', pick: (p: Phase) => number): string => {
+      const now = of(`gateway, ${label}`, mode);
+      const before = of(`baseline, ${label}`, mode);
+      const rs = now.map((p, i) => pick(p) / (before[i] === undefined ? NaN : pick(before[i]!))).filter(Number.isFinite);
+      return `${spread(rs, (v) => `${f2(v)}×`)} (${spread(now.map(pick), f1)} vs ${spread(before.map(pick), f1)})`;
+    };
+    lines.push(
+      `| ${n} | ${ratio('max', (p) => p.cpuPerRequestUs.gateway)} | ${ratio('fixed', (p) => p.cpuPerRequestUs.gateway)} | ` +
+        `${ratio('fixed', (p) => (p.rssMaxBytes ?? 0) / 2 ** 20)} | ${ratio('fixed', (p) => p.deliveryP99Ms)} |`,
+    );
+  }
+  return lines;
+}
+
 /** Median CPU µs per delivered request by role, and their sum. */
 function cpuSplit(ps: readonly Phase[]): string {
   const m = (pick: (p: Phase) => number): number => median(ps.map(pick));
@@ -429,14 +470,20 @@ function readCpuCount(): number {
 async function main(): Promise<void> {
   const o = parseArgs(process.argv.slice(2));
   const compiled = o.tsx ? undefined : compileGateway('otlp-fanout-gateway-bench-');
+  const baseline = o.baseline === undefined ? undefined : compileGateway('otlp-fanout-gateway-baseline-', o.baseline);
   gatewayNodeArgs = [...(o.startFlags ? startScriptFlags() : []), ...o.gatewayNodeArgs];
   pinning = o.pin;
-  gatewayCli = compiled === undefined ? [...TSX, here('../src/cli.ts')] : [compiled.cli];
+  gatewayCli.current = compiled === undefined ? [...TSX, here('../src/cli.ts')] : [compiled.cli];
+  if (baseline !== undefined) {
+    gatewayCli.baseline = [baseline.cli];
+    // Interleaved with the current build's setups, so both meet the same machine.
+    SETUPS = [SETUPS[0]!, SETUPS[1]!, BASELINE_SETUPS[0]!, SETUPS[2]!, BASELINE_SETUPS[1]!];
+  }
   const loadBefore = loadavg()[0]!;
   try {
     await measure(o, loadBefore);
   } finally {
-    if (compiled !== undefined) rmSync(compiled.dir, { recursive: true, force: true });
+    for (const c of [compiled, baseline]) if (c !== undefined) rmSync(c.dir, { recursive: true, force: true });
   }
 }
 

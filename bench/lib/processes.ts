@@ -14,9 +14,10 @@ const root = fileURLToPath(new URL('../..', import.meta.url));
  * The gateway as it ships: src/ and gen/ transpiled to JS (what `npm run build` emits, by
  * esbuild, which tsx brings along and which takes well under a second) in a temporary
  * directory whose node_modules links to ours. Running it through tsx instead would add
- * the loader's ~35 MiB to the RSS being measured. The caller removes `dir`.
+ * the loader's ~35 MiB to the RSS being measured. `from`: another checkout (an A/B against an
+ * older version, with its own node_modules). The caller removes `dir`.
  */
-export function compileGateway(prefix: string): { cli: string; dir: string } {
+export function compileGateway(prefix: string, from: string = root): { cli: string; dir: string } {
   const dir = mkdtempSync(path.join(tmpdir(), prefix));
   const files: string[] = [];
   const walk = (d: string): void => {
@@ -26,11 +27,11 @@ export function compileGateway(prefix: string): { cli: string; dir: string } {
       else if (f.endsWith('.ts')) files.push(f);
     }
   };
-  walk(path.join(root, 'src'));
-  walk(path.join(root, 'gen'));
-  execFileSync(path.join(root, 'node_modules/.bin/esbuild'), [...files, `--outdir=${dir}`, `--outbase=${root}`, '--format=esm', '--platform=node', '--target=node20', '--log-level=warning']);
+  walk(path.join(from, 'src'));
+  walk(path.join(from, 'gen'));
+  execFileSync(path.join(root, 'node_modules/.bin/esbuild'), [...files, `--outdir=${dir}`, `--outbase=${from}`, '--format=esm', '--platform=node', '--target=node20', '--log-level=warning']);
   writeFileSync(path.join(dir, 'package.json'), '{"type":"module"}\n');
-  symlinkSync(path.join(root, 'node_modules'), path.join(dir, 'node_modules'), 'dir');
+  symlinkSync(path.join(from, 'node_modules'), path.join(dir, 'node_modules'), 'dir');
   return { cli: path.join(dir, 'src/cli.js'), dir };
 }
 
