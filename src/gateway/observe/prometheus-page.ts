@@ -1,6 +1,6 @@
 /**
  * `GET /metrics`: a cumulative consumer on a meter provider, collected and rendered
- * (prometheus.ts) per scrape. The consumer is registered when the page is created, not
+ * (src/otlp/prometheus/render.ts) per scrape. The consumer is registered when the page is created, not
  * at the first scrape, so the first scrape already shows totals since start.
  */
 import type { MeterProvider } from '../../metrics/meter-provider.js';

@@ -1,7 +1,7 @@
 /**
  * The receiver contract: what every receiver (gRPC, HTTP, and any added later) is given and
  * what it must do. A new receiver is one file in this folder implementing {@link StartReceiver},
- * started by the composition root (gateway.ts).
+ * started by the composition root (src/gateway/gateway.ts).
  *
  * Given ({@link ReceiverOptions}): its listen address and TLS; the request size limit; the
  * current pipeline (`pipeline.current`, read once per request when it arrives, so a request

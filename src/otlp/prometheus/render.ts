@@ -1,6 +1,6 @@
 /**
  * Renders a metrics collection (our SDK's `collectMessages()`, cumulative) as the
- * Prometheus text exposition format 0.0.4, for the gateway's `GET /metrics`.
+ * Prometheus text exposition format 0.0.4: generic OTLP code, used by the gateway's `GET /metrics`.
  *
  * Mapping (OpenTelemetry "Prometheus and OpenMetrics Compatibility", OTLP → Prometheus):
  * - monotonic cumulative Sum → `counter` (`<name>[_<unit>]_total`);

@@ -10,8 +10,7 @@ import { manualClock } from '../../../src/internal/clock.js';
 import { resetWarnings, setDiagnosticSink, getDiagnosticSink } from '../../../src/internal/warn.js';
 import { ValueType } from '../../../src/metrics/instrument-descriptor.js';
 import { createMeterProvider } from '../../../src/metrics/meter-provider.js';
-import { createPrometheusPage } from '../../../src/gateway/observe/prometheus-page.js';
-import { PROMETHEUS_CONTENT_TYPE, renderPrometheus } from '../../../src/otlp/prometheus/render.js';
+import { renderPrometheus } from '../../../src/otlp/prometheus/render.js';
 import {
   escapeLabelValue,
   formatSampleValue,
@@ -139,7 +138,7 @@ const SCOPE = 'otel_scope_name="lib",otel_scope_version="1.0"';
 const warnings: string[] = [];
 const previousSink = getDiagnosticSink();
 
-const golden = suite('gateway/prometheus golden pages');
+const golden = suite('otlp/prometheus golden pages');
 golden.before.each(() => {
   warnings.length = 0;
   resetWarnings();
@@ -378,25 +377,9 @@ golden('families: one HELP/TYPE per name across scopes; type clash left out and 
   assert.ok(warnings.some((w) => w.includes('jobs_total') && w.includes('already a counter')), warnings.join('\n'));
 });
 
-golden('the scrape page: content type, cumulative totals across scrapes', async () => {
-  const clock = manualClock(T0);
-  const p = createMeterProvider({ clock });
-  const page = createPrometheusPage(p);
-  const c = p.getMeter('g').createCounter('hits');
-  c.add(2);
-  const first = await page.page();
-  assert.is(first.contentType, PROMETHEUS_CONTENT_TYPE);
-  assert.ok(String(first.body).includes('hits_total{otel_scope_name="g"} 2\n'), String(first.body));
-  c.add(3);
-  const second = await page.page();
-  assert.ok(String(second.body).includes('hits_total{otel_scope_name="g"} 5\n'), String(second.body));
-  page.close();
-  page.close();
-});
-
 golden.run();
 
-const names = suite('gateway/prometheus names and escaping');
+const names = suite('otlp/prometheus names and escaping');
 
 names('metric names: step table', () => {
   const table: Array<[string, string, 'counter' | 'gauge' | 'histogram' | 'summary', string]> = [
