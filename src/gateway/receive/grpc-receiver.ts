@@ -11,7 +11,6 @@
  * reports the refusals connect made on its own.
  */
 import * as http2 from 'node:http2';
-import type * as net from 'node:net';
 import { toBinary } from '@bufbuild/protobuf';
 import { Code, ConnectError, createConnectRouter, createContextKey, createContextValues } from '@connectrpc/connect';
 import type { HandlerContext } from '@connectrpc/connect';
@@ -173,20 +172,9 @@ export async function startGrpcReceiver(options: ReceiverOptions): Promise<Recei
     // Session errors (a client resetting the connection) are the client's problem, not a crash.
     s.on('error', () => undefined);
   });
-  await listen(server, config.host, config.port);
-  const address = server.address() as net.AddressInfo;
-  let closing: Promise<void> | undefined;
-  return {
-    host: config.host,
-    port: address.port,
-    close() {
-      closing ??= new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        for (const s of sessions) s.destroy();
-      });
-      return closing;
-    },
-  };
+  return listen(server, config.host, config.port, () => {
+    for (const s of sessions) s.destroy();
+  });
 }
 
 /**

@@ -9,7 +9,6 @@
  */
 import * as http from 'node:http';
 import * as https from 'node:https';
-import type * as net from 'node:net';
 import type { Signal } from '../../otlp/types.js';
 import { encodeExportResponse } from '../forward/requests.js';
 import type { ReceiveProtocol, RefusalReason } from '../observe/events.js';
@@ -195,20 +194,7 @@ export async function startHttpReceiver(options: ReceiverOptions): Promise<Recei
     });
   };
   const server = config.tls === null ? http.createServer(listener) : https.createServer({ cert: config.tls.cert, key: config.tls.key }, listener);
-  await listen(server, config.host, config.port);
-  const address = server.address() as net.AddressInfo;
-  let closing: Promise<void> | undefined;
-  return {
-    host: config.host,
-    port: address.port,
-    close() {
-      closing ??= new Promise<void>((resolve) => {
-        server.close(() => resolve());
-        server.closeAllConnections();
-      });
-      return closing;
-    },
-  };
+  return listen(server, config.host, config.port, () => server.closeAllConnections());
 }
 
 function smallDeclaredBody(req: http.IncomingMessage, max: number): boolean {
