@@ -7,9 +7,10 @@
  */
 import { fromBinary } from '@bufbuild/protobuf';
 import { ExportMetricsServiceRequestSchema } from '../gen/opentelemetry/proto/collector/metrics/v1/metrics_service_pb.js';
-import type { ForwardedEvent, GatewayObserver, RequestEvent, Verbosity } from '../src/gateway/events.js';
-import { noopObserver } from '../src/gateway/events.js';
-import { createObserver } from '../src/gateway/observe.js';
+import type { ForwardedEvent, GatewayObserver, RequestEvent } from '../src/gateway/observe/events.js';
+import type { Verbosity } from '../src/gateway/config/gateway-config.js';
+import { noopObserver } from '../src/gateway/observe/events.js';
+import { createObserver } from '../src/gateway/observe/observer.js';
 import { benchRequest, POINTS_PER_REQUEST } from './gateway-template.js';
 import { runBench, type Op } from './lib/harness.js';
 

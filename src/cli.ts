@@ -13,12 +13,13 @@
  * can find the bound ports.
  */
 import { parseArgs } from 'node:util';
-import type { GatewayConfig } from './gateway/config.js';
-import { GatewayConfigError, loadGatewayConfig } from './gateway/config.js';
-import type { ShutdownReport } from './gateway/events.js';
+import type { GatewayConfig } from './gateway/config/gateway-config.js';
+import { GatewayConfigError } from './gateway/config/config-error.js';
+import { loadGatewayConfig } from './gateway/config/load.js';
+import type { ShutdownReport } from './gateway/observe/events.js';
 import { startGateway } from './gateway/gateway.js';
-import { createGatewayMeterProvider } from './gateway/observe-metrics.js';
-import { createObserver } from './gateway/observe.js';
+import { createGatewayMeterProvider } from './gateway/observe/gateway-metrics.js';
+import { createObserver } from './gateway/observe/observer.js';
 
 const USAGE = `Usage: otlp-fanout gateway [options]
 

@@ -18,5 +18,6 @@ export { protobufToJson } from './otlp/json-from-protobuf.js';
 export { scanRequest, spliceEntries, WireFormatError } from './otlp/scan.js';
 export { startGateway } from './gateway/gateway.js';
 export type { Gateway, GatewayOptions } from './gateway/gateway.js';
-export { loadGatewayConfig, GatewayConfigError } from './gateway/config.js';
-export type { GatewayConfig } from './gateway/config.js';
+export { loadGatewayConfig } from './gateway/config/load.js';
+export { GatewayConfigError } from './gateway/config/config-error.js';
+export type { GatewayConfig } from './gateway/config/gateway-config.js';

@@ -4,7 +4,8 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, dirname, resolve } from 'node:path';
 
 // Imports flow one way (README, Layout): gen ← otlp ← metrics/logs; gen ← transport ← export ← gateway;
-// internal/ from anywhere. A violation is a design regression, so it fails the build.
+// internal/ from anywhere; inside the gateway, the rooms' own rules below. A violation is a design regression,
+// so it fails the build.
 const root = resolve(dirname(new URL(import.meta.url).pathname), '..', 'src');
 
 /** Which top-level src folders each folder may import from (besides itself, internal/ and gen/). */
@@ -43,6 +44,53 @@ test('src/ folders import only what the layering allows', () => {
     }
   }
   assert.equal(problems, []);
+});
+
+/**
+ * The gateway's rooms (src/gateway/<room>/; README, Layout): which rooms each may import, for
+ * values and for types only. The composition root (gateway.ts, pipeline.ts) may import them all.
+ * `observe/events` is the observer contract: the request path reports to it, never to the observer.
+ */
+const rooms: Record<string, { readonly values: readonly string[]; readonly types: readonly string[] }> = {
+  config: { values: [], types: [] },
+  route: { values: [], types: ['config'] },
+  forward: { values: ['route', 'config'], types: ['observe/events'] },
+  receive: { values: ['forward'], types: ['config', 'observe/events'] },
+  observe: { values: ['config'], types: [] },
+};
+const gatewayRoot = join(root, 'gateway');
+
+test('gateway rooms import only what their role allows', () => {
+  const problems: string[] = [];
+  const seen = new Set<string>();
+  for (const file of files(gatewayRoot)) {
+    const rel = relative(gatewayRoot, file);
+    if (!rel.includes('/')) continue; // the composition root
+    const room = rel.split('/')[0]!;
+    seen.add(room);
+    const rule = rooms[room];
+    if (rule === undefined) {
+      problems.push(`${rel}: room ${room} has no rule here`);
+      continue;
+    }
+    for (const m of readFileSync(file, 'utf8').matchAll(/^(import|export)(\s+type\b)?[^'"]*from '(\.[^']+)'/gm)) {
+      const target = relative(gatewayRoot, resolve(dirname(file), m[3]!)).replace(/\.js$/, '');
+      if (target.startsWith('..')) continue; // outside the gateway: the rule above
+      const to = target.split('/')[0]!;
+      if (to === room) continue;
+      const within = (allowed: readonly string[]): boolean => allowed.some((a) => target === a || target.startsWith(`${a}/`));
+      const ok = within(rule.values) || (m[2] !== undefined && within(rule.types));
+      if (!ok) problems.push(`${rel} imports ${m[3]}${m[2] === undefined ? '' : ' (types)'}`);
+    }
+  }
+  assert.equal(problems, []);
+  assert.equal([...seen].sort(), Object.keys(rooms).sort(), 'every room walked');
+});
+
+test('the OTLP Prometheus renderer does not import the gateway', () => {
+  const loaded = [...staticGraph(join(root, 'otlp/prometheus/render.ts'))].map((f) => relative(root, f));
+  assert.ok(loaded.includes('otlp/prometheus/names.ts'), 'graph walked');
+  assert.equal(loaded.filter((f) => f.startsWith('gateway/')), []);
 });
 
 /** Files a module loads at import time (value imports and re-exports; `import type` and `import()` excluded). */

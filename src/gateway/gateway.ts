@@ -1,22 +1,30 @@
 /**
- * The gateway: receivers (gRPC, HTTP) → authentication → routing → one backend per
- * upstream, plus graceful shutdown. `startGateway` is the programmatic entry point; the
- * CLI (src/cli.ts) adds flags, the config file, signals and console output around it.
+ * The gateway's composition root: receivers (gRPC, HTTP) → the forwarding pipeline
+ * (authentication → routing → one backend per upstream), plus self-telemetry and graceful
+ * shutdown. `startGateway` is the programmatic entry point; the CLI (src/cli.ts) adds flags,
+ * the config file, signals and console output around it.
+ *
+ * Ownership: the upstream registry owns every upstream (forwarding and self-telemetry) and
+ * this root shuts them down; the pipeline (pipeline.ts) is rebuilt whole from a config and
+ * read by the receivers through `holder.current`; the drain state is the gateway's. The
+ * rooms: config/ (load and validate), receive/ (the receiver contract and its two
+ * implementations), route/ (the router), forward/ (ingest, bodies, upstreams), observe/
+ * (the observer contract and the observer). Only this file and pipeline.ts import them all.
  */
-import { formatAddress } from './config-values.js';
-import type { GatewayConfig, UpstreamConfig } from './config.js';
-import { createAuthenticator } from './auth.js';
-import type { GatewayObserver, GatewayView, ListenAddresses, ShutdownReport, UpstreamShutdownReport } from './events.js';
-import { noopObserver } from './events.js';
-import { guardObserver } from './guard.js';
-import { startHttpReceiver } from './http-receiver.js';
-import type { ReceiverHandle } from './http-receiver.js';
-import { createIngest } from './ingest.js';
-import { createRouter } from './routes.js';
-import { startSelfTelemetry } from './self-telemetry.js';
-import type { SelfTelemetry } from './self-telemetry.js';
-import { createUpstream, loadTransports } from './upstream.js';
-import type { Upstream } from './upstream.js';
+import type { GatewayConfig } from './config/gateway-config.js';
+import type { UpstreamConfig } from './config/upstreams.js';
+import { formatAddress } from './config/values.js';
+import type { Upstream } from './forward/upstream.js';
+import { createUpstreamRegistry } from './forward/upstream-registry.js';
+import type { GatewayObserver, GatewayView, ListenAddresses, ShutdownReport, UpstreamShutdownReport } from './observe/events.js';
+import { noopObserver } from './observe/events.js';
+import { guardObserver } from './observe/guard.js';
+import { startSelfTelemetry } from './observe/self-telemetry.js';
+import type { SelfTelemetry } from './observe/self-telemetry.js';
+import { buildPipeline } from './pipeline.js';
+import type { PipelineHolder } from './pipeline.js';
+import { startHttpReceiver } from './receive/http-receiver.js';
+import type { ReceiverHandle } from './receive/receiver.js';
 import type { MeterProvider } from '../metrics/meter-provider.js';
 import type { Transport } from '../transport/types.js';
 
@@ -52,27 +60,16 @@ export interface Gateway {
 export async function startGateway(config: GatewayConfig, options: GatewayOptions = {}): Promise<Gateway> {
   const observer = guardObserver(options.observer ?? noopObserver);
   // Module loads overlap: connect's router for the gRPC receiver while the upstreams' transports load.
-  const grpcModule = config.grpc === null ? undefined : import('./grpc-receiver.js');
+  const grpcModule = config.grpc === null ? undefined : import('./receive/grpc-receiver.js');
   // Observed here too, so a failed load cannot go unhandled if the transports fail first; awaited below.
   grpcModule?.catch(() => undefined);
-  const configs = [...config.upstreams, ...config.tenants.flatMap((t) => t.upstreams), ...config.selfTelemetry.upstreams];
-  const modules = await loadTransports(configs);
-  const make = (c: UpstreamConfig): Upstream => createUpstream(c, modules, options.transportFor?.(c));
-  const shared = config.upstreams.map(make);
-  const own = new Map<string, Upstream[]>();
-  for (const t of config.tenants) own.set(t.name, t.upstreams.map(make));
-  const forwarding = [...shared, ...[...own.values()].flat()];
-  const selfUpstreams = config.selfTelemetry.upstreams.map(make);
-
-  const ingest = createIngest({
-    router: createRouter(config.routes, shared, own),
-    upstreams: forwarding,
-    maxQueuedBytes: config.limits.maxQueuedBytes,
-    retryAfterMillis: config.limits.retryAfterMillis,
-    observer,
-  });
-  const auth = createAuthenticator(config.tenants, config.apiKeyHeader);
-  const common = { maxRequestBytes: config.limits.maxRequestBytes, ingest, auth, observer };
+  const registry = createUpstreamRegistry({ transportFor: options.transportFor });
+  // Every transport in one go (self-telemetry's too), so the two modules load side by side.
+  await registry.prepare([...config.upstreams, ...config.tenants.flatMap((t) => t.upstreams), ...config.selfTelemetry.upstreams]);
+  const drain = { draining: false };
+  const holder: PipelineHolder = { current: await buildPipeline(config, { registry, observer, drain }) };
+  const selfUpstreams = config.selfTelemetry.upstreams.map((c) => registry.acquire(c));
+  const common = { maxRequestBytes: config.limits.maxRequestBytes, pipeline: holder, observer };
 
   let grpc: ReceiverHandle | undefined;
   let http: ReceiverHandle | undefined;
@@ -82,7 +79,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     if (config.http !== null) http = await startHttpReceiver({ ...common, config: config.http });
   } catch (e) {
     await grpc?.close();
-    await Promise.all([...forwarding, ...selfUpstreams].map((u) => u.backend.shutdown(0)));
+    await Promise.all(registry.held().map((u) => u.backend.shutdown(0)));
     throw e;
   }
 
@@ -96,24 +93,27 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
       : startSelfTelemetry(options.meterProvider, selfUpstreams, config.selfTelemetry.intervalMillis);
   const view: GatewayView = {
     addresses,
-    upstreams: forwarding,
-    queuedBytes: () => ingest.queuedBytes(),
-    maxQueuedBytes: config.limits.maxQueuedBytes,
-    draining: () => ingest.draining,
+    get upstreams() {
+      return holder.current.upstreams;
+    },
+    queuedBytes: () => holder.current.ingest.queuedBytes(),
+    get maxQueuedBytes() {
+      return holder.current.config.limits.maxQueuedBytes;
+    },
+    draining: () => drain.draining,
   };
   observer.attach?.(view);
 
   let stopping: Promise<ShutdownReport> | undefined;
   async function shutdown(deadlineMillis: number): Promise<ShutdownReport> {
     const started = performance.now();
-    ingest.startDraining();
+    drain.draining = true;
     observer.onDrain?.(deadlineMillis);
     // The last self-metrics go out with everything else.
     await selfTelemetry.stop();
     const remaining = Math.max(0, deadlineMillis - (performance.now() - started));
-    const reports: UpstreamShutdownReport[] = await Promise.all(
-      [...forwarding, ...selfUpstreams].map((u) => u.backend.shutdown(remaining)),
-    );
+    // Every upstream the registry holds: forwarding (shared, tenants' own), then self-telemetry's.
+    const reports: UpstreamShutdownReport[] = await Promise.all(registry.held().map((u) => u.backend.shutdown(remaining)));
     await Promise.all([grpc?.close(), http?.close()]);
     const report: ShutdownReport = Object.freeze({
       drained: reports.every((r) => r.undeliveredRequests === 0),
@@ -127,8 +127,10 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
 
   return {
     addresses,
-    upstreams: forwarding,
-    queuedBytes: () => ingest.queuedBytes(),
+    get upstreams() {
+      return holder.current.upstreams;
+    },
+    queuedBytes: () => holder.current.ingest.queuedBytes(),
     shutdown(deadlineMillis = config.drainTimeoutMillis) {
       stopping ??= shutdown(deadlineMillis);
       return stopping;

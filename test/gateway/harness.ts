@@ -20,8 +20,8 @@ import {
   TraceService,
   type ExportTraceServiceRequest,
 } from '../../gen/opentelemetry/proto/collector/trace/v1/trace_service_pb.js';
-import { loadGatewayConfig } from '../../src/gateway/config.js';
-import type { ForwardedEvent, GatewayObserver, RefusedEvent, RequestEvent } from '../../src/gateway/events.js';
+import { loadGatewayConfig } from '../../src/gateway/config/load.js';
+import type { ForwardedEvent, GatewayObserver, RefusedEvent, RequestEvent } from '../../src/gateway/observe/events.js';
 import { startGateway } from '../../src/gateway/gateway.js';
 import type { Gateway } from '../../src/gateway/gateway.js';
 import { encodeJson } from '../../src/otlp/json.js';

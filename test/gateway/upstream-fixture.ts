@@ -1,5 +1,5 @@
 import type { BackendStats } from '../../src/export/backend.js';
-import type { UpstreamView } from '../../src/gateway/events.js';
+import type { UpstreamView } from '../../src/gateway/observe/events.js';
 import { LatencyHistogram } from '../../src/internal/latency.js';
 
 /** Backend counters, all zero except `s`. */

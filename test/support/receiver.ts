@@ -41,7 +41,7 @@ import { RetryInfoSchema } from '../../gen/google/rpc/error_details_pb.js';
 import { StatusSchema } from '../../gen/google/rpc/status_pb.js';
 import type { Signal } from '../../src/otlp/types.js';
 import { decodeJson } from '../../src/otlp/json.js';
-import { bracketIpv6Authority } from '../../src/gateway/grpc-authority.js';
+import { bracketIpv6Authority } from '../../src/gateway/receive/grpc-authority.js';
 
 /** How a request reached the receiver. */
 export type ReceiverProtocol = 'grpc' | 'http/protobuf' | 'http/json';

@@ -1,0 +1,152 @@
+/**
+ * The validated gateway configuration: {@link validateGatewayConfig} turns a parsed,
+ * env-expanded document plus the command-line flags into a frozen, fully populated
+ * {@link GatewayConfig}. Every problem is a GatewayConfigError naming the key path; the
+ * CLI prints it and exits with code 2 before listening. Each section has its own reader
+ * (receivers.ts, tenants.ts, upstreams.ts, routes.ts); limits, observe and self-telemetry
+ * are small enough to read here. Loading the file is load.ts.
+ */
+import { at, GatewayConfigError, show } from './config-error.js';
+import { GATEWAY_DEFAULTS, MAX_BYTES, MAX_MS } from './defaults.js';
+import { receiverConfig } from './receivers.js';
+import type { ReceiverConfig } from './receivers.js';
+import { routeConfigs } from './routes.js';
+import type { RouteConfig } from './routes.js';
+import { tenantConfigs } from './tenants.js';
+import type { TenantConfig } from './tenants.js';
+import { forwardUpstream, upstreamMap } from './upstreams.js';
+import type { UpstreamConfig } from './upstreams.js';
+import { byteSize, mapping, millis, oneOf, optional, pemFile, string } from './values.js';
+
+/** Console detail, as the Collector's debug exporter names its levels. */
+export type Verbosity = 'basic' | 'normal' | 'detailed';
+
+export interface LimitsConfig {
+  /** Largest request body, as received and again after gunzip. */
+  readonly maxRequestBytes: number;
+  /** Backpressure threshold on the bytes queued across all upstreams. */
+  readonly maxQueuedBytes: number;
+  /** Retry-After / RetryInfo delay sent with a backpressure refusal. */
+  readonly retryAfterMillis: number;
+}
+
+export interface SelfTelemetryConfig {
+  readonly intervalMillis: number;
+  readonly resource: Readonly<Record<string, string>>;
+  readonly upstreams: readonly UpstreamConfig[];
+}
+
+/** The validated, frozen configuration. */
+export interface GatewayConfig {
+  /** null: the receiver is off. */
+  readonly grpc: ReceiverConfig | null;
+  readonly http: ReceiverConfig | null;
+  /** Lower-case header carrying API keys. */
+  readonly apiKeyHeader: string;
+  /** Empty: authentication is off. */
+  readonly tenants: readonly TenantConfig[];
+  readonly upstreams: readonly UpstreamConfig[];
+  /** Empty: every request goes to every shared upstream. */
+  readonly routes: readonly RouteConfig[];
+  readonly limits: LimitsConfig;
+  readonly drainTimeoutMillis: number;
+  readonly observe: { readonly verbosity: Verbosity; readonly intervalMillis: number };
+  readonly selfTelemetry: SelfTelemetryConfig;
+}
+
+/** Command-line settings, applied over the file. */
+export interface GatewayFlags {
+  /** `HOST:PORT`, or `off`. */
+  readonly grpc?: string;
+  readonly http?: string;
+  /** Added to the file's shared upstreams, in order. */
+  readonly forward?: readonly string[];
+  readonly verbosity?: string;
+}
+
+const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+/** Validates an already expanded document plus flags. */
+export function validateGatewayConfig(document: unknown, flags: GatewayFlags, baseDir: string): GatewayConfig {
+  const root = mapping(document, '', [
+    'receivers',
+    'auth',
+    'tenants',
+    'upstreams',
+    'routes',
+    'limits',
+    'drainTimeout',
+    'observe',
+    'selfTelemetry',
+  ]);
+  const files = (value: unknown, p: string): string => pemFile(value, p, baseDir);
+
+  const receivers = mapping(root['receivers'] ?? {}, 'receivers', ['grpc', 'http']);
+  const grpc = receiverConfig(receivers['grpc'], 'receivers.grpc', GATEWAY_DEFAULTS.grpcAddress, flags.grpc, '--grpc', files);
+  const http = receiverConfig(receivers['http'], 'receivers.http', GATEWAY_DEFAULTS.httpAddress, flags.http, '--http', files);
+
+  const auth = mapping(root['auth'] ?? {}, 'auth', ['apiKeyHeader']);
+  const apiKeyHeader = headerName(auth['apiKeyHeader'] ?? GATEWAY_DEFAULTS.apiKeyHeader, 'auth.apiKeyHeader');
+  if (apiKeyHeader === 'authorization') throw new GatewayConfigError('auth.apiKeyHeader', 'Authorization carries bearer tokens; pick another header');
+
+  const names = new Set<string>();
+  const upstreams = upstreamMap(root['upstreams'], 'upstreams', undefined, files, names);
+  (flags.forward ?? []).forEach((url, i) => {
+    const cfg = forwardUpstream(url, `--forward[${i}]`, names);
+    upstreams.push(cfg);
+  });
+
+  const tenants = tenantConfigs(root['tenants'], files, names);
+
+  const tenantNames = new Set(tenants.map((t) => t.name));
+  const sharedNames = new Set(upstreams.map((u) => u.name));
+  const routes = routeConfigs(root['routes'], sharedNames, tenantNames);
+
+  const limitsDoc = mapping(root['limits'] ?? {}, 'limits', ['maxRequestBytes', 'maxQueuedBytes', 'retryAfter']);
+  const limits: LimitsConfig = Object.freeze({
+    maxRequestBytes: optional(limitsDoc['maxRequestBytes'], GATEWAY_DEFAULTS.maxRequestBytes, (v) => byteSize(v, 'limits.maxRequestBytes', 1, MAX_BYTES)),
+    maxQueuedBytes: optional(limitsDoc['maxQueuedBytes'], GATEWAY_DEFAULTS.maxQueuedBytes, (v) =>
+      byteSize(v, 'limits.maxQueuedBytes', 1, Number.MAX_SAFE_INTEGER),
+    ),
+    retryAfterMillis: optional(limitsDoc['retryAfter'], GATEWAY_DEFAULTS.retryAfterMillis, (v) => millis(v, 'limits.retryAfter', 1000, 3_600_000)),
+  });
+
+  const observeDoc = mapping(root['observe'] ?? {}, 'observe', ['verbosity', 'interval']);
+  const verbosityValue = flags.verbosity ?? observeDoc['verbosity'] ?? GATEWAY_DEFAULTS.verbosity;
+  const observe = Object.freeze({
+    verbosity: oneOf<Verbosity>(verbosityValue, flags.verbosity !== undefined ? '--verbosity' : 'observe.verbosity', ['basic', 'normal', 'detailed']),
+    intervalMillis: optional(observeDoc['interval'], GATEWAY_DEFAULTS.observeIntervalMillis, (v) => millis(v, 'observe.interval', 100, MAX_MS)),
+  });
+
+  const selfDoc = mapping(root['selfTelemetry'] ?? {}, 'selfTelemetry', ['interval', 'resource', 'upstreams']);
+  const resource: Record<string, string> = { 'service.name': 'otlp-fanout-gateway' };
+  if (selfDoc['resource'] !== undefined) {
+    for (const [k, v] of Object.entries(mapping(selfDoc['resource'], 'selfTelemetry.resource'))) {
+      resource[k] = string(v, at('selfTelemetry.resource', k));
+    }
+  }
+  const selfTelemetry: SelfTelemetryConfig = Object.freeze({
+    intervalMillis: optional(selfDoc['interval'], GATEWAY_DEFAULTS.selfTelemetryIntervalMillis, (v) => millis(v, 'selfTelemetry.interval', 100, MAX_MS)),
+    resource: Object.freeze(resource),
+    upstreams: Object.freeze(upstreamMap(selfDoc['upstreams'], 'selfTelemetry.upstreams', undefined, files, names)),
+  });
+
+  return Object.freeze({
+    grpc,
+    http,
+    apiKeyHeader,
+    tenants: Object.freeze(tenants),
+    upstreams: Object.freeze(upstreams),
+    routes: Object.freeze(routes),
+    limits,
+    drainTimeoutMillis: optional(root['drainTimeout'], GATEWAY_DEFAULTS.drainTimeoutMillis, (v) => millis(v, 'drainTimeout', 0, MAX_MS)),
+    observe,
+    selfTelemetry,
+  });
+}
+
+function headerName(value: unknown, p: string): string {
+  const name = string(value, p, { nonEmpty: true });
+  if (!HEADER_NAME.test(name)) throw new GatewayConfigError(p, `${show(name)} is not a valid header name`);
+  return name.toLowerCase();
+}

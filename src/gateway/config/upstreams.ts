@@ -1,0 +1,193 @@
+/**
+ * Upstreams: the `upstreams` sections (shared, a tenant's own, self-telemetry's) and
+ * `--forward` URLs, each validated into an {@link UpstreamConfig} ready for a transport and
+ * a backend (forward/upstream.ts). The endpoint's URL scheme picks the protocol.
+ */
+import { DEFAULT_RETRY_POLICY } from '../../export/retry.js';
+import type { RetryPolicy } from '../../export/retry.js';
+import { TransportOptionError } from '../../transport/errors.js';
+import { validateTransportOptions } from '../../transport/options.js';
+import { at, GatewayConfigError, show } from './config-error.js';
+import { GATEWAY_DEFAULTS, MAX_BYTES, MAX_MS, NAME } from './defaults.js';
+import { byteSize, mapping, millis, number, oneOf, optional, string } from './values.js';
+import type { FileReader } from './values.js';
+
+/** How the gateway talks to one upstream. */
+export type UpstreamProtocol = 'grpc' | 'http/protobuf' | 'http/json';
+
+/** One upstream, ready for a transport and a backend (forward/upstream.ts). */
+export interface UpstreamConfig {
+  /** Unique name: the config key; a tenant's own upstream is `<tenant>/<key>`. */
+  readonly name: string;
+  readonly protocol: UpstreamProtocol;
+  /** Base URL handed to the transport (`http(s)://host:port[/path]`). */
+  readonly endpoint: string;
+  /** The endpoint as configured (`grpc://…`), for display; never holds credentials. */
+  readonly display: string;
+  readonly headers: Readonly<Record<string, string>>;
+  readonly compression: 'gzip' | 'none';
+  readonly timeoutMillis: number;
+  readonly maxConcurrency: number;
+  readonly queue: { readonly maxBytes: number; readonly maxRequests: number };
+  /** Largest merged request to a protobuf upstream; 0: never merge (docs/gateway.md, Forwarding). */
+  readonly batchMaxBytes: number;
+  readonly retry: RetryPolicy;
+  readonly tls: { readonly ca?: string; readonly cert?: string; readonly key?: string };
+  /** Owning tenant, or undefined for a shared upstream. */
+  readonly tenant: string | undefined;
+}
+
+/**
+ * Whether two upstream configs are equal, field by field: an upstream whose config did not
+ * change can be kept across pipelines (its queue, retries and connections with it).
+ */
+export function sameUpstreamConfig(a: UpstreamConfig, b: UpstreamConfig): boolean {
+  return a === b || sameData(a, b);
+}
+
+/** Deep equality of frozen config data: strings, numbers, undefined and plain objects of them. */
+function sameData(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  const ka = Object.keys(a);
+  if (ka.length !== Object.keys(b).length) return false;
+  for (const k of ka) {
+    if (!Object.hasOwn(b, k) || !sameData((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k])) return false;
+  }
+  return true;
+}
+
+/** An `upstreams` mapping; `names` holds every upstream name so far (they are unique gateway-wide). */
+export function upstreamMap(value: unknown, p: string, tenant: string | undefined, files: FileReader, names: Set<string>): UpstreamConfig[] {
+  if (value === undefined || value === null) return [];
+  const out: UpstreamConfig[] = [];
+  for (const [key, doc] of Object.entries(mapping(value, p))) {
+    const up = at(p, key);
+    if (!NAME.test(key)) throw new GatewayConfigError(up, 'upstream names use letters, digits, _ . : -');
+    const name = tenant === undefined ? key : `${tenant}/${key}`;
+    if (names.has(name)) throw new GatewayConfigError(up, `an upstream named ${show(name)} already exists`);
+    names.add(name);
+    out.push(upstream(doc, up, name, tenant, files));
+  }
+  return out;
+}
+
+/** A `--forward` URL as a shared upstream named after it. */
+export function forwardUpstream(url: string, p: string, names: Set<string>): UpstreamConfig {
+  const target = parseTarget(url, p, undefined);
+  // The URL is the name users recognise in summaries; a suffix keeps repeated URLs apart.
+  let name = target.display;
+  for (let n = 2; names.has(name); n++) name = `${target.display}#${n}`;
+  names.add(name);
+  return upstream({ endpoint: url }, p, name, undefined, () => '');
+}
+
+interface Target {
+  readonly protocol: UpstreamProtocol;
+  readonly endpoint: string;
+  readonly display: string;
+}
+
+/**
+ * grpc:// and grpcs:// are OTLP/gRPC (h2c or TLS); http:// and https:// are OTLP/HTTP
+ * protobuf, or JSON with `?encoding=json`. An explicit `protocol` overrides the guess.
+ */
+function parseTarget(value: unknown, p: string, protocol: UpstreamProtocol | undefined): Target {
+  const text = string(value, p, { nonEmpty: true });
+  let url: URL;
+  try {
+    url = new URL(text);
+  } catch {
+    throw new GatewayConfigError(p, `${show(text)} is not a URL; expected grpc://, grpcs://, http:// or https://HOST:PORT`);
+  }
+  if (url.username !== '' || url.password !== '') throw new GatewayConfigError(p, 'credentials in the URL are not supported; use headers');
+  const scheme = url.protocol.slice(0, -1);
+  if (!['grpc', 'grpcs', 'http', 'https'].includes(scheme)) {
+    throw new GatewayConfigError(p, `scheme ${show(scheme)} is not supported; expected grpc, grpcs, http or https`);
+  }
+  const encoding = url.searchParams.get('encoding');
+  if (encoding !== null && encoding !== 'json' && encoding !== 'protobuf') {
+    throw new GatewayConfigError(p, `encoding=${show(encoding)} is not supported; expected json or protobuf`);
+  }
+  url.searchParams.delete('encoding');
+  const grpcScheme = scheme === 'grpc' || scheme === 'grpcs';
+  const resolved: UpstreamProtocol =
+    protocol ?? (grpcScheme ? 'grpc' : encoding === 'json' ? 'http/json' : 'http/protobuf');
+  if (grpcScheme && resolved !== 'grpc') throw new GatewayConfigError(p, `a ${scheme}:// endpoint is OTLP/gRPC, but protocol is ${resolved}`);
+  if (resolved === 'grpc' && encoding === 'json') throw new GatewayConfigError(p, 'OTLP/gRPC has no JSON encoding');
+  const secure = scheme === 'grpcs' || scheme === 'https';
+  const hostPort = url.host;
+  if (hostPort === '') throw new GatewayConfigError(p, 'the URL names no host');
+  const pathPart = url.pathname === '/' ? '' : url.pathname;
+  if (resolved === 'grpc' && pathPart !== '') throw new GatewayConfigError(p, 'an OTLP/gRPC endpoint has no path');
+  const search = url.search;
+  return {
+    protocol: resolved,
+    endpoint: `${secure ? 'https' : 'http'}://${hostPort}${pathPart}${search}`,
+    display: `${scheme}://${hostPort}${pathPart}${search}${encoding === 'json' ? `${search === '' ? '?' : '&'}encoding=json` : ''}`,
+  };
+}
+
+function upstream(
+  value: unknown,
+  p: string,
+  name: string,
+  tenant: string | undefined,
+  files: FileReader,
+): UpstreamConfig {
+  const doc = mapping(value, p, ['endpoint', 'protocol', 'headers', 'compression', 'timeout', 'maxConcurrency', 'queue', 'batch', 'retry', 'tls']);
+  if (doc['endpoint'] === undefined) throw new GatewayConfigError(at(p, 'endpoint'), 'required');
+  const protocol =
+    doc['protocol'] === undefined ? undefined : oneOf<UpstreamProtocol>(doc['protocol'], at(p, 'protocol'), ['grpc', 'http/protobuf', 'http/json']);
+  const target = parseTarget(doc['endpoint'], at(p, 'endpoint'), protocol);
+  const headers: Record<string, string> = {};
+  if (doc['headers'] !== undefined && doc['headers'] !== null) {
+    for (const [k, v] of Object.entries(mapping(doc['headers'], at(p, 'headers')))) headers[k] = string(v, at(at(p, 'headers'), k));
+  }
+  const queue = mapping(doc['queue'] ?? {}, at(p, 'queue'), ['maxBytes', 'maxRequests']);
+  const batch = mapping(doc['batch'] ?? {}, at(p, 'batch'), ['maxBytes']);
+  const retryDoc = mapping(doc['retry'] ?? {}, at(p, 'retry'), ['initialBackoff', 'maxBackoff', 'multiplier', 'jitter', 'maxElapsed']);
+  const rp = at(p, 'retry');
+  const retry: RetryPolicy = Object.freeze({
+    initialBackoffMillis: optional(retryDoc['initialBackoff'], DEFAULT_RETRY_POLICY.initialBackoffMillis, (v) => millis(v, at(rp, 'initialBackoff'), 1, MAX_MS)),
+    maxBackoffMillis: optional(retryDoc['maxBackoff'], DEFAULT_RETRY_POLICY.maxBackoffMillis, (v) => millis(v, at(rp, 'maxBackoff'), 1, MAX_MS)),
+    multiplier: optional(retryDoc['multiplier'], DEFAULT_RETRY_POLICY.multiplier, (v) => number(v, at(rp, 'multiplier'), 1, 10, false)),
+    jitter: optional(retryDoc['jitter'], DEFAULT_RETRY_POLICY.jitter, (v) => number(v, at(rp, 'jitter'), 0, 1, false)),
+    maxElapsedMillis: optional(retryDoc['maxElapsed'], DEFAULT_RETRY_POLICY.maxElapsedMillis, (v) => millis(v, at(rp, 'maxElapsed'), 0, MAX_MS)),
+  });
+  const tlsDoc = mapping(doc['tls'] ?? {}, at(p, 'tls'), ['caFile', 'certFile', 'keyFile']);
+  const tls: { ca?: string; cert?: string; key?: string } = {};
+  if (tlsDoc['caFile'] !== undefined) tls.ca = files(tlsDoc['caFile'], at(p, 'tls.caFile'));
+  if (tlsDoc['certFile'] !== undefined) tls.cert = files(tlsDoc['certFile'], at(p, 'tls.certFile'));
+  if (tlsDoc['keyFile'] !== undefined) tls.key = files(tlsDoc['keyFile'], at(p, 'tls.keyFile'));
+  const cfg: UpstreamConfig = Object.freeze({
+    name,
+    protocol: target.protocol,
+    endpoint: target.endpoint,
+    display: target.display,
+    headers: Object.freeze(headers),
+    compression: optional(doc['compression'], 'none' as const, (v) => oneOf<'gzip' | 'none'>(v, at(p, 'compression'), ['gzip', 'none'])),
+    timeoutMillis: optional(doc['timeout'], GATEWAY_DEFAULTS.timeoutMillis, (v) => millis(v, at(p, 'timeout'), 1, MAX_MS)),
+    maxConcurrency: optional(doc['maxConcurrency'], GATEWAY_DEFAULTS.maxConcurrency, (v) => number(v, at(p, 'maxConcurrency'), 1, 1024, true)),
+    queue: Object.freeze({
+      maxBytes: optional(queue['maxBytes'], GATEWAY_DEFAULTS.queueMaxBytes, (v) => byteSize(v, at(p, 'queue.maxBytes'), 1, Number.MAX_SAFE_INTEGER)),
+      maxRequests: optional(queue['maxRequests'], GATEWAY_DEFAULTS.queueMaxRequests, (v) => number(v, at(p, 'queue.maxRequests'), 1, 10_000_000, true)),
+    }),
+    batchMaxBytes: optional(batch['maxBytes'], GATEWAY_DEFAULTS.batchMaxBytes, (v) => byteSize(v, at(p, 'batch.maxBytes'), 0, MAX_BYTES)),
+    retry,
+    tls: Object.freeze(tls),
+    tenant,
+  });
+  // The transports validate headers, TLS pairs and URLs themselves; report their verdict at the config path.
+  try {
+    const common = { endpoint: cfg.endpoint, headers: cfg.headers, compression: cfg.compression, timeoutMillis: cfg.timeoutMillis, tls: cfg.tls };
+    validateTransportOptions(common, cfg.protocol === 'grpc' ? 'grpc' : 'http');
+  } catch (e) {
+    if (e instanceof TransportOptionError) {
+      const field = e.field === 'endpoint' ? 'endpoint' : e.field;
+      throw new GatewayConfigError(at(p, field), e.message.replace(/^invalid transport option \S+ = /, ''));
+    }
+    throw e;
+  }
+  return cfg;
+}

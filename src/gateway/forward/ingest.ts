@@ -1,0 +1,199 @@
+/**
+ * The receive → route → forward step, shared by the gRPC and HTTP receivers.
+ *
+ * A request is accepted once it is queued for every upstream its routes matched, which
+ * happens synchronously: bodies for all upstreams are prepared first (so a body that
+ * cannot be re-encoded refuses the whole request and nothing is queued anywhere), then
+ * admitted (a request that would not fit the queue of a healthy upstream it goes to is
+ * refused whole with backpressure), then enqueued. A dead upstream's full queue drops its
+ * own oldest data instead, so an outage never fails the client and never makes it resend
+ * data the healthy upstreams already have.
+ *
+ * What each upstream's body is (as received, spliced, re-encoded) is bodies.ts.
+ */
+import { scanRequest, WireFormatError } from '../../otlp/scan.js';
+import type { ScanResult } from '../../otlp/scan.js';
+import { OtlpJsonError } from '../../otlp/json.js';
+import type { Signal } from '../../otlp/types.js';
+import type { DecodedRequest, GatewayObserver, ReceiveProtocol, RefusalReason } from '../observe/events.js';
+import { decodeRequest, encodeRequest } from './requests.js';
+import type { Router } from '../route/router.js';
+import { buildBody } from './bodies.js';
+import type { BodyCache, BuiltBody } from './bodies.js';
+import type { Upstream } from './upstream.js';
+
+/** One received request, decompressed and authenticated. */
+export interface IngestRequest {
+  readonly signal: Signal;
+  readonly protocol: ReceiveProtocol;
+  readonly tenant: string | undefined;
+  readonly body: Uint8Array;
+  readonly wireBytes: number;
+}
+
+/** A refusal, before any data was queued. */
+export interface Refusal {
+  readonly kind: 'refused';
+  readonly reason: RefusalReason;
+  readonly message: string;
+  /** Set for backpressure: how long the client should wait. */
+  readonly retryAfterMillis?: number;
+}
+
+/** The result of ingesting; `rejected` items (no route matched) make a partial success. */
+export type IngestOutcome = { readonly kind: 'accepted'; readonly rejected: number; readonly message: string } | Refusal;
+
+export interface Ingest {
+  /** Whether new data may come in now (not draining, not over the queue limit). Cheap; call before reading a body. */
+  admit(): Refusal | undefined;
+  ingest(request: IngestRequest): IngestOutcome;
+  /** Bytes queued across every upstream (a body shared by n upstreams counts n times). */
+  queuedBytes(): number;
+  /** True once the gateway started draining (`IngestOptions.drain`): `admit()` then refuses. */
+  readonly draining: boolean;
+}
+
+export interface IngestOptions {
+  readonly router: Router<Upstream>;
+  /** Every forwarding upstream (shared and tenants' own): the backpressure total covers them all. */
+  readonly upstreams: readonly Upstream[];
+  readonly maxQueuedBytes: number;
+  readonly retryAfterMillis: number;
+  /** Already guarded (observe/guard.ts): its methods never throw. */
+  readonly observer: GatewayObserver;
+  /** The gateway's drain state: owned by the gateway, not a pipeline, so it holds across a pipeline swap. */
+  readonly drain: DrainState;
+}
+
+/** Whether the gateway is shutting down; the composition root sets it, every pipeline's ingest reads it. */
+export interface DrainState {
+  readonly draining: boolean;
+}
+
+const ACCEPTED: IngestOutcome = Object.freeze({ kind: 'accepted', rejected: 0, message: '' });
+
+export function createIngest(options: IngestOptions): Ingest {
+  const { router, upstreams, maxQueuedBytes, retryAfterMillis, observer, drain } = options;
+  const anyUpstream = upstreams.length > 0;
+
+  function queuedBytes(): number {
+    let total = 0;
+    for (const u of upstreams) total += u.backend.queuedBytes;
+    return total;
+  }
+
+  return {
+    get draining() {
+      return drain.draining;
+    },
+    queuedBytes,
+    admit() {
+      if (drain.draining) return { kind: 'refused', reason: 'draining', message: 'the gateway is shutting down; retry with another instance' };
+      if (anyUpstream) {
+        const queued = queuedBytes();
+        if (queued > maxQueuedBytes) {
+          return {
+            kind: 'refused',
+            reason: 'backpressure',
+            message: `upstreams are behind (${queued} bytes queued, limit ${maxQueuedBytes}); retry later`,
+            retryAfterMillis,
+          };
+        }
+      }
+      return undefined;
+    },
+    ingest(request) {
+      const { signal, body } = request;
+      const encoding = request.protocol === 'http/json' ? 'json' : 'protobuf';
+      let decoded: DecodedRequest | undefined;
+      let protobuf: Uint8Array;
+      let scan: ScanResult;
+      try {
+        if (encoding === 'json') {
+          decoded = decodeRequest(signal, body, 'json');
+          protobuf = encodeRequest(decoded, 'protobuf');
+        } else {
+          protobuf = body;
+        }
+        scan = scanRequest(signal, protobuf, router.wantedAttributes);
+      } catch (e) {
+        return malformed(e);
+      }
+      const plan = scan.entries.length === 0 ? { selections: [], unrouted: 0 } : router.plan(signal, request.tenant, scan.entries, scan.items);
+
+      // Build every body before queuing any, so a failure refuses the whole request.
+      let built: BodyCache | undefined;
+      let asReceived: BuiltBody | undefined;
+      const bodies: BuiltBody[] = [];
+      try {
+        for (const s of plan.selections) {
+          // The common case, every entry in the received encoding, needs no key and no map.
+          if (s.entries === null && s.upstream.encoding === encoding) bodies.push((asReceived ??= { body, how: 'as_received' }));
+          else bodies.push(buildBody(s, signal, protobuf, scan, (built ??= new Map())));
+        }
+      } catch (e) {
+        return malformed(e);
+      }
+
+      // Overload pushes back before any upstream drops: a request that would not fit the
+      // queue of a healthy upstream it must go to is refused whole (nothing queued anywhere).
+      // An upstream whose last attempt failed is in an outage, not overloaded: refusing for it
+      // would stop the healthy ones too, so its queue drops its oldest data as before. A body
+      // that does not fit even an empty queue (queue.maxBytes below the request limit) could
+      // never be taken by waiting either: it is queued, and dropped, as before.
+      for (let i = 0; i < plan.selections.length; i++) {
+        const backend = plan.selections[i]!.upstream.backend;
+        const bytes = bodies[i]!.body.byteLength;
+        if (!backend.failing && !backend.hasRoom(bytes) && backend.queuedBytes > 0) {
+          return {
+            kind: 'refused',
+            reason: 'backpressure',
+            message: `upstream "${plan.selections[i]!.upstream.name}" is behind (${backend.queuedBytes} bytes queued); retry later`,
+            retryAfterMillis,
+          };
+        }
+      }
+
+      const names: string[] = [];
+      for (let i = 0; i < plan.selections.length; i++) {
+        const s = plan.selections[i]!;
+        const b = bodies[i]!;
+        const queued = s.upstream.backend.enqueue(signal, b.body, s.items);
+        names.push(s.upstream.name);
+        observer.onForwarded?.({ upstream: s.upstream.name, signal, items: s.items, bytes: b.body.byteLength, body: b.how, queued });
+      }
+
+      const serviceNames: string[] = [];
+      for (const e of scan.entries) {
+        const name = e.attributes.get('service.name');
+        if (name !== undefined && !serviceNames.includes(name)) serviceNames.push(name);
+      }
+      const decode = (): DecodedRequest => (decoded ??= decodeRequest(signal, body, encoding));
+      observer.onRequest({
+        signal,
+        protocol: request.protocol,
+        tenant: request.tenant,
+        serviceNames,
+        items: scan.items,
+        bytes: body.byteLength,
+        wireBytes: request.wireBytes,
+        upstreams: names,
+        body,
+        encoding,
+        decode,
+      });
+      if (anyUpstream && plan.unrouted > 0) {
+        return { kind: 'accepted', rejected: plan.unrouted, message: `${plan.unrouted} items matched no route and were dropped` };
+      }
+      return ACCEPTED;
+
+    },
+  };
+}
+
+function malformed(e: unknown): Refusal {
+  let message: string;
+  if (e instanceof WireFormatError || e instanceof OtlpJsonError) message = e.message;
+  else message = `the request cannot be decoded: ${e instanceof Error ? e.message : String(e)}`;
+  return { kind: 'refused', reason: 'malformed', message };
+}

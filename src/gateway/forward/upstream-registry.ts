@@ -1,0 +1,56 @@
+/**
+ * The upstreams' owner. An upstream is a backend (queue, retry, connections) that outlives any
+ * one pipeline: pipelines draw their upstreams from the registry by config, and an upstream
+ * whose config is unchanged (same name, equal config) is handed to the next pipeline as is,
+ * with its queued data and open connections. A live reload builds the next pipeline from the
+ * same registry; the upstreams the next pipeline no longer uses (or whose config changed) are
+ * those of the previous pipeline missing from it, and the reload shuts them down.
+ */
+import type { Transport } from '../../transport/types.js';
+import { sameUpstreamConfig } from '../config/upstreams.js';
+import type { UpstreamConfig } from '../config/upstreams.js';
+import { createUpstream, loadTransports } from './upstream.js';
+import type { TransportModules, Upstream } from './upstream.js';
+
+/** Upstreams by name, kept across pipelines. */
+export interface UpstreamRegistry {
+  /** Loads the transport modules `configs` need that are not loaded yet; call before {@link acquire}. */
+  prepare(configs: readonly UpstreamConfig[]): Promise<void>;
+  /**
+   * The upstream for `config`: the one held under its name when its config is equal, else a new
+   * one (throws TransportOptionError on bad options), which then takes that name in the registry.
+   */
+  acquire(config: UpstreamConfig): Upstream;
+  /** Every upstream held, in the order they were created. */
+  held(): readonly Upstream[];
+}
+
+export interface UpstreamRegistryOptions {
+  /** For tests: a transport to use instead of the configured one (return undefined to keep it). */
+  readonly transportFor?: ((upstream: UpstreamConfig) => Transport | undefined) | undefined;
+}
+
+export function createUpstreamRegistry(options: UpstreamRegistryOptions = {}): UpstreamRegistry {
+  const byName = new Map<string, Upstream>();
+  let modules: TransportModules = { grpc: undefined, http: undefined };
+  return {
+    async prepare(configs) {
+      const missing = configs.filter((c) => (c.protocol === 'grpc' ? modules.grpc === undefined : modules.http === undefined));
+      if (missing.length === 0) return;
+      const loaded = await loadTransports(missing);
+      modules = { grpc: modules.grpc ?? loaded.grpc, http: modules.http ?? loaded.http };
+    },
+    acquire(config) {
+      const held = byName.get(config.name);
+      if (held !== undefined && sameUpstreamConfig(held.config, config)) return held;
+      const upstream = createUpstream(config, modules, options.transportFor?.(config));
+      // Deleted first so that held() lists a replacement in creation order.
+      byName.delete(config.name);
+      byName.set(config.name, upstream);
+      return upstream;
+    },
+    held() {
+      return [...byName.values()];
+    },
+  };
+}

@@ -1,0 +1,220 @@
+/**
+ * The contract between the gateway (receivers, auth, routing, forwarding: G1) and its
+ * observability (console summary, detailed printing, self-metrics, GET /metrics: G2).
+ *
+ * The gateway calls an observer synchronously on its request path, so every method must
+ * be cheap, must not throw (the gateway guards each call anyway: an observer bug never
+ * fails a request) and must not keep `body` beyond the call unless it copies it. Events
+ * are plain readonly objects created once per request; nothing here is decoded unless the
+ * observer asks (`decode()`), so basic/normal verbosity costs no protobuf work.
+ */
+import type { ExportLogsServiceRequest } from '../../../gen/opentelemetry/proto/collector/logs/v1/logs_service_pb.js';
+import type { ExportMetricsServiceRequest } from '../../../gen/opentelemetry/proto/collector/metrics/v1/metrics_service_pb.js';
+import type { ExportTraceServiceRequest } from '../../../gen/opentelemetry/proto/collector/trace/v1/trace_service_pb.js';
+import type { BackendStats } from '../../export/backend.js';
+import type { LatencyHistogram } from '../../internal/latency.js';
+import type { MeterProvider } from '../../metrics/meter-provider.js';
+import type { Signal } from '../../otlp/types.js';
+import type { Verbosity } from '../config/gateway-config.js';
+import type { UpstreamProtocol } from '../config/upstreams.js';
+
+/** How a request reached the gateway. */
+export type ReceiveProtocol = 'grpc' | 'http/protobuf' | 'http/json';
+
+/** The decoded request of any signal (what `decode()` returns). */
+export type DecodedRequest =
+  | { readonly signal: 'metrics'; readonly message: ExportMetricsServiceRequest }
+  | { readonly signal: 'logs'; readonly message: ExportLogsServiceRequest }
+  | { readonly signal: 'traces'; readonly message: ExportTraceServiceRequest };
+
+/**
+ * Why a request was refused. A closed set, so counters have bounded label values.
+ * - `unauthenticated`: auth is on and the credentials were missing or unknown (401 / UNAUTHENTICATED);
+ * - `too_large`: over `limits.maxRequestBytes`, received or after gunzip (413 / RESOURCE_EXHAUSTED);
+ * - `malformed`: the body is not a valid Export request (400 / INVALID_ARGUMENT);
+ * - `unsupported_media_type`: Content-Type or Content-Encoding not OTLP (415 / gRPC: connect answers itself);
+ * - `not_found`: unknown HTTP path (404); `method_not_allowed`: not POST (405);
+ * - `backpressure`: a healthy upstream's queue would overflow, or queued bytes over `limits.maxQueuedBytes` (429 / RESOURCE_EXHAUSTED + RetryInfo);
+ * - `draining`: the gateway is shutting down (503 / UNAVAILABLE);
+ * - `internal`: a bug caught at the edge (500 / INTERNAL).
+ */
+export type RefusalReason =
+  | 'unauthenticated'
+  | 'too_large'
+  | 'malformed'
+  | 'unsupported_media_type'
+  | 'not_found'
+  | 'method_not_allowed'
+  | 'backpressure'
+  | 'draining'
+  | 'internal';
+
+/** An accepted request: queued for every upstream its routes matched (possibly none). */
+export interface RequestEvent {
+  readonly signal: Signal;
+  readonly protocol: ReceiveProtocol;
+  /** The tenant its credentials named; undefined when auth is off. */
+  readonly tenant: string | undefined;
+  /**
+   * Distinct `service.name` values of its resources, in order of appearance (a resource
+   * without one is not listed). Unbounded as received: the observer bounds its own counters.
+   */
+  readonly serviceNames: readonly string[];
+  /** Data points, log records or spans in the request. */
+  readonly items: number;
+  /** Body size after decompression, in bytes. */
+  readonly bytes: number;
+  /** Body size as received (before gunzip), in bytes. */
+  readonly wireBytes: number;
+  /** Names of the upstreams it was queued for, in configuration order. */
+  readonly upstreams: readonly string[];
+  /** The body after decompression, in the received encoding. Do not keep or modify it. */
+  readonly body: Uint8Array;
+  /** Encoding of `body`. */
+  readonly encoding: 'protobuf' | 'json';
+  /**
+   * Decodes the body with the gen/ schemas. Cached: the gateway's own decode (JSON
+   * bodies, or protobuf re-encoded for a JSON upstream) is reused. May throw for a
+   * protobuf body: the gateway only scans those down to the item level (zero-decode), so
+   * an accepted body can still hold a malformed item that a full decode refuses.
+   */
+  decode(): DecodedRequest;
+}
+
+/** A refused request. Nothing of it was forwarded. */
+export interface RefusedEvent {
+  readonly reason: RefusalReason;
+  /** Undefined when the path named no signal (404) or the refusal came before routing. */
+  readonly signal: Signal | undefined;
+  /** Undefined when the refusal came before the encoding was known (404, 405, 415). */
+  readonly protocol: ReceiveProtocol | 'http' | undefined;
+  /** The answer sent: an HTTP status, or a gRPC status code (numeric `Code`) for gRPC. */
+  readonly status: number;
+  /** What was sent back to the client as the error message (never contains secrets). */
+  readonly message: string;
+  /** Tenant when authentication succeeded before the refusal (e.g. backpressure), else undefined. */
+  readonly tenant: string | undefined;
+}
+
+/** One request handed to one upstream's queue. */
+export interface ForwardedEvent {
+  readonly upstream: string;
+  readonly signal: Signal;
+  readonly items: number;
+  /** Size of the body queued for this upstream. */
+  readonly bytes: number;
+  /**
+   * How the forwarded body was made: `as_received` (the received bytes, shared),
+   * `spliced` (a subset of resource entries), `reencoded` (JSON ↔ protobuf).
+   */
+  readonly body: 'as_received' | 'spliced' | 'reencoded';
+  /** false when the upstream's queue refused it (it is shutting down); counted in its stats too. */
+  readonly queued: boolean;
+}
+
+/** A read-only view of one upstream, for summaries and observable metrics. */
+export interface UpstreamView {
+  /** Unique name: the config key, or `tenant:<tenant>/<name>` for a tenant's own upstream. */
+  readonly name: string;
+  /** The endpoint URL, without credentials (headers are never exposed). */
+  readonly endpoint: string;
+  readonly protocol: UpstreamProtocol;
+  /** The tenant that owns it, or undefined for a shared upstream. */
+  readonly tenant: string | undefined;
+  /** Live counters; cheap, call on every summary/collection. */
+  stats(): BackendStats;
+  /** Export latency histogram (ms) of completed calls. */
+  readonly latency: LatencyHistogram;
+}
+
+/** Addresses the gateway is listening on, as `host:port` (IPv6 hosts bracketed). */
+export interface ListenAddresses {
+  /** undefined when the gRPC receiver is disabled. */
+  readonly grpc: string | undefined;
+  /** undefined when the HTTP receiver is disabled. */
+  readonly http: string | undefined;
+}
+
+/** What the gateway exposes to its observer once it is listening. */
+export interface GatewayView {
+  readonly addresses: ListenAddresses;
+  /** Every upstream: shared ones first, then tenants' own, in configuration order. */
+  readonly upstreams: readonly UpstreamView[];
+  /** Bytes queued across all upstreams right now (what backpressure compares with the limit). */
+  queuedBytes(): number;
+  /** The backpressure limit on `queuedBytes()`. */
+  readonly maxQueuedBytes: number;
+  /** True once draining started. */
+  draining(): boolean;
+}
+
+/** What one upstream could not deliver at shutdown. */
+export interface UpstreamShutdownReport {
+  readonly name: string;
+  readonly undeliveredRequests: number;
+  readonly undeliveredItems: number;
+}
+
+/** The outcome of a graceful shutdown. */
+export interface ShutdownReport {
+  /** True when every upstream drained before the deadline. */
+  readonly drained: boolean;
+  readonly elapsedMs: number;
+  readonly upstreams: readonly UpstreamShutdownReport[];
+}
+
+/** A response to `GET /metrics`. */
+export interface MetricsPage {
+  readonly contentType: string;
+  readonly body: string | Uint8Array;
+}
+
+/**
+ * What the gateway reports to. Every method is optional except the request/refusal
+ * pair; the gateway guards every call with try/catch.
+ */
+export interface GatewayObserver {
+  /** Once, when the receivers are listening and the upstreams exist. */
+  attach?(view: GatewayView): void;
+  /** An accepted request (after it was queued for its upstreams). */
+  onRequest(event: RequestEvent): void;
+  /** A refused request, whatever the reason. */
+  onRefused(event: RefusedEvent): void;
+  /** One (request, upstream) pair queued. Called before the request's `onRequest`. */
+  onForwarded?(event: ForwardedEvent): void;
+  /** Shutdown began: receivers closed, upstreams draining for at most `deadlineMs`. */
+  onDrain?(deadlineMs: number): void;
+  /** Shutdown finished. */
+  onStop?(report: ShutdownReport): void;
+  /**
+   * Serves `GET /metrics` on the HTTP receiver; when absent (or it returns undefined) the
+   * path answers 404. May be async (it may run observable callbacks).
+   */
+  metricsPage?(): MetricsPage | undefined | Promise<MetricsPage | undefined>;
+  /** Stops timers and flushes what the observer owns. Called after `onStop`. */
+  close?(): Promise<void>;
+}
+
+/**
+ * Options of G2's `createObserver(options): GatewayObserver` (observe/observer.ts).
+ * The CLI passes `verbosity` from `--verbosity`/config, `out` = process.stdout, and a
+ * `meterProvider` whose consumers the gateway exports to the configured self-telemetry
+ * upstreams (the observer creates its instruments on it; Prometheus registers its own
+ * cumulative consumer).
+ */
+export interface ObserverOptions {
+  /** Default `normal`. */
+  readonly verbosity?: Verbosity;
+  /** Console summary period. Default 10000 ms. */
+  readonly intervalMillis?: number;
+  /** Where summaries go. Default process.stdout. */
+  readonly out?: { write(chunk: string): unknown };
+  /** Provider for the gateway's own metrics. Default: the observer creates its own. */
+  readonly meterProvider?: MeterProvider;
+}
+
+/** An observer that does nothing: the default when none is given, and for tests. */
+export const noopObserver: GatewayObserver = Object.freeze({
+  onRequest() {},
+  onRefused() {},
+});

@@ -1,0 +1,330 @@
+/**
+ * The gateway's own metrics, recorded through our metrics SDK (src/metrics) and named in
+ * docs/gateway-metrics.md. Request-path counters use bound handles looked up in small
+ * maps (no attribute object per request); upstream figures are observed from each
+ * backend's `stats()` once per collection, so forwarding itself records nothing.
+ *
+ * Client-supplied values are bounded before they become attributes: the first
+ * `maxServiceNames` distinct `service.name`s (and `maxTenants` tenants) get their own
+ * series for the life of the process, later ones share `(other)`. First-come rather than
+ * top-N because a cumulative series cannot move between buckets without its total
+ * going backwards.
+ */
+import type { Attributes } from '../../otlp/types.js';
+import type { Clock } from '../../internal/clock.js';
+import type { BoundCounter, Histogram } from '../../metrics/instruments.js';
+import { ValueType } from '../../metrics/instrument-descriptor.js';
+import { createMeterProvider, type MeterProvider } from '../../metrics/meter-provider.js';
+import type { Meter } from '../../metrics/meter.js';
+import { GatewayConfigError } from '../config/config-error.js';
+import type { ForwardedEvent, GatewayView, RefusedEvent, RequestEvent } from './events.js';
+import { latencyBucketBoundsMs, LatencyDelta } from './latency.js';
+import { OTHER_ROW } from './tally.js';
+
+/** Instrumentation scope of the gateway's metrics. */
+export const GATEWAY_METER_NAME = 'otlp-fanout/gateway';
+
+/**
+ * Boundaries (seconds) of the export duration histogram: 0.5 ms to 10 s, dense where a
+ * healthy loopback or LAN backend answers; the spec's default (0..10000) assumes ms.
+ */
+export const EXPORT_DURATION_BOUNDARIES_S: readonly number[] = Object.freeze([
+  0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10,
+]);
+
+/** Options of `createGatewayMeterProvider`. */
+export interface GatewayMeterProviderOptions {
+  /**
+   * Resource attributes; merged over `{ 'service.name': 'otlp-fanout-gateway' }` so the
+   * gateway's telemetry is recognisable in a backend it also forwards to.
+   */
+  readonly resource?: Attributes;
+  /** Time source; default the system clock. */
+  readonly clock?: Clock;
+}
+
+/** A meter provider for the gateway's own metrics (export consumers and `/metrics` register on it). */
+export function createGatewayMeterProvider(options: GatewayMeterProviderOptions = {}): MeterProvider {
+  return createMeterProvider({
+    resource: { 'service.name': 'otlp-fanout-gateway', ...options.resource },
+    ...(options.clock === undefined ? {} : { clock: options.clock }),
+  });
+}
+
+/** Options of `createGatewayMetrics`. */
+export interface GatewayMetricsOptions {
+  /**
+   * Distinct `service.name` values with their own series; later ones share `(other)`.
+   * Default 100: enough for a fleet's services, small enough for any metrics backend.
+   */
+  readonly maxServiceNames?: number;
+  /** Distinct tenants with their own series; default 1000 (tenants come from the config, not clients). */
+  readonly maxTenants?: number;
+}
+
+/** What the observer reports to the gateway's metrics. */
+export interface GatewayMetrics {
+  /** Counts an accepted request: requests, items (per tenant), body bytes, items per service. */
+  request(event: RequestEvent): void;
+  /** Counts a refused request: requests (outcome refused) and refusals by reason. */
+  refused(event: RefusedEvent): void;
+  /** Counts one (request, upstream) handed to a queue. */
+  forwarded(event: ForwardedEvent): void;
+  /** Starts observing the upstreams and the queue of `view` (once; later calls are ignored). */
+  attach(view: GatewayView): void;
+}
+
+const SIGNAL_INDEX = { metrics: 0, logs: 1, traces: 2 } as const;
+const BODY_INDEX = { as_received: 0, spliced: 1, reencoded: 2 } as const;
+
+type SignalHandles = { readonly metrics: BoundCounter; readonly logs: BoundCounter; readonly traces: BoundCounter };
+
+function bySignal(counter: { bind(a?: Attributes): BoundCounter }, extra: Attributes): SignalHandles {
+  return {
+    metrics: counter.bind({ ...extra, signal: 'metrics' }),
+    logs: counter.bind({ ...extra, signal: 'logs' }),
+    traces: counter.bind({ ...extra, signal: 'traces' }),
+  };
+}
+
+/** Creates the gateway's instruments on `provider`. */
+export function createGatewayMetrics(provider: MeterProvider, options: GatewayMetricsOptions = {}): GatewayMetrics {
+  const maxServiceNames = positiveInt(options.maxServiceNames, 100, 'maxServiceNames');
+  const maxTenants = positiveInt(options.maxTenants, 1000, 'maxTenants');
+  const meter = provider.getMeter(GATEWAY_METER_NAME);
+  const int = { valueType: ValueType.INT };
+
+  const requests = meter.createCounter('otlp_fanout.gateway.requests', {
+    ...int,
+    unit: '{request}',
+    description: 'Export requests received, by signal, receiving protocol and outcome (accepted or refused).',
+  });
+  const items = meter.createCounter('otlp_fanout.gateway.items', {
+    ...int,
+    unit: '{item}',
+    description: 'Data points, log records and spans in accepted requests, by signal (and tenant when auth is on).',
+  });
+  const received = meter.createCounter('otlp_fanout.gateway.received.size', {
+    ...int,
+    unit: 'By',
+    description: 'Body bytes of accepted requests after decompression, by signal and protocol.',
+  });
+  const serviceItems = meter.createCounter('otlp_fanout.gateway.service.items', {
+    ...int,
+    unit: '{item}',
+    description: `Items of accepted requests by service.name (first ${maxServiceNames} names; later ones as "${OTHER_ROW}").`,
+  });
+  const refusals = meter.createCounter('otlp_fanout.gateway.refusals', {
+    ...int,
+    unit: '{request}',
+    description: 'Refused requests by reason (and signal when known).',
+  });
+  const forwarded = meter.createCounter('otlp_fanout.gateway.forwarded', {
+    ...int,
+    unit: '{request}',
+    description: 'Requests handed to an upstream queue, by upstream, signal, body (as_received, spliced, reencoded) and queued.',
+  });
+  const duration: Histogram = meter.createHistogram('otlp_fanout.gateway.upstream.export.duration', {
+    unit: 's',
+    description: 'Duration of export attempts to each upstream (bucketed at about 4% resolution).',
+    advice: { explicitBucketBoundaries: EXPORT_DURATION_BOUNDARIES_S },
+  });
+
+  // Request path: handles bound once per (signal, protocol, outcome), per tenant, per service.
+  const requestHandles = new Map<string, SignalHandles>();
+  const requestFor = (protocol: string, outcome: 'accepted' | 'refused'): SignalHandles => {
+    const key = outcome === 'accepted' ? protocol : `refused:${protocol}`;
+    let h = requestHandles.get(key);
+    if (h === undefined) {
+      h = bySignal(requests, { protocol, outcome });
+      requestHandles.set(key, h);
+    }
+    return h;
+  };
+  const refusedUnknownSignal = new Map<string, BoundCounter>();
+  const receivedHandles = new Map<string, SignalHandles>();
+  const itemsNoTenant = bySignal(items, {});
+  const itemsByTenant = new Map<string, SignalHandles>();
+  const serviceHandles = new Map<string, SignalHandles>();
+  const refusalHandles = new Map<string, SignalHandles>();
+  const refusalNoSignal = new Map<string, BoundCounter>();
+  // Per upstream, 3 signals × 3 body kinds × queued or not, bound on first use.
+  const forwardedHandles = new Map<string, (BoundCounter | undefined)[]>();
+
+  function bounded(map: Map<string, SignalHandles>, max: number, name: string, make: (name: string) => SignalHandles): SignalHandles {
+    let h = map.get(name);
+    if (h !== undefined) return h;
+    const key = map.size >= max ? OTHER_ROW : name;
+    h = map.get(key);
+    if (h === undefined) {
+      h = make(key);
+      map.set(key, h);
+    }
+    return h;
+  }
+
+  let attached = false;
+  return {
+    request(e) {
+      requestFor(e.protocol, 'accepted')[e.signal].add(1);
+      let r = receivedHandles.get(e.protocol);
+      if (r === undefined) {
+        r = bySignal(received, { protocol: e.protocol });
+        receivedHandles.set(e.protocol, r);
+      }
+      r[e.signal].add(e.bytes);
+      const t =
+        e.tenant === undefined
+          ? itemsNoTenant
+          : bounded(itemsByTenant, maxTenants, e.tenant, (tenant) => bySignal(items, { tenant }));
+      t[e.signal].add(e.items);
+      const names = e.serviceNames;
+      for (let i = 0; i < names.length; i++) {
+        bounded(serviceHandles, maxServiceNames, names[i]!, (n) => bySignal(serviceItems, { 'service.name': n }))[e.signal].add(e.items);
+      }
+    },
+    refused(e) {
+      const protocol = e.protocol ?? 'unknown';
+      if (e.signal === undefined) {
+        let h = refusedUnknownSignal.get(protocol);
+        if (h === undefined) {
+          h = requests.bind({ protocol, outcome: 'refused', signal: 'unknown' });
+          refusedUnknownSignal.set(protocol, h);
+        }
+        h.add(1);
+        let rh = refusalNoSignal.get(e.reason);
+        if (rh === undefined) {
+          rh = refusals.bind({ reason: e.reason });
+          refusalNoSignal.set(e.reason, rh);
+        }
+        rh.add(1);
+        return;
+      }
+      requestFor(protocol, 'refused')[e.signal].add(1);
+      let rh = refusalHandles.get(e.reason);
+      if (rh === undefined) {
+        rh = bySignal(refusals, { reason: e.reason });
+        refusalHandles.set(e.reason, rh);
+      }
+      rh[e.signal].add(1);
+    },
+    forwarded(e) {
+      // Upstream names come from the configuration, so this map is bounded by it.
+      let table = forwardedHandles.get(e.upstream);
+      if (table === undefined) {
+        table = new Array<BoundCounter | undefined>(18).fill(undefined);
+        forwardedHandles.set(e.upstream, table);
+      }
+      const slot = SIGNAL_INDEX[e.signal] * 6 + BODY_INDEX[e.body] * 2 + (e.queued ? 1 : 0);
+      let h = table[slot];
+      if (h === undefined) {
+        h = forwarded.bind({ upstream: e.upstream, signal: e.signal, body: e.body, queued: e.queued });
+        table[slot] = h;
+      }
+      h.add(1);
+    },
+    attach(view) {
+      if (attached) return;
+      attached = true;
+      observeView(meter, view, duration);
+    },
+  };
+}
+
+/** Registers the observable instruments that read `view` at each collection. */
+function observeView(meter: Meter, view: GatewayView, duration: Histogram): void {
+  const int = { valueType: ValueType.INT };
+  const upItems = meter.createObservableCounter('otlp_fanout.gateway.upstream.items', {
+    ...int,
+    unit: '{item}',
+    description: 'Items per upstream by outcome: sent, rejected (partial success), failed (given up), dropped (queue full or shutdown).',
+  });
+  const upAttempts = meter.createObservableCounter('otlp_fanout.gateway.upstream.attempts', {
+    ...int,
+    unit: '{request}',
+    description: 'Export attempts per upstream by outcome (success, failure); a retried request counts once per attempt.',
+  });
+  const upRetries = meter.createObservableCounter('otlp_fanout.gateway.upstream.retries', {
+    ...int,
+    unit: '{request}',
+    description: 'Retries scheduled per upstream.',
+  });
+  const upQueueBytes = meter.createObservableUpDownCounter('otlp_fanout.gateway.upstream.queue.size', {
+    ...int,
+    unit: 'By',
+    description: 'Bytes of request bodies waiting in each upstream queue.',
+  });
+  const upQueueRequests = meter.createObservableUpDownCounter('otlp_fanout.gateway.upstream.queue.requests', {
+    ...int,
+    unit: '{request}',
+    description: 'Requests waiting in each upstream queue.',
+  });
+  const upInFlight = meter.createObservableUpDownCounter('otlp_fanout.gateway.upstream.in_flight', {
+    ...int,
+    unit: '{request}',
+    description: 'Export calls in flight per upstream.',
+  });
+  const queueBytes = meter.createObservableUpDownCounter('otlp_fanout.gateway.queue.size', {
+    ...int,
+    unit: 'By',
+    description: 'Bytes queued across all upstreams (what backpressure compares with the limit).',
+  });
+  const queueLimit = meter.createObservableGauge('otlp_fanout.gateway.queue.limit', {
+    ...int,
+    unit: 'By',
+    description: 'The backpressure limit on otlp_fanout.gateway.queue.size.',
+  });
+
+  const bounds = latencyBucketBoundsMs();
+  const ups = view.upstreams.map((u) => {
+    const a = (extra: Attributes): Attributes => Object.freeze({ upstream: u.name, ...extra });
+    return {
+      u,
+      attrs: a({}),
+      sent: a({ outcome: 'sent' }),
+      rejected: a({ outcome: 'rejected' }),
+      failed: a({ outcome: 'failed' }),
+      dropped: a({ outcome: 'dropped' }),
+      success: a({ outcome: 'success' }),
+      failure: a({ outcome: 'failure' }),
+      delta: new LatencyDelta(u.latency),
+      recorder: duration.bind({ upstream: u.name }),
+    };
+  });
+  meter.addBatchObservableCallback(
+    (r) => {
+      for (const x of ups) {
+        const s = x.u.stats();
+        r.observe(upItems, s.itemsSent, x.sent);
+        r.observe(upItems, s.itemsRejected, x.rejected);
+        r.observe(upItems, s.itemsFailed, x.failed);
+        r.observe(upItems, s.itemsDropped, x.dropped);
+        r.observe(upAttempts, s.requestsSent - s.requestsFailed, x.success);
+        r.observe(upAttempts, s.requestsFailed, x.failure);
+        r.observe(upRetries, s.retries, x.attrs);
+        r.observe(upQueueBytes, s.queueBytes, x.attrs);
+        r.observe(upQueueRequests, s.queueRequests, x.attrs);
+        r.observe(upInFlight, s.inFlightRequests, x.attrs);
+        // Callbacks run before the synchronous series are drained (meter-provider.ts), so
+        // the calls recorded here land in this very collection, and in every consumer's.
+        const h = x.delta.next();
+        if (h.count === 0) continue;
+        for (let i = 0; i < h.counts.length; i++) {
+          const n = h.counts[i]!;
+          if (n === 0) continue;
+          const seconds = Math.min(bounds[i]!, h.max) / 1000;
+          for (let k = 0; k < n; k++) x.recorder.record(seconds);
+        }
+      }
+      r.observe(queueBytes, view.queuedBytes());
+      r.observe(queueLimit, view.maxQueuedBytes);
+    },
+    [upItems, upAttempts, upRetries, upQueueBytes, upQueueRequests, upInFlight, queueBytes, queueLimit],
+  );
+}
+
+function positiveInt(v: number | undefined, fallback: number, field: string): number {
+  if (v === undefined) return fallback;
+  if (!Number.isInteger(v) || v < 1) throw new GatewayConfigError(field, `expected an integer ≥ 1, got ${String(v)}`);
+  return v;
+}

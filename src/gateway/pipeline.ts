@@ -1,0 +1,75 @@
+/**
+ * The forwarding pipeline: everything a received request goes through — tenants
+ * (authentication), routes (the router), processors (to come), the upstreams and the queue
+ * limits — built as ONE object from a validated config.
+ *
+ * Receivers read the current pipeline once per request from a {@link PipelineHolder}, so a
+ * live reload is: validate the new config, build the next pipeline from the same upstream
+ * registry, assign `holder.current`. Requests that arrived before keep the pipeline they
+ * started with; those after use the new one. The pipeline owns nothing that needs closing:
+ * the upstreams belong to the registry (forward/upstream-registry.ts), which hands an
+ * unchanged upstream to the next pipeline, and the drain state belongs to the gateway.
+ */
+import type { GatewayConfig } from './config/gateway-config.js';
+import { createIngest } from './forward/ingest.js';
+import type { DrainState, Ingest } from './forward/ingest.js';
+import type { Upstream } from './forward/upstream.js';
+import type { UpstreamRegistry } from './forward/upstream-registry.js';
+import type { GatewayObserver } from './observe/events.js';
+import { createAuthenticator } from './receive/authenticator.js';
+import type { Authenticator } from './receive/authenticator.js';
+import type { ReceiverPipeline } from './receive/receiver.js';
+import { createRouter } from './route/router.js';
+import type { Router } from './route/router.js';
+
+/** One configuration's forwarding pipeline. Immutable: a change is a new pipeline. */
+export interface Pipeline extends ReceiverPipeline {
+  /** The configuration it was built from. */
+  readonly config: GatewayConfig;
+  readonly auth: Authenticator;
+  readonly router: Router<Upstream>;
+  /** Forwarding upstreams: shared first, then tenants' own, in configuration order. */
+  readonly upstreams: readonly Upstream[];
+  readonly ingest: Ingest;
+}
+
+/** Where the receivers read the current pipeline; swapping is one assignment to `current`. */
+export interface PipelineHolder {
+  current: Pipeline;
+}
+
+export interface PipelineOptions {
+  /** Where upstreams come from (and stay, across pipelines). */
+  readonly registry: UpstreamRegistry;
+  /** Already guarded (observe/guard.ts). */
+  readonly observer: GatewayObserver;
+  readonly drain: DrainState;
+}
+
+/**
+ * Builds the pipeline of `config`, loading the transports its upstreams need first; rejects
+ * with TransportOptionError when an upstream's options are bad.
+ */
+export async function buildPipeline(config: GatewayConfig, options: PipelineOptions): Promise<Pipeline> {
+  const { registry, observer, drain } = options;
+  await registry.prepare([...config.upstreams, ...config.tenants.flatMap((t) => t.upstreams)]);
+  const shared = config.upstreams.map((c) => registry.acquire(c));
+  const own = new Map<string, Upstream[]>();
+  for (const t of config.tenants) own.set(t.name, t.upstreams.map((c) => registry.acquire(c)));
+  const upstreams = [...shared, ...[...own.values()].flat()];
+  const router = createRouter(config.routes, shared, own);
+  return Object.freeze({
+    config,
+    auth: createAuthenticator(config.tenants, config.apiKeyHeader),
+    router,
+    upstreams,
+    ingest: createIngest({
+      router,
+      upstreams,
+      maxQueuedBytes: config.limits.maxQueuedBytes,
+      retryAfterMillis: config.limits.retryAfterMillis,
+      observer,
+      drain,
+    }),
+  });
+}

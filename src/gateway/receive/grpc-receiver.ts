@@ -1,0 +1,246 @@
+/**
+ * OTLP/gRPC receiver: the three collector services on HTTP/2 (h2c, or TLS with a
+ * certificate), served by connect-node.
+ *
+ * Requests are never decoded: each Export method is registered with `Opaque` as its
+ * input, which keeps every top-level field as raw bytes; the body is those bytes again,
+ * as a zero-copy view when (as always in practice) they lie back to back in connect's
+ * buffer. connect enforces `readMaxBytes` (RESOURCE_EXHAUSTED, before and after gunzip)
+ * and refuses bad framing before our code runs, so the node handler here is a small
+ * adapter around connect's router that reads the final grpc-status of every call and
+ * reports the refusals connect made on its own.
+ */
+import * as http2 from 'node:http2';
+import { toBinary } from '@bufbuild/protobuf';
+import { Code, ConnectError, createConnectRouter, createContextKey, createContextValues } from '@connectrpc/connect';
+import type { HandlerContext } from '@connectrpc/connect';
+import { compressionGzip, universalRequestFromNodeRequest, universalResponseToNodeResponse } from '@connectrpc/connect-node';
+import { LogsService } from '../../../gen/opentelemetry/proto/collector/logs/v1/logs_service_pb.js';
+import { MetricsService } from '../../../gen/opentelemetry/proto/collector/metrics/v1/metrics_service_pb.js';
+import { TraceService } from '../../../gen/opentelemetry/proto/collector/trace/v1/trace_service_pb.js';
+import { RetryInfoSchema } from '../../../gen/google/rpc/error_details_pb.js';
+import { OpaqueSchema } from '../../../gen/otlp_fanout/internal/v1/opaque_pb.js';
+import type { Opaque } from '../../../gen/otlp_fanout/internal/v1/opaque_pb.js';
+import type { Signal } from '../../otlp/types.js';
+import type { IngestOutcome } from '../forward/ingest.js';
+import type { RefusalReason } from '../observe/events.js';
+import { bracketIpv6Authority } from './grpc-authority.js';
+import { listen } from './listen.js';
+import type { ReceiverHandle, ReceiverOptions } from './receiver.js';
+import { REFUSAL_STATUS, retryDelay } from './refusal-status.js';
+
+/** Per call: whether our implementation already reported its refusal. */
+interface CallState {
+  reported: boolean;
+}
+const callKey = createContextKey<CallState>({ reported: true }, { description: 'otlp-fanout gateway call' });
+
+/** Starts listening; rejects when the address cannot be bound. The receiver contract is receiver.ts. */
+export async function startGrpcReceiver(options: ReceiverOptions): Promise<ReceiverHandle> {
+  const { config, maxRequestBytes, pipeline, observer } = options;
+
+  function exportRequest(signal: Signal, req: Opaque, ctx: HandlerContext): IngestOutcome & { kind: 'accepted' } {
+    const fail = (reason: RefusalReason, message: string, tenant: string | undefined, retryAfterMillis?: number): never => {
+      ctx.values.get(callKey).reported = true;
+      observer.onRefused({ reason, signal, protocol: 'grpc', status: REFUSAL_STATUS[reason].grpc, message, tenant });
+      throw refusalError(reason, message, retryAfterMillis);
+    };
+    // connect also serves application/grpc+json, which OTLP does not define; it would parse to nothing here.
+    if ((ctx.requestHeader.get('content-type') ?? '').includes('json')) {
+      fail('unsupported_media_type', 'OTLP/gRPC is protobuf only; send application/grpc', undefined);
+    }
+    // Read once: the whole call (auth, admission, ingest) uses the pipeline current when it arrived.
+    const { auth, ingest } = pipeline.current;
+    const who = auth.authenticate((name) => ctx.requestHeader.get(name) ?? undefined);
+    if (who.kind === 'missing') fail('unauthenticated', 'credentials required (authorization: Bearer <token>, or an API key header)', undefined);
+    if (who.kind === 'unknown') fail('unauthenticated', 'unknown credentials', undefined);
+    const tenant = who.kind === 'tenant' ? who.tenant : undefined;
+    const refusal = ingest.admit();
+    if (refusal !== undefined) fail(refusal.reason, refusal.message, tenant, refusal.retryAfterMillis);
+    const body = opaqueBody(req);
+    const outcome = ingest.ingest({ signal, protocol: 'grpc', tenant, body, wireBytes: body.byteLength });
+    if (outcome.kind === 'refused') return fail(outcome.reason, outcome.message, tenant, outcome.retryAfterMillis);
+    return outcome;
+  }
+
+  const router = createConnectRouter({
+    // OTLP/gRPC is plain gRPC; gRPC-Web and the Connect protocol would only widen the surface.
+    grpc: true,
+    grpcWeb: false,
+    connect: false,
+    readMaxBytes: maxRequestBytes,
+    acceptCompression: [compressionGzip],
+  });
+  router.rpc({ ...MetricsService.method.export, input: OpaqueSchema }, (req, ctx) => {
+    const o = exportRequest('metrics', req, ctx);
+    return o.rejected > 0 ? { partialSuccess: { rejectedDataPoints: BigInt(o.rejected), errorMessage: o.message } } : {};
+  });
+  router.rpc({ ...LogsService.method.export, input: OpaqueSchema }, (req, ctx) => {
+    const o = exportRequest('logs', req, ctx);
+    return o.rejected > 0 ? { partialSuccess: { rejectedLogRecords: BigInt(o.rejected), errorMessage: o.message } } : {};
+  });
+  router.rpc({ ...TraceService.method.export, input: OpaqueSchema }, (req, ctx) => {
+    const o = exportRequest('traces', req, ctx);
+    return o.rejected > 0 ? { partialSuccess: { rejectedSpans: BigInt(o.rejected), errorMessage: o.message } } : {};
+  });
+  const handlers = new Map(router.handlers.map((h) => [h.requestPath, h]));
+  const signalOf = new Map<string, Signal>([
+    [`/${MetricsService.typeName}/Export`, 'metrics'],
+    [`/${LogsService.typeName}/Export`, 'logs'],
+    [`/${TraceService.typeName}/Export`, 'traces'],
+  ]);
+
+  /** Reports a refusal that connect made before (or instead of) our implementation. */
+  function reportConnect(signal: Signal | undefined, status: number, grpcStatus: string | null, grpcMessage: string | null): void {
+    let reason: RefusalReason;
+    let code: number = status;
+    if (status === 415) reason = 'unsupported_media_type';
+    else if (status === 405) reason = 'method_not_allowed';
+    else {
+      code = Number(grpcStatus ?? Code.Internal);
+      reason =
+        code === Code.ResourceExhausted ? 'too_large' : code === Code.InvalidArgument ? 'malformed' : code === Code.Unimplemented ? 'unsupported_media_type' : 'internal';
+    }
+    let message = `HTTP ${status}`;
+    if (grpcMessage !== null) {
+      try {
+        message = decodeURIComponent(grpcMessage);
+      } catch {
+        message = grpcMessage;
+      }
+    }
+    observer.onRefused({ reason, signal, protocol: 'grpc', status: code, message, tenant: undefined });
+  }
+
+  const listener = (req: http2.Http2ServerRequest, res: http2.Http2ServerResponse): void => {
+    const path = req.url.split('?', 1)[0]!;
+    const handler = handlers.get(path);
+    if (handler === undefined) {
+      res.writeHead(404);
+      res.end();
+      observer.onRefused({ reason: 'not_found', signal: undefined, protocol: 'grpc', status: Code.Unimplemented, message: `no such method ${path.slice(0, 200)}`, tenant: undefined });
+      return;
+    }
+    const state: CallState = { reported: false };
+    let uReq: ReturnType<typeof universalRequestFromNodeRequest>;
+    try {
+      bracketIpv6Authority(req);
+      // Anything else connect-node cannot parse throws synchronously; it must not escape the http2 handler.
+      uReq = universalRequestFromNodeRequest(req, res, undefined, createContextValues().set(callKey, state));
+    } catch (e) {
+      reportConnect(signalOf.get(path), 400, String(Code.InvalidArgument), e instanceof Error ? e.message : String(e));
+      if (!res.headersSent) {
+        res.writeHead(400);
+        res.end();
+      }
+      return;
+    }
+    handler(uReq)
+      .then((uRes) => {
+        // Once the stream is closed the trailers are final (the write promise itself never settles for HTTP/2 responses).
+        res.once('close', () => {
+          if (state.reported) return;
+          const grpcStatus = uRes.trailer?.get('grpc-status') ?? uRes.header?.get('grpc-status') ?? null;
+          if (uRes.status === 200 && (grpcStatus === null || grpcStatus === '0')) return;
+          const grpcMessage = uRes.trailer?.get('grpc-message') ?? uRes.header?.get('grpc-message') ?? null;
+          reportConnect(signalOf.get(path), uRes.status, grpcStatus, grpcMessage);
+        });
+        const body = uRes.body;
+        return universalResponseToNodeResponse(body === undefined ? uRes : { ...uRes, body: fixParseStatus(body, uRes.trailer) }, res);
+      })
+      .catch((e: unknown) => {
+        // The client went away mid-answer (connect reports Aborted), or a bug: never crash.
+        if (ConnectError.from(e).code !== Code.Aborted && !state.reported) {
+          state.reported = true;
+          reportConnect(signalOf.get(path), 500, String(Code.Internal), e instanceof Error ? e.message : String(e));
+        }
+        if (!res.headersSent) {
+          res.writeHead(500);
+          res.end();
+        } else if (!res.stream.closed) {
+          res.stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
+        }
+      });
+  };
+
+  const server =
+    config.tls === null ? http2.createServer(listener) : http2.createSecureServer({ cert: config.tls.cert, key: config.tls.key }, listener);
+  const sessions = new Set<http2.ServerHttp2Session>();
+  server.on('session', (s: http2.ServerHttp2Session) => {
+    sessions.add(s);
+    s.once('close', () => sessions.delete(s));
+    // Session errors (a client resetting the connection) are the client's problem, not a crash.
+    s.on('error', () => undefined);
+  });
+  return listen(server, config.host, config.port, () => {
+    for (const s of sessions) s.destroy();
+  });
+}
+
+/**
+ * connect answers a request whose top-level fields cannot even be split (a truncated
+ * field) with INTERNAL "parse binary: …". For OTLP that is the client's malformed input:
+ * INVALID_ARGUMENT, as the scanner says for everything deeper. The trailer is rewritten
+ * after the body is written and before connect sends the trailers.
+ */
+async function* fixParseStatus(body: AsyncIterable<Uint8Array>, trailer: Headers | undefined): AsyncIterable<Uint8Array> {
+  yield* body;
+  if (trailer === undefined || trailer.get('grpc-status') !== String(Code.Internal)) return;
+  const message = trailer.get('grpc-message') ?? '';
+  if (message.startsWith('parse%20binary') || message.startsWith('parse binary')) trailer.set('grpc-status', String(Code.InvalidArgument));
+}
+
+/** Length of the minimal varint encoding of `n` (a tag: field number × 8 + wire type). */
+function varintLength(n: number): number {
+  let len = 1;
+  while (n >= 0x80) {
+    n = Math.floor(n / 128);
+    len++;
+  }
+  return len;
+}
+
+/**
+ * The encoded request an Opaque message was parsed from. Each `$unknown` entry's `data` is a
+ * view of connect's buffer starting right after the field's tag and holding the rest of the
+ * field (length prefix included). When the entries lie back to back, each preceded by its
+ * minimal tag, the whole body is one view of that buffer; otherwise it is re-serialized
+ * (same fields, same order).
+ */
+export function opaqueBody(message: Opaque): Uint8Array {
+  const parts = message.$unknown;
+  if (parts === undefined || parts.length === 0) return new Uint8Array(0);
+  const first = parts[0]!;
+  const buffer = first.data.buffer;
+  const start = first.data.byteOffset - varintLength(first.no * 8 + first.wireType);
+  let end = start;
+  for (const p of parts) {
+    const tag = p.no * 8 + p.wireType;
+    const tagLength = varintLength(tag);
+    if (p.data.buffer !== buffer || p.data.byteOffset - tagLength !== end || !tagAt(p.data, tag, tagLength)) {
+      return toBinary(OpaqueSchema, message);
+    }
+    end = p.data.byteOffset + p.data.byteLength;
+  }
+  return new Uint8Array(buffer, start, end - start);
+}
+
+/** Whether the `length` bytes before `data` are exactly the minimal encoding of `tag`. */
+function tagAt(data: Uint8Array, tag: number, length: number): boolean {
+  if (data.byteOffset < length) return false;
+  const before = new Uint8Array(data.buffer, data.byteOffset - length, length);
+  let n = tag;
+  for (let i = 0; i < length; i++) {
+    const byte = i === length - 1 ? n : (n % 128) | 0x80;
+    if (before[i] !== byte) return false;
+    n = Math.floor(n / 128);
+  }
+  return true;
+}
+
+/** The ConnectError a gRPC client receives for a refusal. */
+function refusalError(reason: RefusalReason, message: string, retryAfterMillis?: number): ConnectError {
+  const details = retryAfterMillis === undefined ? [] : [{ desc: RetryInfoSchema, value: { retryDelay: retryDelay(retryAfterMillis) } }];
+  // Our code numbers are gRPC's, which connect's Code enum has too.
+  return new ConnectError(message, REFUSAL_STATUS[reason].grpc as Code, undefined, details);
+}
