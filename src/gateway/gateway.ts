@@ -73,10 +73,15 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
 
   let grpc: ReceiverHandle | undefined;
   let http: ReceiverHandle | undefined;
+  // For the gRPC receiver's answer to OTLP/HTTP sent to its port; set once the HTTP receiver is bound.
+  let httpUrl: string | undefined;
   try {
     // Loaded only when gRPC is on: connect and its HTTP/2 router are most of an HTTP-only gateway's start-up.
-    if (config.grpc !== null && grpcModule !== undefined) grpc = await (await grpcModule).startGrpcReceiver({ ...common, config: config.grpc });
-    if (config.http !== null) http = await startHttpReceiver({ ...common, config: config.http });
+    if (config.grpc !== null && grpcModule !== undefined) grpc = await (await grpcModule).startGrpcReceiver({ ...common, config: config.grpc, httpUrl: () => httpUrl });
+    if (config.http !== null) {
+      http = await startHttpReceiver({ ...common, config: config.http });
+      httpUrl = `${config.http.tls === null ? 'http' : 'https'}://${formatAddress(http.host, http.port)}`;
+    }
   } catch (e) {
     await grpc?.close();
     await Promise.all(registry.held().map((u) => u.backend.shutdown(0)));

@@ -34,6 +34,7 @@ export type DecodedRequest =
  * - `malformed`: the body is not a valid Export request (400 / INVALID_ARGUMENT);
  * - `unsupported_media_type`: Content-Type or Content-Encoding not OTLP (415 / gRPC: connect answers itself);
  * - `not_found`: unknown HTTP path (404); `method_not_allowed`: not POST (405);
+ * - `wrong_port`: an HTTP/1.1 request (OTLP/HTTP) at the gRPC port (400, naming the HTTP port);
  * - `backpressure`: a healthy upstream's queue would overflow, or queued bytes over `limits.maxQueuedBytes` (429 / RESOURCE_EXHAUSTED + RetryInfo);
  * - `draining`: the gateway is shutting down (503 / UNAVAILABLE);
  * - `internal`: a bug caught at the edge (500 / INTERNAL).
@@ -45,6 +46,7 @@ export type RefusalReason =
   | 'unsupported_media_type'
   | 'not_found'
   | 'method_not_allowed'
+  | 'wrong_port'
   | 'backpressure'
   | 'draining'
   | 'internal';

@@ -9,8 +9,16 @@
  * and refuses bad framing before our code runs, so the node handler here is a small
  * adapter around connect's router that reads the final grpc-status of every call and
  * reports the refusals connect made on its own.
+ *
+ * Two mistakes get a clear answer before connect sees them: `application/grpc+json` (which
+ * connect would parse into our internal Opaque type and refuse naming it) is UNIMPLEMENTED
+ * with the same message as the docs' status table; and an HTTP/1.1 request — OTLP/HTTP sent
+ * to the gRPC port, the most common OTLP misconfiguration — gets a 400 naming the HTTP port
+ * instead of a connection closed without a word.
  */
+import * as http from 'node:http';
 import * as http2 from 'node:http2';
+import * as net from 'node:net';
 import { toBinary } from '@bufbuild/protobuf';
 import { Code, ConnectError, createConnectRouter, createContextKey, createContextValues } from '@connectrpc/connect';
 import type { HandlerContext } from '@connectrpc/connect';
@@ -35,8 +43,14 @@ interface CallState {
 }
 const callKey = createContextKey<CallState>({ reported: true }, { description: 'otlp-fanout gateway call' });
 
+/** The receiver contract (receiver.ts) plus where OTLP/HTTP is served, for requests sent to the wrong port. */
+export interface GrpcReceiverOptions extends ReceiverOptions {
+  /** The HTTP receiver's URL (`http://127.0.0.1:4318`) once bound; undefined while unknown or when it is off. */
+  readonly httpUrl: () => string | undefined;
+}
+
 /** Starts listening; rejects when the address cannot be bound. The receiver contract is receiver.ts. */
-export async function startGrpcReceiver(options: ReceiverOptions): Promise<ReceiverHandle> {
+export async function startGrpcReceiver(options: GrpcReceiverOptions): Promise<ReceiverHandle> {
   const { config, maxRequestBytes, pipeline, observer } = options;
 
   function exportRequest(signal: Signal, req: Opaque, ctx: HandlerContext): IngestOutcome & { kind: 'accepted' } {
@@ -45,10 +59,6 @@ export async function startGrpcReceiver(options: ReceiverOptions): Promise<Recei
       observer.onRefused({ reason, signal, protocol: 'grpc', status: REFUSAL_STATUS[reason].grpc, message, tenant });
       throw refusalError(reason, message, retryAfterMillis);
     };
-    // connect also serves application/grpc+json, which OTLP does not define; it would parse to nothing here.
-    if ((ctx.requestHeader.get('content-type') ?? '').includes('json')) {
-      fail('unsupported_media_type', 'OTLP/gRPC is protobuf only; send application/grpc', undefined);
-    }
     // Read once: the whole call (auth, admission, ingest) uses the pipeline current when it arrived.
     const { auth, ingest } = pipeline.current;
     const who = auth.authenticate((name) => ctx.requestHeader.get(name) ?? undefined);
@@ -121,6 +131,14 @@ export async function startGrpcReceiver(options: ReceiverOptions): Promise<Recei
       observer.onRefused({ reason: 'not_found', signal: undefined, protocol: 'grpc', status: Code.Unimplemented, message: `no such method ${path.slice(0, 200)}`, tenant: undefined });
       return;
     }
+    if (!isGrpcProtobuf(req.headers['content-type'])) {
+      // connect serves application/grpc+json too, which OTLP does not define: answered here, trailers-only.
+      const message = 'OTLP/gRPC is protobuf only; send application/grpc';
+      res.writeHead(200, { 'content-type': 'application/grpc', 'grpc-status': String(Code.Unimplemented), 'grpc-message': encodeURIComponent(message) });
+      res.end();
+      observer.onRefused({ reason: 'unsupported_media_type', signal: signalOf.get(path), protocol: 'grpc', status: Code.Unimplemented, message, tenant: undefined });
+      return;
+    }
     const state: CallState = { reported: false };
     let uReq: ReturnType<typeof universalRequestFromNodeRequest>;
     try {
@@ -163,18 +181,84 @@ export async function startGrpcReceiver(options: ReceiverOptions): Promise<Recei
       });
   };
 
-  const server =
-    config.tls === null ? http2.createServer(listener) : http2.createSecureServer({ cert: config.tls.cert, key: config.tls.key }, listener);
+  /** An HTTP/1.x request at this port: OTLP/HTTP sent to the gRPC port. Answered 400, naming the right port. */
+  const wrongPort = (req: http.IncomingMessage | http2.Http2ServerRequest, res: http.ServerResponse | http2.Http2ServerResponse): void => {
+    const httpUrl = options.httpUrl();
+    const message = `this is the OTLP/gRPC port (HTTP/2); ${httpUrl === undefined ? 'the OTLP/HTTP receiver is off' : `send OTLP/HTTP to ${httpUrl}`}`;
+    res.writeHead(400, { 'content-type': 'text/plain; charset=utf-8', connection: 'close' });
+    res.end(`${message}\n`);
+    // Whatever body is still coming is read and dropped, so the answer reaches the client.
+    req.resume();
+    const signal = HTTP_PATH_SIGNAL.get((req.url ?? '').split('?', 1)[0]!);
+    observer.onRefused({ reason: 'wrong_port', signal, protocol: 'http', status: 400, message, tenant: undefined });
+  };
   const sessions = new Set<http2.ServerHttp2Session>();
-  server.on('session', (s: http2.ServerHttp2Session) => {
+  let server: net.Server;
+  let closeHttp1 = (): void => undefined;
+  if (config.tls === null) {
+    // h2c has no ALPN to tell HTTP/1.1 from HTTP/2, so the first bytes do: HTTP/2 begins with its connection preface.
+    const h2 = http2.createServer(listener);
+    const h1 = http.createServer(wrongPort);
+    h2.on('session', (s: http2.ServerHttp2Session) => trackSession(s));
+    closeHttp1 = () => h1.closeAllConnections();
+    server = net.createServer((socket) => {
+      // A client that connects and never writes is closed with the server; its errors are its own.
+      socket.on('error', () => undefined);
+      let head: Buffer = Buffer.alloc(0);
+      const onData = (chunk: Buffer): void => {
+        head = head.length === 0 ? chunk : Buffer.concat([head, chunk]);
+        const n = Math.min(head.length, H2_PREFACE.length);
+        // Wait for more only while what came so far could still be the preface.
+        if (n < H2_PREFACE.length && head.subarray(0, n).equals(H2_PREFACE.subarray(0, n))) return;
+        socket.off('data', onData);
+        socket.pause();
+        socket.unshift(head);
+        if (head.subarray(0, n).equals(H2_PREFACE.subarray(0, n))) {
+          // The HTTP/2 session reads what is already buffered on its next tick (node's http2 core); resuming
+          // here would flow those bytes to no listener and lose them.
+          h2.emit('connection', socket);
+        } else {
+          h1.emit('connection', socket);
+          socket.resume();
+        }
+      };
+      socket.on('data', onData);
+    });
+  } else {
+    // With TLS, ALPN tells the protocols apart: HTTP/1.1 clients reach `wrongPort`.
+    const secure = http2.createSecureServer({ cert: config.tls.cert, key: config.tls.key, allowHTTP1: true }, (req, res) =>
+      req.httpVersionMajor === 1 ? wrongPort(req, res) : listener(req, res),
+    );
+    secure.on('session', (s: http2.ServerHttp2Session) => trackSession(s));
+    server = secure;
+  }
+  function trackSession(s: http2.ServerHttp2Session): void {
     sessions.add(s);
     s.once('close', () => sessions.delete(s));
     // Session errors (a client resetting the connection) are the client's problem, not a crash.
     s.on('error', () => undefined);
-  });
+  }
   return listen(server, config.host, config.port, () => {
     for (const s of sessions) s.destroy();
+    closeHttp1();
   });
+}
+
+/** The client connection preface of HTTP/2 (RFC 9113, section 3.4). */
+const H2_PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
+
+/** OTLP/HTTP paths, to name the signal of a request sent to the wrong port. */
+const HTTP_PATH_SIGNAL: ReadonlyMap<string, Signal> = new Map([
+  ['/v1/metrics', 'metrics'],
+  ['/v1/logs', 'logs'],
+  ['/v1/traces', 'traces'],
+]);
+
+/** `application/grpc` or `application/grpc+proto`, with or without parameters. */
+function isGrpcProtobuf(contentType: string | undefined): boolean {
+  if (contentType === undefined) return true; // connect answers a missing one itself (415)
+  const type = contentType.split(';', 1)[0]!.trim().toLowerCase();
+  return type === 'application/grpc' || type === 'application/grpc+proto' || !type.startsWith('application/grpc');
 }
 
 /**

@@ -17,6 +17,8 @@ export const REFUSAL_STATUS: Readonly<Record<RefusalReason, { readonly http: num
   unsupported_media_type: { http: 415, grpc: GrpcCode.Unimplemented },
   not_found: { http: 404, grpc: GrpcCode.Unimplemented },
   method_not_allowed: { http: 405, grpc: GrpcCode.Unimplemented },
+  // Only HTTP/1.1 clients get it (at the gRPC port); the gRPC code is never sent.
+  wrong_port: { http: 400, grpc: GrpcCode.Unimplemented },
   // 429 + Retry-After / RESOURCE_EXHAUSTED + RetryInfo: both retryable for OTLP clients.
   backpressure: { http: 429, grpc: GrpcCode.ResourceExhausted },
   // 503 / UNAVAILABLE: retryable, so a client sends to another instance or again later.

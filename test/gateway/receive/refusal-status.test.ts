@@ -14,6 +14,7 @@ test('each refusal has the HTTP status and gRPC code the OTLP spec gives it', ()
     unsupported_media_type: [415, 'Unimplemented'],
     not_found: [404, 'Unimplemented'],
     method_not_allowed: [405, 'Unimplemented'],
+    wrong_port: [400, 'Unimplemented'],
     backpressure: [429, 'ResourceExhausted'],
     draining: [503, 'Unavailable'],
     internal: [500, 'Internal'],
