@@ -18,5 +18,6 @@ export { protobufToJson } from './otlp/json-from-protobuf.js';
 export { scanRequest, spliceEntries, WireFormatError } from './otlp/scan.js';
 export { startGateway } from './gateway/gateway.js';
 export type { Gateway, GatewayOptions } from './gateway/gateway.js';
+export type { GatewayObserver } from './gateway/events.js';
 export { loadGatewayConfig, GatewayConfigError } from './gateway/config.js';
 export type { GatewayConfig } from './gateway/config.js';
