@@ -99,7 +99,8 @@ const where = (b: Block, offset = 0): string => `${b.doc}:${b.line + 1 + offset}
 // ---- ts / js: one program for every block, then one child process per block ----
 
 const workDir = path.join(root, 'node_modules', '.cache', `doc-snippets-${process.pid}`);
-// `.mts`: under node_modules a `.ts` file would be taken for CommonJS, and a snippet may use top-level await.
+// Inside the repository so that packages resolve from its node_modules. `.mts`: tsx loads a `.ts` file under
+// node_modules as CommonJS, and a snippet may use top-level await.
 const fileOf = (b: Block): string => path.join(workDir, `${b.doc.replace(/[/.]/g, '_')}_${b.line}.mts`);
 
 function rewrite(b: Block, receiver: Receiver | undefined): string {
@@ -112,8 +113,8 @@ function rewrite(b: Block, receiver: Receiver | undefined): string {
   }
   if (b.marker?.kind === 'declares') {
     const name = b.marker.arg;
-    // Appended after the block, so compiler lines still match the doc's.
-    // Both directions, so the compiler names the member that differs.
+    // Appended after the block, so compiler lines still match the doc's; assigned both ways, so the
+    // compiler names the member that differs.
     code += `\nimport type { ${name} as Exported$ } from '${path.relative(workDir, path.join(root, ENTRY_POINTS['otlp-fanout']!))}';
 declare const documented$: ${name};
 declare const exported$: Exported$;
