@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 /**
- * The `otlp-fanout` command. One subcommand today: `otlp-fanout gateway [flags]`.
+ * The `otlp-fanout` command. One subcommand today: `otlp-fanout gateway [flags]`; and
+ * `otlp-fanout --version`. The command line is parsed in cli-args.ts.
  *
  * Exit codes: 0 after a graceful stop (SIGTERM/SIGINT), whatever could not be delivered
  * (that is reported on stdout); 1 when the gateway cannot start (address in use) or a
@@ -12,35 +13,31 @@
  * (`grpc=off` / `http=off` for a disabled receiver), so scripts and tests using port 0
  * can find the bound ports.
  */
-import { parseArgs } from 'node:util';
-import type { GatewayConfig } from './gateway/config/gateway-config.js';
-import { GatewayConfigError } from './gateway/config/config-error.js';
-import { loadGatewayConfig } from './gateway/config/load.js';
+import { parseCommandLine, USAGE } from './cli-args.js';
+import type { GatewayConfig, GatewayFlags } from './gateway/config/gateway-config.js';
 import type { ShutdownReport } from './gateway/observe/events.js';
-import { startGateway } from './gateway/gateway.js';
-import { createGatewayMeterProvider } from './gateway/observe/gateway-metrics.js';
-import { createObserver } from './gateway/observe/observer.js';
+import { packageVersion } from './internal/package-version.js';
 
-const USAGE = `Usage: otlp-fanout gateway [options]
-
-An OTLP gateway: receives OTLP (gRPC, HTTP/protobuf, HTTP/JSON; metrics, logs, traces),
-authenticates tenants, routes and forwards to several upstreams at once.
-
-Options:
-  --grpc HOST:PORT      OTLP/gRPC listen address (default 127.0.0.1:4317; "off" disables)
-  --http HOST:PORT      OTLP/HTTP listen address (default 127.0.0.1:4318; "off" disables)
-  --forward URL         add an upstream that gets everything (repeatable):
-                          grpc://HOST:PORT, grpcs://HOST:PORT      OTLP/gRPC (plaintext, TLS)
-                          http(s)://HOST:PORT[/PATH]               OTLP/HTTP protobuf
-                          http(s)://HOST:PORT[/PATH]?encoding=json OTLP/HTTP JSON
-  --verbosity LEVEL     console output: basic, normal (default) or detailed
-  --config FILE         YAML file for everything else: TLS, tenants, upstreams, routes,
-                        limits, drain timeout, self-telemetry (see docs/gateway.md)
-  -h, --help            show this help
-
-Without flags it listens on loopback, forwards nowhere and prints what it receives.
-SIGTERM/SIGINT: stop accepting, deliver what is queued (drainTimeout), report, exit 0.
-`;
+/**
+ * The gateway's modules, loaded only when the gateway runs: `--version` and `--help` answer
+ * without them (they are most of the CLI's start-up: protobuf-es, the schemas, the receivers).
+ */
+async function loadGatewayModules() {
+  const [config, errors, gateway, observeMetrics, observe] = await Promise.all([
+    import('./gateway/config/load.js'),
+    import('./gateway/config/config-error.js'),
+    import('./gateway/gateway.js'),
+    import('./gateway/observe/gateway-metrics.js'),
+    import('./gateway/observe/observer.js'),
+  ]);
+  return {
+    GatewayConfigError: errors.GatewayConfigError,
+    loadGatewayConfig: config.loadGatewayConfig,
+    startGateway: gateway.startGateway,
+    createGatewayMeterProvider: observeMetrics.createGatewayMeterProvider,
+    createObserver: observe.createObserver,
+  };
+}
 
 /** Writes to stdout, the channel for the listening line, hints and the shutdown report. */
 function say(line: string): void {
@@ -85,40 +82,11 @@ function hints(config: GatewayConfig, grpc: string | undefined, http: string | u
   return lines;
 }
 
-async function gateway(args: readonly string[]): Promise<void> {
-  let values: { grpc?: string; http?: string; forward?: string[]; verbosity?: string; config?: string; help?: boolean };
-  try {
-    ({ values } = parseArgs({
-      args: [...args],
-      options: {
-        grpc: { type: 'string' },
-        http: { type: 'string' },
-        forward: { type: 'string', multiple: true },
-        verbosity: { type: 'string' },
-        config: { type: 'string' },
-        help: { type: 'boolean', short: 'h' },
-      },
-      strict: true,
-      allowPositionals: false,
-    }));
-  } catch (e) {
-    fail(`${e instanceof Error ? e.message : String(e)}\n\n${USAGE}`, 2);
-  }
-  if (values.help === true) {
-    say(USAGE);
-    return;
-  }
+async function gateway(configFile: string | undefined, flags: GatewayFlags): Promise<void> {
+  const { GatewayConfigError, loadGatewayConfig, startGateway, createGatewayMeterProvider, createObserver } = await loadGatewayModules();
   let config: GatewayConfig;
   try {
-    config = loadGatewayConfig({
-      ...(values.config === undefined ? {} : { file: values.config }),
-      flags: {
-        ...(values.grpc === undefined ? {} : { grpc: values.grpc }),
-        ...(values.http === undefined ? {} : { http: values.http }),
-        ...(values.forward === undefined ? {} : { forward: values.forward }),
-        ...(values.verbosity === undefined ? {} : { verbosity: values.verbosity }),
-      },
-    });
+    config = loadGatewayConfig({ ...(configFile === undefined ? {} : { file: configFile }), flags });
   } catch (e) {
     if (e instanceof GatewayConfigError) fail(e.message, 2);
     throw e;
@@ -168,14 +136,20 @@ async function gateway(args: readonly string[]): Promise<void> {
 }
 
 async function main(argv: readonly string[]): Promise<void> {
-  const [command, ...rest] = argv;
-  if (command === undefined || command === '-h' || command === '--help' || command === 'help') {
-    say(USAGE);
-    if (command === undefined) process.exitCode = 2;
-    return;
+  const command = parseCommandLine(argv);
+  switch (command.kind) {
+    case 'version':
+      say(`otlp-fanout ${packageVersion()}`);
+      return;
+    case 'help':
+      say(USAGE);
+      process.exitCode = command.exitCode;
+      return;
+    case 'usage-error':
+      fail(`${command.message}\n\n${USAGE}`, 2);
+    case 'gateway':
+      await gateway(command.configFile, command.flags);
   }
-  if (command !== 'gateway') fail(`unknown command ${JSON.stringify(command)}\n\n${USAGE}`, 2);
-  await gateway(rest);
 }
 
 main(process.argv.slice(2)).catch((e: unknown) => fail(`unexpected failure: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`, 1));

@@ -18,6 +18,7 @@ export { protobufToJson } from './otlp/json-from-protobuf.js';
 export { scanRequest, spliceEntries, WireFormatError } from './otlp/scan.js';
 export { startGateway } from './gateway/gateway.js';
 export type { Gateway, GatewayOptions } from './gateway/gateway.js';
+export type { GatewayObserver } from './gateway/observe/events.js';
 export { loadGatewayConfig } from './gateway/config/load.js';
 export { GatewayConfigError } from './gateway/config/config-error.js';
 export type { GatewayConfig } from './gateway/config/gateway-config.js';

@@ -5,15 +5,14 @@
  * `service.name` separately: code `serviceName` > code `resource['service.name']` >
  * OTEL_SERVICE_NAME > OTEL_RESOURCE_ATTRIBUTES > `unknown_service:<executable>` (spec).
  */
-import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
-import { basename, dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { basename } from 'node:path';
 import type { Attributes } from '../otlp/types.js';
 import { isAttributeValue } from '../otlp/encode/common.js';
 import type { TelemetryOptions } from './options.js';
 import { readEnv, type EnvRecord } from './env.js';
 import { warnInvalid } from './config-error.js';
+import { packageVersion } from '../internal/package-version.js';
 
 /**
  * The process's resource attributes, frozen. Reads only OTEL_SERVICE_NAME and
@@ -80,7 +79,7 @@ function detected(): Readonly<Attributes> {
   cached ??= Object.freeze({
     'telemetry.sdk.name': 'otlp-fanout',
     'telemetry.sdk.language': 'nodejs',
-    'telemetry.sdk.version': sdkVersion(),
+    'telemetry.sdk.version': packageVersion(),
     'process.pid': process.pid,
     'process.runtime.name': 'nodejs',
     'process.runtime.version': process.versions.node,
@@ -92,26 +91,4 @@ function detected(): Readonly<Attributes> {
 /** `node` for Node.js; the spec's unknown_service suffix is the executable's name. */
 function executableName(): string {
   return basename(process.execPath).replace(/\.exe$/i, '') || 'node';
-}
-
-/**
- * Our own package.json version. Searched upwards because this file runs from src/ (tests) and
- * from dist/src/ (the package); the name check stops at the first package.json that is ours.
- */
-function sdkVersion(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (let i = 0; i < 6; i++) {
-    try {
-      const pkg: unknown = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8'));
-      if (typeof pkg === 'object' && pkg !== null && 'name' in pkg && pkg.name === 'otlp-fanout') {
-        return 'version' in pkg && typeof pkg.version === 'string' ? pkg.version : 'unknown';
-      }
-    } catch {
-      // No package.json here (or unreadable): keep climbing.
-    }
-    const parent = dirname(dir);
-    if (parent === dir) break;
-    dir = parent;
-  }
-  return 'unknown';
 }
