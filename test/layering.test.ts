@@ -90,4 +90,27 @@ test('the gateway CLI loads connect and undici only for what it uses (gRPC recei
   assert.equal(packages.filter((p) => p === 'undici' || p.startsWith('@connectrpc/')), []);
 });
 
+/**
+ * What importing `file` loads, across src/ and gen/ (value imports and re-exports): the files,
+ * and the packages they name. `import type` and `import()` are left out: they load nothing at start-up.
+ */
+function startupLoad(file: string, files = new Set<string>(), packages = new Set<string>()): { files: Set<string>; packages: Set<string> } {
+  if (files.has(file)) return { files, packages };
+  files.add(file);
+  for (const m of readFileSync(file, 'utf8').matchAll(/^(import|export)(?!\s+type\b)[^'"]*from '([^']+)'/gm)) {
+    const spec = m[2]!;
+    if (spec.startsWith('.')) startupLoad(resolve(dirname(file), spec).replace(/\.js$/, '.ts'), files, packages);
+    else packages.add(spec);
+  }
+  return { files, packages };
+}
+
+test('the main entry loads no generated schema and no protobuf-es reflection (JSON, decoding load on first use)', () => {
+  const { files, packages } = startupLoad(join(root, 'index.ts'));
+  const gen = resolve(root, '..', 'gen');
+  assert.ok(files.has(join(root, 'metrics/meter-provider.ts')), 'graph walked');
+  assert.equal([...files].filter((f) => f.startsWith(gen)).map((f) => relative(gen, f)), []);
+  assert.equal([...packages].filter((p) => p.startsWith('@bufbuild/') && p !== '@bufbuild/protobuf/wire'), []);
+});
+
 test.run();

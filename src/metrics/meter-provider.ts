@@ -21,12 +21,8 @@
  *   hot path (the exact instant would cost a clock read and a bigint per series).
  * - cumulative, observable: the instrument's creation (see observable-stream.ts).
  */
-import { fromBinary } from '@bufbuild/protobuf';
 import { BinaryWriter } from '@bufbuild/protobuf/wire';
-import {
-  ExportMetricsServiceRequestSchema,
-  type ExportMetricsServiceRequest,
-} from '../../gen/opentelemetry/proto/collector/metrics/v1/metrics_service_pb.js';
+import type { ExportMetricsServiceRequest } from '../../gen/opentelemetry/proto/collector/metrics/v1/metrics_service_pb.js';
 import { systemClock, type Clock } from '../internal/clock.js';
 import { warnOnce } from '../internal/warn.js';
 import { isAttributeValue } from '../otlp/encode/common.js';
@@ -193,7 +189,9 @@ class Consumer implements MetricConsumer {
 
   async collectMessages(options: CollectOptions = {}): Promise<ExportMetricsServiceRequest[]> {
     const bodies = await this.collect(options);
-    return bodies.map((b) => fromBinary(ExportMetricsServiceRequestSchema, b));
+    // Loaded here, not at import: reflection and the schemas are a reader's cost (src/otlp/decode.ts).
+    const { decodeExportRequest } = await import('../otlp/decode.js');
+    return bodies.map((b) => decodeExportRequest('metrics', b));
   }
 
   unregister(): void {

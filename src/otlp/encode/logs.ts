@@ -4,12 +4,7 @@
  * Field numbers are those of proto/opentelemetry/proto/logs/v1/logs.proto; fields are written in
  * field-number order, the order `toBinary` uses, so the bytes are identical to it (tests compare).
  */
-import { fromBinary } from '@bufbuild/protobuf';
 import { BinaryWriter, WireType } from '@bufbuild/protobuf/wire';
-import {
-  ExportLogsServiceRequestSchema,
-  type ExportLogsServiceRequest,
-} from '../../../gen/opentelemetry/proto/collector/logs/v1/logs_service_pb.js';
 import type { AnyValueInput, Attributes } from '../types.js';
 import { writeAnyValueFields, writeKeyValues, writeResourceFields } from './common.js';
 
@@ -172,7 +167,3 @@ export function encodeExportLogsRequest(resource: EncodedLogResource, records: r
   return w.finish();
 }
 
-/** Decodes a request body with the generated schema; for tests and in-memory sinks. */
-export function decodeExportLogsRequest(body: Uint8Array): ExportLogsServiceRequest {
-  return fromBinary(ExportLogsServiceRequestSchema, body);
-}
