@@ -15,7 +15,7 @@
  * Run: `npm run bench:encode` (flags: see bench/lib/harness.ts).
  */
 import { equals, fromBinary, toBinary } from '@bufbuild/protobuf';
-import { BinaryWriter } from '@bufbuild/protobuf/wire';
+import { BinaryWriter } from '../src/otlp/encode/binary-writer.js';
 import { ValueType, type HrTime } from '@opentelemetry/api';
 import { JsonMetricsSerializer, ProtobufMetricsSerializer } from '@opentelemetry/otlp-transformer';
 import { AggregationTemporality, DataPointType, type ResourceMetrics } from '@opentelemetry/sdk-metrics';

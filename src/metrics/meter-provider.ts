@@ -21,7 +21,7 @@
  *   hot path (the exact instant would cost a clock read and a bigint per series).
  * - cumulative, observable: the instrument's creation (see observable-stream.ts).
  */
-import { BinaryWriter } from '@bufbuild/protobuf/wire';
+import { BinaryWriter } from '../otlp/encode/binary-writer.js';
 import type { ExportMetricsServiceRequest } from '../../gen/opentelemetry/proto/collector/metrics/v1/metrics_service_pb.js';
 import { systemClock, type Clock } from '../internal/clock.js';
 import { warnOnce } from '../internal/warn.js';

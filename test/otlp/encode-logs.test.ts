@@ -1,7 +1,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { create, toBinary, type MessageInitShape } from '@bufbuild/protobuf';
-import { BinaryWriter } from '@bufbuild/protobuf/wire';
+import { BinaryWriter } from '../../src/otlp/encode/binary-writer.js';
 import {
   ExportLogsServiceRequestSchema,
   type ExportLogsServiceRequest,
