@@ -13,7 +13,7 @@ const allowed: Record<string, readonly string[]> = {
   metrics: ['otlp'],
   logs: ['otlp'],
   transport: ['otlp'],
-  config: ['otlp', 'transport'],
+  config: ['otlp', 'transport', 'metrics'], // it checks options with each layer's own rules (headers, views)
   export: ['otlp', 'transport', 'config'],
   gateway: ['otlp', 'transport', 'export', 'metrics', 'config'],
   internal: [],
