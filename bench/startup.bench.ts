@@ -15,14 +15,18 @@
  * (`import`, so the ESM build where the package has one). Running ours through tsx instead
  * would add the loader's own ~35 MiB to our side only.
  *
+ * The bundled row is the same main entry as one esbuild bundle (`--splitting`, so what loads
+ * on first use stays in chunks of its own; packages external): not what ships, but it shows
+ * what Node's per-module cost of ESM (~40 KiB of RSS per module file) adds to our ~70 files.
+ *
  * Run: `npm run bench:startup -- [--rounds 9]`. Prints a markdown table: median (min–max)
  * per target and the ratio of our main entry to the official SDK pair.
  */
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { rmSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { median } from './lib/harness.js';
 import { compileGateway } from './lib/processes.js';
 
@@ -40,6 +44,10 @@ const OFFICIAL = '@opentelemetry/sdk-metrics + exporter-metrics-otlp-proto';
 const TARGETS: readonly Target[] = [
   { name: 'baseline: an empty module', specifiers: () => ['data:text/javascript,'] },
   { name: OURS, specifiers: (dir) => [pathToFileURL(path.join(dir, 'src/index.js')).href] },
+  {
+    name: 'otlp-fanout (main entry), bundled: not how it ships',
+    specifiers: (dir) => [pathToFileURL(path.join(dir, 'bundle/index.js')).href],
+  },
   { name: 'otlp-fanout/integration', specifiers: (dir) => [pathToFileURL(path.join(dir, 'src/integration.js')).href] },
   { name: OFFICIAL, specifiers: () => ['@opentelemetry/sdk-metrics', '@opentelemetry/exporter-metrics-otlp-proto'] },
   { name: '@bufbuild/protobuf', specifiers: () => ['@bufbuild/protobuf'] },
@@ -82,6 +90,18 @@ function runChild(child: string, specifiers: readonly string[]): Promise<Sample>
 
 async function main(): Promise<void> {
   const { dir } = compileGateway('otlp-fanout-startup-');
+  const root = fileURLToPath(new URL('..', import.meta.url));
+  execFileSync(path.join(root, 'node_modules/.bin/esbuild'), [
+    path.join(root, 'src/index.ts'),
+    '--bundle',
+    '--splitting',
+    '--packages=external',
+    '--format=esm',
+    '--platform=node',
+    '--target=node20',
+    `--outdir=${path.join(dir, 'bundle')}`,
+    '--log-level=warning',
+  ]);
   const child = path.join(dir, 'startup-child.mjs');
   writeFileSync(child, CHILD);
   const load = loadavg()[0]!.toFixed(1);
