@@ -10,12 +10,14 @@
  * - JSON: ours = `encodeJson` (src/otlp/json.ts); official = `JsonMetricsSerializer`.
  * - collect path: the point writers of metrics.ts from primitive values and pre-encoded
  *   attribute bytes, as the metrics collection uses them (no aggregation): the floor
- *   under any collect + encode figure.
+ *   under any collect + encode figure. Also run with protobuf-es's `BinaryWriter` in place of
+ *   ours (src/otlp/encode/binary-writer.ts, same API and bytes), to show what our own writer costs.
  *
  * Run: `npm run bench:encode` (flags: see bench/lib/harness.ts).
  */
 import { equals, fromBinary, toBinary } from '@bufbuild/protobuf';
-import { BinaryWriter } from '@bufbuild/protobuf/wire';
+import { BinaryWriter as ProtobufEsWriter } from '@bufbuild/protobuf/wire';
+import { BinaryWriter } from '../src/otlp/encode/binary-writer.js';
 import { ValueType, type HrTime } from '@opentelemetry/api';
 import { JsonMetricsSerializer, ProtobufMetricsSerializer } from '@opentelemetry/otlp-transformer';
 import { AggregationTemporality, DataPointType, type ResourceMetrics } from '@opentelemetry/sdk-metrics';
@@ -149,6 +151,18 @@ await runBench(import.meta.url, {
           const rm = await workload();
           const write = primitivesPlan(rm);
           const w = new BinaryWriter();
+          write(w);
+          checkSameMessage(w.finish(), ProtobufMetricsSerializer.serializeRequest(rm)!);
+          return () => {
+            write(w);
+            return w.finish();
+          };
+        },
+        'protobuf-es BinaryWriter': async () => {
+          const rm = await workload();
+          const write = primitivesPlan(rm);
+          // Same method names and argument shapes; only the types differ.
+          const w = new ProtobufEsWriter() as unknown as BinaryWriter;
           write(w);
           checkSameMessage(w.finish(), ProtobufMetricsSerializer.serializeRequest(rm)!);
           return () => {

@@ -17,7 +17,6 @@ import { createTargetTransport } from './export/transport-factory.js';
 import type { RetryPolicy } from './export/retry.js';
 import { createLoggerProvider, type LoggerProvider } from './logs/logger-provider.js';
 import { createMeterProvider, type MeterProvider, type MetricConsumer } from './metrics/meter-provider.js';
-import type { ViewOptions } from './metrics/view.js';
 import { registerRuntimeMetrics } from './metrics/runtime/runtime-metrics.js';
 import { scanRequest } from './otlp/scan.js';
 import type { Clock } from './internal/clock.js';
@@ -88,13 +87,15 @@ export function createTelemetry(options: CreateTelemetryOptions = {}): Telemetry
   const clock = options.clock;
   const meterProvider = createMeterProvider({
     resource: config.resource,
+    attributes: config.attributes,
     cardinalityLimit: config.metrics.cardinalityLimit,
     defaultHistogramAggregation: config.metrics.defaultHistogramAggregation,
-    views: config.metrics.views as readonly ViewOptions[],
+    views: config.metrics.views,
     ...(clock === undefined ? {} : { clock }),
   });
   const loggerProvider = createLoggerProvider({
     resource: config.resource,
+    attributes: config.attributes,
     limits: config.logs.limits,
     batch: config.logs.batch,
     ...(clock === undefined ? {} : { clock }),

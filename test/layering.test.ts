@@ -14,7 +14,7 @@ const allowed: Record<string, readonly string[]> = {
   metrics: ['otlp'],
   logs: ['otlp'],
   transport: ['otlp'],
-  config: ['otlp', 'transport'],
+  config: ['otlp', 'transport', 'metrics'], // it checks options with each layer's own rules (headers, views)
   export: ['otlp', 'transport', 'config'],
   gateway: ['otlp', 'transport', 'export', 'metrics', 'config'],
   internal: [],
@@ -147,6 +147,32 @@ test('the gateway CLI loads connect and undici only for what it uses (gRPC recei
   assert.ok([...graph].some((f) => f.endsWith('gateway/gateway.ts')), 'graph walked');
   const packages = [...packagesLoaded(graph)];
   assert.equal(packages.filter((p) => p === 'undici' || p.startsWith('@connectrpc/')), []);
+});
+
+/**
+ * What importing `file` loads, across src/ and gen/ (value imports and re-exports): the files,
+ * and the packages they name. `import type` and `import()` are left out: they load nothing at start-up.
+ */
+function startupLoad(file: string, files = new Set<string>(), packages = new Set<string>()): { files: Set<string>; packages: Set<string> } {
+  if (files.has(file)) return { files, packages };
+  files.add(file);
+  for (const m of readFileSync(file, 'utf8').matchAll(/^(import|export)(?!\s+type\b)[^'"]*from '([^']+)'/gm)) {
+    const spec = m[2]!;
+    if (spec.startsWith('.')) startupLoad(resolve(dirname(file), spec).replace(/\.js$/, '.ts'), files, packages);
+    else packages.add(spec);
+  }
+  return { files, packages };
+}
+
+// Start-up budget (BENCHMARKS.md, Library start-up): reflection and the schemas load on first use
+// (JSON, decoding); even `@bufbuild/protobuf/wire` is left out, as it pulls reflection in
+// (~6.5 MiB RSS): the encoders write with src/otlp/encode/binary-writer.ts.
+test('the main entry loads no generated schema and nothing from protobuf-es', () => {
+  const { files, packages } = startupLoad(join(root, 'index.ts'));
+  const gen = resolve(root, '..', 'gen');
+  assert.ok(files.has(join(root, 'metrics/meter-provider.ts')), 'graph walked');
+  assert.equal([...files].filter((f) => f.startsWith(gen)).map((f) => relative(gen, f)), []);
+  assert.equal([...packages].filter((p) => p.startsWith('@bufbuild/')), []);
 });
 
 test.run();

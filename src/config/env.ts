@@ -30,6 +30,8 @@ export interface EnvConfig {
   readonly serviceName?: string | undefined;
   /** OTEL_RESOURCE_ATTRIBUTES, decoded; later duplicates win. */
   readonly resourceAttributes: Readonly<Record<string, string>>;
+  /** OTEL_FANOUT_ATTRIBUTES (attributes of every point and record), decoded as OTEL_RESOURCE_ATTRIBUTES. */
+  readonly attributes: Readonly<Record<string, string>>;
   readonly exportIntervalMillis?: number | undefined;
   readonly exportTimeoutMillis?: number | undefined;
   readonly runtimeMetrics?: boolean | undefined;
@@ -84,7 +86,8 @@ export function readEnv(env: EnvRecord = process.env): EnvConfig {
   return {
     disabled: bool(env, 'OTEL_SDK_DISABLED'),
     serviceName: str(env, 'OTEL_SERVICE_NAME'),
-    resourceAttributes: resourceAttributes(env),
+    resourceAttributes: keyValueAttributes(env, 'OTEL_RESOURCE_ATTRIBUTES'),
+    attributes: keyValueAttributes(env, 'OTEL_FANOUT_ATTRIBUTES'),
     exportIntervalMillis: int(env, 'OTEL_METRIC_EXPORT_INTERVAL', 1, MAX_MILLIS),
     exportTimeoutMillis: int(env, 'OTEL_METRIC_EXPORT_TIMEOUT', 1, MAX_MILLIS),
     runtimeMetrics: bool(env, 'OTEL_FANOUT_RUNTIME_METRICS'),
@@ -248,8 +251,8 @@ function readTarget(env: EnvRecord, name: string, prefix: string, infix: string,
   };
 }
 
-function resourceAttributes(env: EnvRecord): Record<string, string> {
-  const variable = 'OTEL_RESOURCE_ATTRIBUTES';
+/** A `key=value,key2=value2` attributes variable (OTEL_RESOURCE_ATTRIBUTES' syntax and decoding). */
+function keyValueAttributes(env: EnvRecord, variable: string): Record<string, string> {
   const text = str(env, variable);
   const out: Record<string, string> = {};
   if (text === undefined) return out;

@@ -4,6 +4,7 @@
  * environment (env.ts) and fills every default listed here into a frozen `ResolvedConfig`.
  * The defaults live in `DEFAULTS` below so the docs, the resolver and the tests agree.
  */
+import type { ViewOptions } from '../metrics/view.js';
 import type { Attributes, Signal } from '../otlp/types.js';
 
 /** The signals otlp-fanout exports (traces are out of scope). */
@@ -31,11 +32,6 @@ export type HistogramAggregation = 'explicit_bucket_histogram' | 'base2_exponent
  */
 export type BackendKind = 'otlp' | 'console' | 'memory';
 
-/**
- * A view, as the metrics module defines it. A slot only: configuration passes views through
- * untouched, and the metrics module narrows this type when it lands.
- */
-export type ViewOptions = unknown;
 
 /**
  * TLS material. From code, `ca`/`cert`/`key` are PEM text or bytes; `caFile`/`certFile`/`keyFile`
@@ -205,7 +201,11 @@ export interface MetricsOptions {
   readonly cardinalityLimit?: number;
   /** Default `explicit_bucket_histogram`, the spec's (every backend understands it). */
   readonly defaultHistogramAggregation?: HistogramAggregation;
-  /** Views applied to every instrument (see the metrics module). Default: none. */
+  /**
+   * Views applied to every instrument (docs/metrics.md, Views). Default: none. A view that is not
+   * valid is skipped with one warning naming its field, the value and what is allowed, as for
+   * any bad setting: the others still apply.
+   */
   readonly views?: readonly ViewOptions[];
 }
 
@@ -223,6 +223,19 @@ export interface TelemetryOptions {
   readonly serviceName?: string;
   /** Resource attributes; win over `OTEL_RESOURCE_ATTRIBUTES` and the detected ones. */
   readonly resource?: Attributes;
+  /**
+   * Attributes added to every metric point and every log record, merged by key over
+   * `OTEL_FANOUT_ATTRIBUTES` (same `k=v,k2=v2` form as `OTEL_RESOURCE_ATTRIBUTES`). Default: none.
+   *
+   * Why, when the resource exists: many backends index point and record attributes but not the
+   * resource's (or drop it on the way to a query), so a deployment identity (sandbox, tenant, node
+   * id) that dashboards filter on goes on every item too. Set it on `resource` as well if wanted.
+   * A point's or record's own attribute of the same key wins. They are added when a series is
+   * created (metrics: no cost per measurement) and to each record as it is emitted (logs); they
+   * create no series, so they do not count against a cardinality limit, views' `attributeKeys`
+   * do not filter them, and they do not count against a log record's attribute count limit.
+   */
+  readonly attributes?: Attributes;
   /**
    * Where telemetry goes; merged by name with the backends the environment declares. Default:
    * only what the environment declares, and with nothing declared nothing is exported.

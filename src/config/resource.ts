@@ -37,7 +37,7 @@ export function buildResource(
 ): Readonly<Attributes> {
   const out: Attributes = { ...detected() };
   Object.assign(out, envAttributes);
-  const codeAttributes = codeResource(options.resource);
+  const codeAttributes = attributesOption(options.resource, 'resource');
   Object.assign(out, codeAttributes);
   const codeName = typeof options.serviceName === 'string' && options.serviceName !== '' ? options.serviceName : undefined;
   if (options.serviceName !== undefined && codeName === undefined) {
@@ -53,18 +53,27 @@ export function buildResource(
   return Object.freeze(out);
 }
 
-function codeResource(resource: unknown): Attributes {
+/**
+ * The attributes every metric point and log record get: `OTEL_FANOUT_ATTRIBUTES`, then the
+ * `attributes` option over it by key. Bad entries are skipped with one warning each.
+ */
+export function buildCommonAttributes(code: unknown, envAttributes: Readonly<Record<string, string>>): Readonly<Attributes> {
+  return Object.freeze({ ...envAttributes, ...attributesOption(code, 'attributes') });
+}
+
+/** An attributes object from code (`field` names it in warnings); bad entries skipped with a warning. */
+function attributesOption(attributes: unknown, field: string): Attributes {
   const out: Attributes = {};
-  if (resource === undefined) return out;
-  if (typeof resource !== 'object' || resource === null || Array.isArray(resource)) {
-    warnInvalid('resource', resource, 'an object of attributes', 'ignored');
+  if (attributes === undefined) return out;
+  if (typeof attributes !== 'object' || attributes === null || Array.isArray(attributes)) {
+    warnInvalid(field, attributes, 'an object of attributes', 'ignored');
     return out;
   }
-  for (const [key, value] of Object.entries(resource)) {
+  for (const [key, value] of Object.entries(attributes)) {
     if (value === undefined) continue;
     if (key === '' || !isAttributeValue(value)) {
       const allowed = 'a non-empty key with a string, number, boolean or array of one of them';
-      warnInvalid(`resource[${JSON.stringify(key)}]`, value, allowed, 'attribute skipped');
+      warnInvalid(`${field}[${JSON.stringify(key)}]`, value, allowed, 'attribute skipped');
       continue;
     }
     out[key] = value;

@@ -26,7 +26,6 @@ import type {
   Protocol,
   TelemetryOptions,
   Temporality,
-  ViewOptions,
 } from './options.js';
 import { DEFAULTS } from './options.js';
 import { ConfigError, warnConfig, warnInvalid } from './config-error.js';
@@ -35,7 +34,9 @@ import type { BackendLayer, PemSource, TargetLayer } from './backend-layer.js';
 import { BACKEND_NAME } from './backend-layer.js';
 import { normalizeHeaders } from './headers.js';
 import { endpointProblem, targetUrl, type EndpointSetting } from './endpoint.js';
-import { buildResource } from './resource.js';
+import { buildCommonAttributes, buildResource } from './resource.js';
+import { MetricsConfigError } from '../metrics/errors.js';
+import { validateView, type ViewOptions } from '../metrics/view.js';
 
 /** TLS material, read and checked. PEM bytes are Buffers, what node:tls and undici take. */
 export interface ResolvedTls {
@@ -44,6 +45,25 @@ export interface ResolvedTls {
   readonly cert: Buffer | undefined;
   readonly key: Buffer | undefined;
   readonly insecure: boolean;
+}
+
+/**
+ * The views the metrics module accepts, in order; each other one is skipped with one warning
+ * (the metrics module's own check, so a view means the same from createTelemetry() and from
+ * createMeterProvider(), which throws instead).
+ */
+function usableViews(list: readonly unknown[]): ViewOptions[] {
+  const out: ViewOptions[] = [];
+  list.forEach((v, i) => {
+    try {
+      validateView(v, `metrics.views[${i}]`);
+      out.push(v as ViewOptions);
+    } catch (err) {
+      if (!(err instanceof MetricsConfigError)) throw err;
+      warnInvalid(err.field, err.value, err.allowed, `view metrics.views[${i}] skipped`);
+    }
+  });
+  return out;
 }
 
 /** Everything a transport needs for one signal of one backend. */
@@ -108,6 +128,8 @@ export interface ResolvedConfig {
   readonly disabled: boolean;
   readonly serviceName: string;
   readonly resource: Readonly<Attributes>;
+  /** Attributes of every metric point and log record (`attributes`, `OTEL_FANOUT_ATTRIBUTES`). */
+  readonly attributes: Readonly<Attributes>;
   readonly exportIntervalMillis: number;
   readonly exportTimeoutMillis: number;
   readonly runtimeMetrics: boolean;
@@ -199,7 +221,7 @@ export function resolveConfig(options: TelemetryOptions = {}, env: EnvRecord = p
 
   let views: readonly ViewOptions[] = Object.freeze([]);
   if (metrics.views !== undefined) {
-    if (Array.isArray(metrics.views)) views = Object.freeze([...(metrics.views as readonly ViewOptions[])]);
+    if (Array.isArray(metrics.views)) views = Object.freeze(usableViews(metrics.views as readonly unknown[]));
     else warnInvalid('metrics.views', metrics.views, 'an array of views', 'no views');
   }
 
@@ -209,6 +231,7 @@ export function resolveConfig(options: TelemetryOptions = {}, env: EnvRecord = p
     disabled,
     serviceName: resource['service.name'] as string,
     resource,
+    attributes: buildCommonAttributes(opts.attributes, e.attributes),
     exportIntervalMillis: interval.value,
     exportTimeoutMillis: timeout.value,
     runtimeMetrics: flag(opts.runtimeMetrics, 'runtimeMetrics') ?? e.runtimeMetrics ?? D.runtimeMetrics,

@@ -4,20 +4,13 @@
  * instrumentation without a network. It sits behind the same queue, batching and
  * temporality as a network backend, so what it holds is exactly what would have
  * been sent.
+ *
+ * The decoder (protobuf-es reflection and the generated schemas) is loaded on the first
+ * export, not when the library is imported: see src/otlp/decode.ts for its cost.
  */
-import { fromBinary } from '@bufbuild/protobuf';
-import {
-  ExportMetricsServiceRequestSchema,
-  type ExportMetricsServiceRequest,
-} from '../../gen/opentelemetry/proto/collector/metrics/v1/metrics_service_pb.js';
-import {
-  ExportLogsServiceRequestSchema,
-  type ExportLogsServiceRequest,
-} from '../../gen/opentelemetry/proto/collector/logs/v1/logs_service_pb.js';
-import {
-  ExportTraceServiceRequestSchema,
-  type ExportTraceServiceRequest,
-} from '../../gen/opentelemetry/proto/collector/trace/v1/trace_service_pb.js';
+import type { ExportMetricsServiceRequest } from '../../gen/opentelemetry/proto/collector/metrics/v1/metrics_service_pb.js';
+import type { ExportLogsServiceRequest } from '../../gen/opentelemetry/proto/collector/logs/v1/logs_service_pb.js';
+import type { ExportTraceServiceRequest } from '../../gen/opentelemetry/proto/collector/trace/v1/trace_service_pb.js';
 import type { Metric } from '../../gen/opentelemetry/proto/metrics/v1/metrics_pb.js';
 import type { LogRecord } from '../../gen/opentelemetry/proto/logs/v1/logs_pb.js';
 import type { ExportResult, Transport } from '../transport/types.js';
@@ -41,24 +34,26 @@ export function createMemoryTransport(): Transport & MemoryStore {
   const logs: ExportLogsServiceRequest[] = [];
   const traces: ExportTraceServiceRequest[] = [];
   const ok: ExportResult = { kind: 'ok' };
+  let decoder: Promise<typeof import('../otlp/decode.js')> | undefined;
   return {
     encoding: 'protobuf',
     metrics,
     logs,
     traces,
-    export(signal, body) {
+    async export(signal, body) {
       try {
-        if (signal === 'metrics') metrics.push(fromBinary(ExportMetricsServiceRequestSchema, body));
-        else if (signal === 'logs') logs.push(fromBinary(ExportLogsServiceRequestSchema, body));
-        else traces.push(fromBinary(ExportTraceServiceRequestSchema, body));
-        return Promise.resolve(ok);
+        const { decodeExportRequest } = await (decoder ??= import('../otlp/decode.js'));
+        if (signal === 'metrics') metrics.push(decodeExportRequest('metrics', body));
+        else if (signal === 'logs') logs.push(decodeExportRequest('logs', body));
+        else traces.push(decodeExportRequest('traces', body));
+        return ok;
       } catch (err) {
         // Only our own encoder feeds this transport, so undecodable bytes are a bug worth surfacing loudly.
-        return Promise.resolve({
+        return {
           kind: 'failed',
           retryable: false,
           error: new TransportError('internal', `in-memory backend could not decode a ${signal} request: ${String(err)}`),
-        });
+        };
       }
     },
     metricsNamed(name) {

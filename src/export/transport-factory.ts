@@ -6,7 +6,9 @@
  * The transport modules are loaded on the first export, not at start-up: undici and
  * connect-node cost ~80 and ~110 ms to import, which an application with no backend, or
  * with only one kind, should not pay. Options are still validated synchronously here, so
- * a bad option fails `createTelemetry()` as before.
+ * a bad option fails `createTelemetry()` as before. For the same reason an OTLP/JSON target
+ * takes protobuf like the others and converts when it sends: the converter needs protobuf-es
+ * reflection and the generated schemas, which the main entry does not load.
  */
 import type { ResolvedTarget } from '../config/validate.js';
 import type { ExportSignal } from '../config/options.js';
@@ -32,17 +34,28 @@ export function createTargetTransport(signal: ExportSignal, target: ResolvedTarg
   if (target.protocol === 'grpc') {
     const options: OtlpTransportOptions = { ...common, endpoint: target.url };
     validateTransportOptions(options, 'grpc');
-    return lazyTransport('protobuf', async () => (await import('../transport/grpc.js')).createOtlpGrpcTransport(options));
+    return lazyTransport(async () => (await import('../transport/grpc.js')).createOtlpGrpcTransport(options));
   }
   const encoding: Encoding = target.protocol === 'http/json' ? 'json' : 'protobuf';
   const options = { ...common, signalEndpoints: { [signal]: target.url }, encoding };
   validateTransportOptions(options, 'http');
-  return lazyTransport(encoding, async () => (await import('../transport/http.js')).createOtlpHttpTransport(options));
+  if (encoding === 'protobuf') {
+    return lazyTransport(async () => (await import('../transport/http.js')).createOtlpHttpTransport(options));
+  }
+  // Queued as protobuf like every other backend, converted when sent (see protobufOverJson).
+  return lazyTransport(async () => {
+    const [http, json] = await Promise.all([import('../transport/http.js'), import('../transport/json-body.js')]);
+    return json.protobufOverJson(http.createOtlpHttpTransport(options));
+  });
 }
 
-/** A transport created by `load()` on its first export; close() before that closes nothing. */
-function lazyTransport(encoding: Encoding, load: () => Promise<Transport>): Transport {
+/**
+ * A transport created by `load()` on its first export; close() before that closes nothing.
+ * It takes protobuf, as every backend built by `createTelemetry()` does (fanout.ts).
+ */
+function lazyTransport(load: () => Promise<Transport>): Transport {
   let real: Promise<Transport> | undefined;
+  const encoding: Encoding = 'protobuf';
   return {
     encoding,
     async export(signal, body, options): Promise<ExportResult> {

@@ -4,7 +4,7 @@
  */
 import type { ExportLogsServiceRequest } from '../../gen/opentelemetry/proto/collector/logs/v1/logs_service_pb.js';
 import type { LogRecord } from '../../gen/opentelemetry/proto/logs/v1/logs_pb.js';
-import { decodeExportLogsRequest } from '../otlp/encode/logs.js';
+import { decodeExportRequest } from '../otlp/decode.js';
 import type { LogBatchSink } from './sink.js';
 
 /** An in-memory `LogBatchSink` and readers of what it received. */
@@ -22,7 +22,7 @@ export interface InMemoryLogSink extends LogBatchSink {
 /** Creates an in-memory sink. It accepts every batch synchronously. */
 export function createInMemoryLogSink(): InMemoryLogSink {
   const bodies: Uint8Array[] = [];
-  const requests = (): ExportLogsServiceRequest[] => bodies.map(decodeExportLogsRequest);
+  const requests = (): ExportLogsServiceRequest[] => bodies.map((b) => decodeExportRequest('logs', b));
   return {
     bodies,
     export(body: Uint8Array): void {

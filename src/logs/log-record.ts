@@ -30,12 +30,22 @@ export class LogRecordData implements ScopedLogRecord {
   constructor(readonly scope: EncodedLogScope) {}
 }
 
-/** Builds a record from `emit()` input; never throws on bad input (one-time warnings, safe defaults). */
+/** The provider's attributes of every record, limited once; `keys` precomputed for the merge at emit. */
+export interface CommonAttributes {
+  readonly values: { readonly [key: string]: AnyValueInput };
+  readonly keys: readonly string[];
+}
+
+/**
+ * Builds a record from `emit()` input; never throws on bad input (one-time warnings, safe defaults).
+ * `common` attributes are added last, under the record's own (which win), outside the count limit.
+ */
 export function buildLogRecord(
   scope: EncodedLogScope,
   input: LogRecordInput,
   limits: ResolvedLogRecordLimits,
   clock: Clock,
+  common?: CommonAttributes,
 ): LogRecordData {
   const r = new LogRecordData(scope);
   if (input.timestamp !== undefined) r.timeUnixNano = toEpochNanos(input.timestamp, 'timestamp') ?? 0n;
@@ -75,7 +85,23 @@ export function buildLogRecord(
       r.flags = f;
     }
   }
+  if (common !== undefined) addCommon(r, common);
   return r;
+}
+
+function addCommon(r: LogRecordData, common: CommonAttributes): void {
+  const own = r.attributes;
+  // No own attributes (the usual record): share the frozen object, the encoder only reads it.
+  if (own === undefined) {
+    r.attributes = common.values as { [key: string]: AnyValueInput };
+    return;
+  }
+  // `own` is this record's copy (limitAttributesInto), so adding to it is safe.
+  const keys = common.keys;
+  for (let i = 0; i < keys.length; i++) {
+    const k = keys[i]!;
+    if (!Object.hasOwn(own, k)) own[k] = common.values[k];
+  }
 }
 
 function stringField(v: unknown, field: string): string {

@@ -16,7 +16,7 @@ import {
   type ResolvedLogBatchOptions,
 } from './batch-processor.js';
 import { limitAttributesInto, validateLogRecordLimits, type LogRecordLimits, type ResolvedLogRecordLimits } from './limits.js';
-import { buildLogRecord } from './log-record.js';
+import { buildLogRecord, type CommonAttributes } from './log-record.js';
 import type { LogBatchSink } from './sink.js';
 import type { Logger, LoggerOptions, LogRecordInput } from './types.js';
 
@@ -28,6 +28,13 @@ export interface LoggerProviderOptions {
   schemaUrl?: string;
   /** Attribute limits of records and logger scopes. Defaults: 128 attributes, no length limit (spec). */
   limits?: LogRecordLimits;
+  /**
+   * Attributes added to every record; a record's own attribute of the same key wins. Default none.
+   * For an identity that dashboards filter every signal by (a tenant, a node). Checked and cut to
+   * the value length limit once, here; they do not count against `attributeCountLimit`, so a
+   * record full of its own attributes still carries them.
+   */
+  attributes?: Attributes;
   /** Batch processor options. Defaults: the spec's 2048 / 512 / 1000 ms / 30000 ms. */
   batch?: LogBatchOptions;
   /**
@@ -76,6 +83,7 @@ interface ProviderState {
   stopped: boolean;
   readonly limits: ResolvedLogRecordLimits;
   readonly clock: Clock;
+  readonly common: CommonAttributes | undefined;
 }
 
 /** Creates a LoggerProvider. Options are validated once; bad values warn once and fall back to defaults. */
@@ -83,7 +91,13 @@ export function createLoggerProvider(options: LoggerProviderOptions = {}): Logge
   const limits = validateLogRecordLimits(options.limits);
   const batch: ResolvedLogBatchOptions = validateLogBatchOptions(options.batch);
   const resource = encodeLogResource(options.resource ?? {}, options.schemaUrl ?? '');
-  const state: ProviderState = { processor: undefined, stopped: false, limits, clock: options.clock ?? systemClock };
+  const state: ProviderState = {
+    processor: undefined,
+    stopped: false,
+    limits,
+    clock: options.clock ?? systemClock,
+    common: commonAttributes(options.attributes, limits),
+  };
   // Kept after shutdown so stats() still reports the final counters.
   let processor: BatchLogProcessor | undefined;
   const loggers = new Map<string, Logger>();
@@ -147,7 +161,7 @@ function createLogger(state: ProviderState, scope: EncodedLogScope): Logger {
         return;
       }
       try {
-        processor.onEmit(buildLogRecord(scope, record, state.limits, state.clock));
+        processor.onEmit(buildLogRecord(scope, record, state.limits, state.clock, state.common));
       } catch (e) {
         // Getters or proxies in the caller's record may throw; logging must not break the caller.
         warnOnce('logs.emit.failed', `a log record could not be recorded: ${e instanceof Error ? e.message : String(e)}`);
@@ -157,6 +171,21 @@ function createLogger(state: ProviderState, scope: EncodedLogScope): Logger {
       return state.processor !== undefined;
     },
   };
+}
+
+/** The provider's `attributes`, limited once (values cut to the length limit, bad ones warned about and dropped). */
+function commonAttributes(attributes: Attributes | undefined, limits: ResolvedLogRecordLimits): CommonAttributes | undefined {
+  if (attributes === undefined || attributes === null) return undefined;
+  if (typeof attributes !== 'object') {
+    warnOnce('logs.provider.attributes', `logger provider attributes must be an object, got ${typeof attributes}; ignored`);
+    return undefined;
+  }
+  const target = { attributes: undefined as { [key: string]: AnyValueInput } | undefined, droppedAttributesCount: 0 };
+  // The count limit is for a record's own attributes; these are few and set by the deployment.
+  limitAttributesInto(target, attributes, { ...limits, attributeCountLimit: Infinity });
+  const values = target.attributes;
+  if (values === undefined || Object.keys(values).length === 0) return undefined;
+  return { values: Object.freeze(values), keys: Object.freeze(Object.keys(values)) };
 }
 
 /** A deterministic text key of an AnyValue, for logger identity (cold path: getLogger only). */

@@ -150,6 +150,16 @@ export function copyAttributes(attrs: Attributes, filter: AttributeFilter): { at
   return { attrs: out, count };
 }
 
+/**
+ * The attributes a series' points carry: `own` (the series' kept attributes) plus the provider's
+ * common attributes (MeterProviderOptions.attributes) that `own` does not set: the call site wins.
+ * Called once per series, when its attributes are first encoded; never on the hot path.
+ */
+export function withCommonAttributes(common: Attributes, own: Attributes): Attributes {
+  for (const _ in common) return { ...common, ...own };
+  return own;
+}
+
 /** SameValueZero, elementwise for arrays. */
 function sameValue(a: unknown, b: unknown): boolean {
   if (a === b) return true;

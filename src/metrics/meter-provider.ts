@@ -21,12 +21,8 @@
  *   hot path (the exact instant would cost a clock read and a bigint per series).
  * - cumulative, observable: the instrument's creation (see observable-stream.ts).
  */
-import { fromBinary } from '@bufbuild/protobuf';
-import { BinaryWriter } from '@bufbuild/protobuf/wire';
-import {
-  ExportMetricsServiceRequestSchema,
-  type ExportMetricsServiceRequest,
-} from '../../gen/opentelemetry/proto/collector/metrics/v1/metrics_service_pb.js';
+import { BinaryWriter } from '../otlp/encode/binary-writer.js';
+import type { ExportMetricsServiceRequest } from '../../gen/opentelemetry/proto/collector/metrics/v1/metrics_service_pb.js';
 import { systemClock, type Clock } from '../internal/clock.js';
 import { warnOnce } from '../internal/warn.js';
 import { isAttributeValue } from '../otlp/encode/common.js';
@@ -50,6 +46,13 @@ export interface MeterProviderOptions {
   readonly resourceSchemaUrl?: string;
   /** Views, applied to every instrument created afterwards; default none. */
   readonly views?: readonly ViewOptions[];
+  /**
+   * Attributes added to every point of every metric; a point's own attribute of the same key
+   * wins. Default none. For an identity that dashboards filter every signal by (a tenant, a
+   * node). Added when a series' attributes are first encoded, so a measurement pays nothing;
+   * they make no series (no cardinality cost) and views' `attributeKeys` do not filter them.
+   */
+  readonly attributes?: Attributes;
   /**
    * Most series per stream, overflow series included; default 2000, the spec's
    * default: a bound on memory that typical instrumentation stays far below.
@@ -119,6 +122,7 @@ interface ValidOptions {
   readonly cardinalityLimit: number;
   readonly defaultHistogramAggregation: DefaultHistogramAggregation;
   readonly clock: Clock;
+  readonly attributes: Attributes;
 }
 
 /** Spec default cardinality limit. */
@@ -127,31 +131,24 @@ export const DEFAULT_CARDINALITY_LIMIT = 2000;
 /** Validates provider options into a frozen, fully-populated shape; throws `MetricsConfigError`. */
 export function validateMeterProviderOptions(options: MeterProviderOptions = {}): ValidOptions {
   const o = options as { [k: string]: unknown };
-  const resource: { [k: string]: Attributes[string] } = {};
-  if (o['resource'] !== undefined) {
-    if (typeof o['resource'] !== 'object' || o['resource'] === null) throw new MetricsConfigError('resource', 'want an attributes object');
-    for (const [k, v] of Object.entries(o['resource'] as object)) {
-      if (v === undefined) continue;
-      if (!isAttributeValue(v)) throw new MetricsConfigError(`resource.${k}`, `got ${typeof v}, want a string, number, boolean or homogeneous array`);
-      resource[k] = v;
-    }
-  }
+  const resource = attributesOption(o['resource'], 'resource');
+  const attributes = attributesOption(o['attributes'], 'attributes');
   const rsu = o['resourceSchemaUrl'] ?? '';
-  if (typeof rsu !== 'string') throw new MetricsConfigError('resourceSchemaUrl', `got ${typeof rsu}, want a string`);
+  if (typeof rsu !== 'string') throw new MetricsConfigError('resourceSchemaUrl', rsu, 'a string');
   const viewsIn = o['views'] ?? [];
-  if (!Array.isArray(viewsIn)) throw new MetricsConfigError('views', 'want an array of views');
+  if (!Array.isArray(viewsIn)) throw new MetricsConfigError('views', viewsIn, 'an array of views');
   const views = viewsIn.map((v: unknown, i) => validateView(v, `views[${i}]`));
   const limit = o['cardinalityLimit'] ?? DEFAULT_CARDINALITY_LIMIT;
   if (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1) {
-    throw new MetricsConfigError('cardinalityLimit', `got ${String(limit)}, want an integer ≥ 1`);
+    throw new MetricsConfigError('cardinalityLimit', limit, 'an integer ≥ 1');
   }
   const dh = o['defaultHistogramAggregation'] ?? 'explicit_bucket_histogram';
   if (dh !== 'explicit_bucket_histogram' && dh !== 'base2_exponential_bucket_histogram') {
-    throw new MetricsConfigError('defaultHistogramAggregation', `got ${String(dh)}, want 'explicit_bucket_histogram' or 'base2_exponential_bucket_histogram'`);
+    throw new MetricsConfigError('defaultHistogramAggregation', dh, "'explicit_bucket_histogram' or 'base2_exponential_bucket_histogram'");
   }
   const clock = o['clock'] ?? systemClock;
   if (typeof clock !== 'object' || clock === null || typeof (clock as { nowNanos?: unknown }).nowNanos !== 'function') {
-    throw new MetricsConfigError('clock', 'want an object with nowNanos(): bigint');
+    throw new MetricsConfigError('clock', clock, 'an object with nowNanos(): bigint');
   }
   return Object.freeze({
     resource: Object.freeze(resource),
@@ -160,7 +157,20 @@ export function validateMeterProviderOptions(options: MeterProviderOptions = {})
     cardinalityLimit: limit,
     defaultHistogramAggregation: dh,
     clock: clock as Clock,
+    attributes: Object.freeze(attributes),
   });
+}
+
+function attributesOption(value: unknown, field: string): { [k: string]: Attributes[string] } {
+  const out: { [k: string]: Attributes[string] } = {};
+  if (value === undefined) return out;
+  if (typeof value !== 'object' || value === null) throw new MetricsConfigError(field, value, 'an attributes object');
+  for (const [k, v] of Object.entries(value)) {
+    if (v === undefined) continue;
+    if (!isAttributeValue(v)) throw new MetricsConfigError(`${field}.${k}`, v, 'a string, number, boolean or homogeneous array');
+    out[k] = v;
+  }
+  return out;
 }
 
 class Consumer implements MetricConsumer {
@@ -193,7 +203,9 @@ class Consumer implements MetricConsumer {
 
   async collectMessages(options: CollectOptions = {}): Promise<ExportMetricsServiceRequest[]> {
     const bodies = await this.collect(options);
-    return bodies.map((b) => fromBinary(ExportMetricsServiceRequestSchema, b));
+    // Loaded here, not at import: reflection and the schemas are a reader's cost (src/otlp/decode.ts).
+    const { decodeExportRequest } = await import('../otlp/decode.js');
+    return bodies.map((b) => decodeExportRequest('metrics', b));
   }
 
   unregister(): void {
@@ -206,6 +218,7 @@ class Provider implements MeterProvider, MeterContext {
   readonly views: readonly View[];
   readonly cardinalityLimit: number;
   readonly defaultHistogramAggregation: DefaultHistogramAggregation;
+  readonly commonAttributes: Attributes;
   readonly meters: MeterImpl[] = [];
   /** By slot, in registration order; a slot is never reused. */
   readonly consumers: (Consumer | undefined)[] = [];
@@ -221,6 +234,7 @@ class Provider implements MeterProvider, MeterContext {
     this.views = o.views;
     this.cardinalityLimit = o.cardinalityLimit;
     this.defaultHistogramAggregation = o.defaultHistogramAggregation;
+    this.commonAttributes = o.attributes;
     this.#resourceBytes = encodeResource(o.resource);
     this.#resourceSchemaUrl = o.resourceSchemaUrl;
   }

@@ -80,6 +80,8 @@ export interface MeterContext {
   readonly views: readonly View[];
   readonly cardinalityLimit: number;
   readonly defaultHistogramAggregation: DefaultHistogramAggregation;
+  /** Attributes added to every point (validated, frozen); `{}` for none. */
+  readonly commonAttributes: Attributes;
   /** The temporality of each consumer slot for `kind` (`undefined`: the consumer is gone). */
   temporalities(kind: InstrumentKind): (Temporality | undefined)[];
 }
@@ -277,6 +279,7 @@ export class MeterImpl implements Meter {
         aggregation: agg,
         created,
         scopeKey: this.#key,
+        commonAttributes: ctx.commonAttributes,
       });
       this.#checkConflict(info);
       out.push({ info, view });

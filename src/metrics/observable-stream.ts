@@ -25,7 +25,7 @@ import { encodeKeyValues } from '../otlp/encode/common.js';
 import { POINT_ATTRIBUTES_FIELD } from '../otlp/encode/metrics.js';
 import type { Attributes } from '../otlp/types.js';
 import { warnOnce } from '../internal/warn.js';
-import { AttributeTable, attributesHash, copyAttributes, type AttributeFilter, type Keyed } from './attribute-key.js';
+import { AttributeTable, attributesHash, copyAttributes, withCommonAttributes, type AttributeFilter, type Keyed } from './attribute-key.js';
 import { numberPointSize } from './aggregate/sum.js';
 import { writeNumberDataPoint } from '../otlp/encode/metrics.js';
 import type { RequestBuilder } from './request-builder.js';
@@ -34,6 +34,12 @@ import { OVERFLOW_ATTRIBUTES } from './sync-stream.js';
 
 const NO_ATTRIBUTES: Attributes = Object.freeze({});
 const OVERFLOW_BYTES = encodeKeyValues(POINT_ATTRIBUTES_FIELD.sum, OVERFLOW_ATTRIBUTES);
+
+/** The overflow point's attributes, with the provider's common attributes. */
+function overflowBytes(common: Attributes): Uint8Array {
+  const attrs = withCommonAttributes(common, OVERFLOW_ATTRIBUTES);
+  return attrs === OVERFLOW_ATTRIBUTES ? OVERFLOW_BYTES : encodeKeyValues(POINT_ATTRIBUTES_FIELD.sum, attrs);
+}
 
 /** One observed attribute set, as seen by one consumer. */
 class ObservedSeries implements Keyed<ObservedSeries> {
@@ -71,6 +77,8 @@ class ObservationState {
 export class ObservableStream {
   /** By consumer slot; undefined once unregistered. */
   readonly states: (ObservationState | undefined)[] = [];
+  /** The overflow point's encoded attributes, made on first overflow. */
+  #overflowBytes: Uint8Array | undefined = undefined;
 
   constructor(
     readonly info: StreamInfo,
@@ -164,12 +172,13 @@ export class ObservableStream {
         hasOverflow = true;
         continue;
       }
-      const bytes = (s.bytes ??= encodeKeyValues(field, s.attrs));
+      const bytes = (s.bytes ??= encodeKeyValues(field, withCommonAttributes(this.info.commonAttributes, s.attrs)));
       if (b.reserve(numberPointSize(bytes.length, timesLen))) writeNumberDataPoint(b.w, bytes, st0, time, v, this.isInt);
     }
     list.length = keep;
-    if (hasOverflow && b.reserve(numberPointSize(OVERFLOW_BYTES.length, timesLen))) {
-      writeNumberDataPoint(b.w, OVERFLOW_BYTES, st0, time, overflow, this.isInt);
+    if (hasOverflow) {
+      const bytes = (this.#overflowBytes ??= overflowBytes(this.info.commonAttributes));
+      if (b.reserve(numberPointSize(bytes.length, timesLen))) writeNumberDataPoint(b.w, bytes, st0, time, overflow, this.isInt);
     }
   }
 }

@@ -9,7 +9,7 @@
  * URLs, temporality, monotonic flag) are reserved in advance, so a body never ends up
  * larger than the limit. Points know their exact size (`Columns.pointSize`).
  */
-import { BinaryWriter } from '@bufbuild/protobuf/wire';
+import { BinaryWriter } from '../otlp/encode/binary-writer.js';
 import {
   beginMetric,
   beginResourceMetrics,

@@ -11,7 +11,7 @@
  * Temporality only changes what emission does after writing a point: a delta
  * consumer clears the slot, a cumulative one keeps it. The merge is the same.
  */
-import type { BinaryWriter } from '@bufbuild/protobuf/wire';
+import type { BinaryWriter } from '../otlp/encode/binary-writer.js';
 import type { Attributes } from '../otlp/types.js';
 import type { MetricDataKind } from '../otlp/encode/metrics.js';
 import type { Keyed } from './attribute-key.js';

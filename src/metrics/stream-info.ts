@@ -1,6 +1,7 @@
 /** What a metric stream reports about itself, fixed when its instrument is created. */
 import type { ResolvedAggregation } from './aggregate/aggregation.js';
 import type { InstrumentKind, ValueType } from './instrument-descriptor.js';
+import type { Attributes } from '../otlp/types.js';
 
 /** Identity and metadata of one stream (an instrument seen through one view). */
 export interface StreamInfo {
@@ -16,4 +17,6 @@ export interface StreamInfo {
   readonly created: bigint;
   /** The meter's identity, for diagnostics. */
   readonly scopeKey: string;
+  /** Attributes added to every point (the provider's `attributes`); a point's own of the same key win. */
+  readonly commonAttributes: Attributes;
 }

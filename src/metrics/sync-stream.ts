@@ -23,6 +23,7 @@ import {
   attributesHash,
   copyAttributes,
   sameAttributes,
+  withCommonAttributes,
   sameExcluded,
   sameIncluded,
   type AttributeFilter,
@@ -212,9 +213,15 @@ export class SyncStream {
     for (const s of this.bySlot) if (s !== undefined) yield s;
   }
 
-  /** The encoded attributes of `s`, encoded into the slab at its first emission. */
+  /**
+   * The encoded attributes of `s` (the common attributes included), encoded into the slab at its
+   * first emission: once per series.
+   */
   #bytes(s: Series): Uint8Array {
-    if (s.bo < 0) s.bo = this.slab.add(encodeKeyValues(POINT_ATTRIBUTES_FIELD[this.agg.data], s.attrs));
+    if (s.bo < 0) {
+      const attrs = withCommonAttributes(this.info.commonAttributes, s.attrs);
+      s.bo = this.slab.add(encodeKeyValues(POINT_ATTRIBUTES_FIELD[this.agg.data], attrs));
+    }
     return this.slab.read(s.bo);
   }
 

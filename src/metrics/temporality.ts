@@ -28,7 +28,7 @@ export function validateTemporality(p: unknown, field: string): TemporalityPrefe
     const v = p.toLowerCase();
     if (v === 'cumulative' || v === 'delta' || v === 'lowmemory') return v;
   }
-  throw new MetricsConfigError(field, `got ${String(p)}, want 'cumulative', 'delta', 'lowmemory' or a function of the instrument kind`);
+  throw new MetricsConfigError(field, p, "'cumulative', 'delta', 'lowmemory' or a function of the instrument kind");
 }
 
 /** The temporality a consumer with preference `p` uses for instruments of `kind`. */

@@ -68,17 +68,17 @@ export function wildcardPattern(pattern: string): RegExp {
 function optionalString(o: { [k: string]: unknown }, key: string, field: string): string | undefined {
   const v = o[key];
   if (v === undefined || typeof v === 'string') return v;
-  throw new MetricsConfigError(`${field}.${key}`, `got ${typeof v}, want a string`);
+  throw new MetricsConfigError(`${field}.${key}`, v, 'a string');
 }
 
 function stringList(v: unknown, field: string): readonly string[] {
-  if (!Array.isArray(v) || v.some((k) => typeof k !== 'string')) throw new MetricsConfigError(field, 'want an array of strings');
+  if (!Array.isArray(v) || v.some((k) => typeof k !== 'string')) throw new MetricsConfigError(field, v, 'an array of strings');
   return v as string[];
 }
 
 /** Validates one view (`field` names it in errors, e.g. `views[2]`). */
 export function validateView(v: unknown, field: string): View {
-  if (typeof v !== 'object' || v === null) throw new MetricsConfigError(field, `got ${String(v)}, want an object`);
+  if (typeof v !== 'object' || v === null) throw new MetricsConfigError(field, v, 'an object');
   const o = v as { [k: string]: unknown };
   const instrumentName = optionalString(o, 'instrumentName', field);
   const instrumentUnit = optionalString(o, 'instrumentUnit', field);
@@ -89,7 +89,7 @@ export function validateView(v: unknown, field: string): View {
   const description = optionalString(o, 'description', field);
   const kind = o['instrumentKind'];
   if (kind !== undefined && !INSTRUMENT_KINDS.includes(kind as InstrumentKind)) {
-    throw new MetricsConfigError(`${field}.instrumentKind`, `got ${String(kind)}, want one of ${INSTRUMENT_KINDS.join(', ')}`);
+    throw new MetricsConfigError(`${field}.instrumentKind`, kind, `one of ${INSTRUMENT_KINDS.join(', ')}`);
   }
   if (
     instrumentName === undefined &&
@@ -99,30 +99,34 @@ export function validateView(v: unknown, field: string): View {
     meterVersion === undefined &&
     meterSchemaUrl === undefined
   ) {
-    throw new MetricsConfigError(field, 'a view needs at least one selection criterion (instrumentName, instrumentKind, instrumentUnit, meterName, meterVersion, meterSchemaUrl)');
+    throw new MetricsConfigError(
+      field,
+      v,
+      'a view with at least one selection criterion (instrumentName, instrumentKind, instrumentUnit, meterName, meterVersion, meterSchemaUrl)',
+    );
   }
   if (name !== undefined) {
     if (instrumentName === undefined || /[*?]/.test(instrumentName)) {
-      throw new MetricsConfigError(`${field}.name`, 'a view that renames must select one instrument by an exact instrumentName (no wildcard)');
+      throw new MetricsConfigError(`${field}.name`, name, 'a rename only in a view that selects one instrument by an exact instrumentName (no wildcard)');
     }
-    if (!isValidInstrumentName(name)) throw new MetricsConfigError(`${field}.name`, `got "${name}", which is not a valid instrument name`);
+    if (!isValidInstrumentName(name)) throw new MetricsConfigError(`${field}.name`, name, 'a valid instrument name');
   }
   let filter: AttributeFilter = KEEP_ALL;
   const ak = o['attributeKeys'];
   if (ak !== undefined) {
-    if (typeof ak !== 'object' || ak === null) throw new MetricsConfigError(`${field}.attributeKeys`, 'want { include: [...] } or { exclude: [...] }');
+    if (typeof ak !== 'object' || ak === null) throw new MetricsConfigError(`${field}.attributeKeys`, ak, '{ include: [...] } or { exclude: [...] }');
     const a = ak as { [k: string]: unknown };
     if (a['include'] !== undefined && a['exclude'] !== undefined) {
-      throw new MetricsConfigError(`${field}.attributeKeys`, 'give include or exclude, not both');
+      throw new MetricsConfigError(`${field}.attributeKeys`, ak, 'include or exclude, not both');
     }
     if (a['include'] !== undefined) filter = attributeFilter({ include: stringList(a['include'], `${field}.attributeKeys.include`) });
     else if (a['exclude'] !== undefined) filter = attributeFilter({ exclude: stringList(a['exclude'], `${field}.attributeKeys.exclude`) });
-    else throw new MetricsConfigError(`${field}.attributeKeys`, 'want { include: [...] } or { exclude: [...] }');
+    else throw new MetricsConfigError(`${field}.attributeKeys`, ak, '{ include: [...] } or { exclude: [...] }');
   }
   const aggregation = o['aggregation'] === undefined ? undefined : validateAggregation(o['aggregation'], `${field}.aggregation`);
   const limit = o['cardinalityLimit'];
   if (limit !== undefined && (typeof limit !== 'number' || !Number.isInteger(limit) || limit < 1)) {
-    throw new MetricsConfigError(`${field}.cardinalityLimit`, `got ${String(limit)}, want an integer ≥ 1`);
+    throw new MetricsConfigError(`${field}.cardinalityLimit`, limit, 'an integer ≥ 1');
   }
   const nameRe = instrumentName === undefined ? undefined : wildcardPattern(instrumentName);
   return Object.freeze({

@@ -140,6 +140,24 @@ resource('bad entries are skipped with one warning naming the variable and value
   assert.match(warnings[0]!, 'entry 3 has an invalid percent-encoding');
 });
 
+const common = suite('config/env OTEL_FANOUT_ATTRIBUTES');
+common.before.each(capture);
+
+common('the syntax and decoding of OTEL_RESOURCE_ATTRIBUTES; unset is empty', () => {
+  assert.equal(readEnv({}).attributes, {});
+  const got = readEnv({ OTEL_FANOUT_ATTRIBUTES: ' tenant = a%2Cb ,sandbox=s1,sandbox=s%202' });
+  assert.equal(got.attributes, { tenant: 'a,b', sandbox: 's 2' });
+  assert.equal(got.resourceAttributes, {}, 'not the resource');
+  assert.equal(warnings, []);
+});
+
+common('bad entries are skipped with one warning naming the variable', () => {
+  const got = readEnv({ OTEL_FANOUT_ATTRIBUTES: 'node=n1,oops' });
+  assert.equal(got.attributes, { node: 'n1' });
+  assert.is(warnings.length, 1);
+  assert.match(warnings[0]!, /^otlp-fanout: OTEL_FANOUT_ATTRIBUTES: "node=n1,oops" is not allowed; .*entry 2 has no "="/);
+});
+
 // ---- OTLP connection variables ----
 
 const otlp = suite('config/env OTEL_EXPORTER_OTLP_*');
@@ -326,5 +344,6 @@ declared('the generic OTLP variables never leak into a named backend', () => {
 
 scalars.run();
 resource.run();
+common.run();
 otlp.run();
 declared.run();

@@ -12,6 +12,7 @@ import {
 import { ConfigError } from '../../src/config/config-error.js';
 import { DEFAULTS, type BackendOptions, type TelemetryOptions } from '../../src/config/options.js';
 import type { EnvRecord } from '../../src/config/env.js';
+import type { ViewOptions } from '../../src/metrics/view.js';
 import { resetWarnings, setDiagnosticSink } from '../../src/internal/warn.js';
 
 const warnings: string[] = [];
@@ -622,8 +623,71 @@ tls('plaintext endpoints do not read TLS files (warned as ignored)', () => {
   assert.match(warnings[0]!, 'TLS material ignored');
 });
 
+basics('attributes: OTEL_FANOUT_ATTRIBUTES, the option over it by key; not the resource', () => {
+  const env = { OTEL_FANOUT_ATTRIBUTES: 'tenant=env,node=n1' };
+  const cfg = resolveConfig({ attributes: { tenant: 'code', shard: 3 } }, env);
+  assert.equal(cfg.attributes, { tenant: 'code', node: 'n1', shard: 3 });
+  assert.ok(Object.isFrozen(cfg.attributes));
+  assert.is(cfg.resource['tenant'], undefined);
+  assert.equal(resolveConfig({}, {}).attributes, {});
+  assert.equal(warnings, []);
+});
+
+basics('attributes: a bad entry is skipped with one warning', () => {
+  const cfg = resolveConfig({ attributes: { ok: 'y', bad: {} as unknown as string } }, {});
+  assert.equal(cfg.attributes, { ok: 'y' });
+  assert.is(warnings.length, 1);
+  assert.match(warnings[0]!, /attributes\["bad"\]: an object is not allowed; expected a non-empty key with a string/);
+});
+
+// ---- views: a bad one is skipped with one warning, the others apply ----
+
+const views = suite('config/validate views');
+views.before.each(capture);
+
+// [what is wrong, view, field named, value shown, what is allowed (a part of it)]
+const badViews: ReadonlyArray<readonly [string, unknown, string, string, string]> = [
+  ['not an object', 'http.*', 'metrics.views[0]', '"http.*"', 'an object'],
+  ['no selection criterion', { name: 'x' }, 'metrics.views[0]', 'an object', 'at least one selection criterion'],
+  ['unknown instrument kind', { instrumentKind: 'meter' }, 'metrics.views[0].instrumentKind', '"meter"', 'one of counter,'],
+  ['instrumentName not a string', { instrumentName: 7 }, 'metrics.views[0].instrumentName', '7', 'a string'],
+  ['rename with a wildcard', { instrumentName: 'http.*', name: 'h' }, 'metrics.views[0].name', '"h"', 'exact instrumentName'],
+  ['invalid new name', { instrumentName: 'a', name: '9lives' }, 'metrics.views[0].name', '"9lives"', 'a valid instrument name'],
+  ['include and exclude', { instrumentName: 'a', attributeKeys: { include: ['x'], exclude: ['y'] } }, 'metrics.views[0].attributeKeys', 'an object', 'not both'],
+  ['include not strings', { instrumentName: 'a', attributeKeys: { include: [1] } }, 'metrics.views[0].attributeKeys.include', 'an array', 'an array of strings'],
+  ['unknown aggregation', { instrumentName: 'a', aggregation: { type: 'avg' } }, 'metrics.views[0].aggregation.type', '"avg"', 'one of default, drop, sum'],
+  ['boundaries not increasing', { instrumentName: 'a', aggregation: { type: 'explicit_bucket_histogram', boundaries: [1, 1] } }, 'metrics.views[0].aggregation.boundaries[1]', '1', 'strictly increasing'],
+  ['maxScale out of range', { instrumentName: 'a', aggregation: { type: 'base2_exponential_bucket_histogram', maxScale: 99 } }, 'metrics.views[0].aggregation.maxScale', '99', 'an integer in [-10, 20]'],
+  ['cardinality limit 0', { instrumentName: 'a', cardinalityLimit: 0 }, 'metrics.views[0].cardinalityLimit', '0', 'an integer ≥ 1'],
+];
+
+views('each bad view: one warning naming the field, the value and what is allowed; skipped, not thrown', () => {
+  for (const [what, view, field, shown, allowed] of badViews) {
+    capture();
+    const cfg = resolveConfig({ metrics: { views: [view as ViewOptions] } }, {});
+    assert.equal(cfg.metrics.views, [], `${what}: skipped`);
+    assert.is(warnings.length, 1, `${what}: one warning (${warnings.join(' | ')})`);
+    const w = warnings[0]!;
+    assert.ok(w.includes(`${field}: ${shown} is not allowed; expected `), `${what}: field and value in "${w}"`);
+    assert.ok(w.includes(allowed), `${what}: "${allowed}" in "${w}"`);
+    assert.ok(w.endsWith('view metrics.views[0] skipped'), `${what}: says what happens, in "${w}"`);
+  }
+});
+
+views('good views around a bad one still apply, in order; the same bad view warns once', () => {
+  const a = { instrumentName: 'a', cardinalityLimit: 5 };
+  const b = { meterName: 'm', attributeKeys: { include: ['route'] } };
+  const options: TelemetryOptions = { metrics: { views: [a, { instrumentKind: 'meter' } as unknown as ViewOptions, b] } };
+  const cfg = resolveConfig(options, {});
+  assert.equal(cfg.metrics.views, [a, b]);
+  resolveConfig(options, {});
+  assert.is(warnings.length, 1);
+  assert.match(warnings[0]!, /metrics\.views\[1\]\.instrumentKind: "meter" is not allowed/);
+});
+
 basics.run();
 precedence.run();
 errors.run();
 merge.run();
 tls.run();
+views.run();

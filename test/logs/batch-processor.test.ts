@@ -4,12 +4,12 @@ import { LogExportTimeoutError, validateLogBatchOptions, type LogBatchOptions } 
 import { createInMemoryLogSink } from '../../src/logs/in-memory-sink.js';
 import { createLoggerProvider, type LoggerProvider } from '../../src/logs/logger-provider.js';
 import type { LogBatchSink } from '../../src/logs/sink.js';
-import { decodeExportLogsRequest } from '../../src/otlp/encode/logs.js';
+import { decodeExportRequest } from '../../src/otlp/decode.js';
 import { captureWarnings, deferred, sleep, waitFor } from './helpers.js';
 
 function bodiesOf(req: Uint8Array): string[] {
   const out: string[] = [];
-  for (const rl of decodeExportLogsRequest(req).resourceLogs) {
+  for (const rl of decodeExportRequest('logs', req).resourceLogs) {
     for (const sl of rl.scopeLogs) {
       for (const r of sl.logRecords) out.push(r.body?.value.case === 'stringValue' ? r.body.value.value : '?');
     }

@@ -310,3 +310,38 @@ idle('with no sink, emit() reads nothing from the record and buffers nothing', a
 });
 
 idle.run();
+
+const common = suite('logs/logger-provider attributes of every record');
+
+common("every record carries them; a record's own attribute wins", async () => {
+  const { sink, provider } = setup({ attributes: { tenant: 't1', node: 'n1' } });
+  const logger = provider.getLogger('app');
+  logger.emit({ body: 'plain' });
+  logger.emit({ body: 'own', attributes: { tenant: 'other', route: '/a' } });
+  logger.emit({ body: 'exception', exception: new Error('boom') });
+  await provider.forceFlush();
+  const [plain, own, exception] = sink.logRecords();
+  assert.equal(attrMap(plain!), { tenant: 't1', node: 'n1' });
+  assert.equal(attrMap(own!), { tenant: 'other', route: '/a', node: 'n1' });
+  assert.is(attrMap(exception!)['exception.message'], 'boom');
+  assert.is(attrMap(exception!)['tenant'], 't1');
+});
+
+common('they do not count against the attribute count limit; the value length limit cuts them once', async () => {
+  const { sink, provider } = setup({ attributes: { tenant: 'abcdef' }, limits: { attributeCountLimit: 1, attributeValueLengthLimit: 3 } });
+  provider.getLogger('app').emit({ attributes: { a: 'x', b: 'y' } });
+  await provider.forceFlush();
+  const r = sink.logRecords()[0]!;
+  assert.equal(attrMap(r), { a: 'x', tenant: 'abc' });
+  assert.is(r.droppedAttributesCount, 1, 'only the own attribute over the limit');
+});
+
+common('the caller may reuse its attributes object: the merge never writes to it', async () => {
+  const { provider } = setup({ attributes: { tenant: 't1' } });
+  const attrs = { route: '/a' };
+  provider.getLogger('app').emit({ attributes: attrs });
+  await provider.forceFlush();
+  assert.equal(attrs, { route: '/a' });
+});
+
+common.run();

@@ -445,3 +445,64 @@ cb('unregister and shutdown: collect returns nothing, other consumers go on', as
 });
 
 cb.run();
+
+const common = suite('metrics/meter-provider: attributes of every point');
+
+common('every point carries them: sync and observable, with and without attributes, bound handles', async () => {
+  const p = createMeterProvider({ clock: manualClock(1n), attributes: { tenant: 't1', node: 'n1' } });
+  const c = p.registerConsumer();
+  const m = p.getMeter('lib');
+  const counter = m.createCounter('c');
+  counter.add(1);
+  counter.add(2, { route: '/a' });
+  counter.bind({ route: '/b' }).add(3);
+  m.createHistogram('h').record(5, { route: '/a' });
+  m.createObservableGauge('g').addCallback((r) => r.observe(7, { room: 'x' }));
+  const ps = await points(c);
+  assert.is(point(ps, 'c', 'node=n1,tenant=t1')?.value, 1);
+  assert.is(point(ps, 'c', 'node=n1,route=/a,tenant=t1')?.value, 2);
+  assert.is(point(ps, 'c', 'node=n1,route=/b,tenant=t1')?.value, 3);
+  assert.is(point(ps, 'h', 'node=n1,route=/a,tenant=t1')?.count, 1);
+  assert.is(point(ps, 'g', 'node=n1,room=x,tenant=t1')?.value, 7);
+  assert.is(ps.length, 5);
+});
+
+common("a point's own attribute wins over the common one of the same key", async () => {
+  const p = createMeterProvider({ attributes: { tenant: 'default', node: 'n1' } });
+  const c = p.registerConsumer();
+  const m = p.getMeter('lib');
+  m.createCounter('c').add(1, { tenant: 'other' });
+  m.createObservableCounter('o').addCallback((r) => r.observe(4, { tenant: 'other' }));
+  const ps = await points(c);
+  assert.is(point(ps, 'c', 'node=n1,tenant=other')?.value, 1);
+  assert.is(point(ps, 'o', 'node=n1,tenant=other')?.value, 4);
+});
+
+common('they make no series: the cardinality limit counts attribute sets as before; views do not filter them', async () => {
+  const p = createMeterProvider({
+    attributes: { tenant: 't1' },
+    cardinalityLimit: 3,
+    views: [{ instrumentName: 'v', attributeKeys: { include: ['route'] } }],
+  });
+  const c = p.registerConsumer();
+  const m = p.getMeter('lib');
+  const counter = m.createCounter('c');
+  await captureWarnings(() => {
+    for (const route of ['/a', '/b', '/c', '/d']) counter.add(1, { route });
+  });
+  m.createCounter('v').add(1, { route: '/a', user: 'u1' });
+  const ps = await points(c);
+  assert.is(point(ps, 'c', 'route=/a,tenant=t1')?.value, 1);
+  assert.is(point(ps, 'c', 'route=/b,tenant=t1')?.value, 1);
+  assert.is(point(ps, 'c', 'otel.metric.overflow=true,tenant=t1')?.value, 2, 'limit 3: two series and the overflow one');
+  assert.is(point(ps, 'v', 'route=/a,tenant=t1')?.value, 1, 'the view kept route, dropped user, left tenant');
+});
+
+common('a bad value throws MetricsConfigError naming the field, as other provider options do', () => {
+  assert.throws(
+    () => createMeterProvider({ attributes: { tenant: {} as string } }),
+    (e: unknown) => e instanceof MetricsConfigError && e.field === 'attributes.tenant',
+  );
+});
+
+common.run();

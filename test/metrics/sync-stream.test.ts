@@ -17,6 +17,7 @@ const INFO: StreamInfo = {
   aggregation: { type: 'sum', monotonic: true },
   created: 100n,
   scopeKey: 'm',
+  commonAttributes: {},
 };
 
 function stream(limit = 2000, filter = KEEP_ALL): SyncStream {

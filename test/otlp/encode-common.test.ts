@@ -1,7 +1,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
-import { BinaryWriter } from '@bufbuild/protobuf/wire';
+import { BinaryWriter } from '../../src/otlp/encode/binary-writer.js';
 import { ResourceSchema } from '../../gen/opentelemetry/proto/resource/v1/resource_pb.js';
 import { InstrumentationScopeSchema } from '../../gen/opentelemetry/proto/common/v1/common_pb.js';
 import {

@@ -1,15 +1,15 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { create, toBinary, type MessageInitShape } from '@bufbuild/protobuf';
-import { BinaryWriter } from '@bufbuild/protobuf/wire';
+import { BinaryWriter } from '../../src/otlp/encode/binary-writer.js';
 import {
   ExportLogsServiceRequestSchema,
   type ExportLogsServiceRequest,
 } from '../../gen/opentelemetry/proto/collector/logs/v1/logs_service_pb.js';
 import { LogRecordSchema } from '../../gen/opentelemetry/proto/logs/v1/logs_pb.js';
 import { AnyValueSchema, type AnyValue } from '../../gen/opentelemetry/proto/common/v1/common_pb.js';
+import { decodeExportRequest } from '../../src/otlp/decode.js';
 import {
-  decodeExportLogsRequest,
   encodeExportLogsRequest,
   encodeLogResource,
   encodeLogScope,
@@ -139,12 +139,12 @@ test('request with resource, several scopes and schema urls is byte-identical to
     ],
   });
   assert.equal(ours, toBinary(ExportLogsServiceRequestSchema, want));
-  assert.equal(decodeExportLogsRequest(ours), want);
+  assert.equal(decodeExportRequest('logs', ours), want);
 });
 
 test('fields decode one by one', () => {
   const scope = encodeLogScope({ name: 'x' });
-  const req: ExportLogsServiceRequest = decodeExportLogsRequest(encodeExportLogsRequest(encodeLogResource({}), [record(scope, full)]));
+  const req: ExportLogsServiceRequest = decodeExportRequest('logs', encodeExportLogsRequest(encodeLogResource({}), [record(scope, full)]));
   const got = req.resourceLogs[0]!.scopeLogs[0]!.logRecords[0]!;
   assert.is(got.timeUnixNano, 1_700_000_000_123_456_789n);
   assert.is(got.observedTimeUnixNano, 1_700_000_000_999_000_001n);
@@ -196,7 +196,7 @@ test('every AnyValue kind round-trips in body and attributes', () => {
       resourceLogs: [{ resource: {}, scopeLogs: [{ scope: { name: 'kinds' }, logRecords: [genRecord(r)] }] }],
     });
     assert.equal(body, toBinary(ExportLogsServiceRequestSchema, want), name);
-    const got = decodeExportLogsRequest(body).resourceLogs[0]!.scopeLogs[0]!.logRecords[0]!;
+    const got = decodeExportRequest('logs', body).resourceLogs[0]!.scopeLogs[0]!.logRecords[0]!;
     const wantValue: AnyValue = create(AnyValueSchema, anyValue(v));
     if (v === null) assert.is(got.body, undefined, name);
     else assert.equal(got.body, wantValue, name);

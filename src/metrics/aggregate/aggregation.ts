@@ -64,12 +64,12 @@ const TYPES = new Set(['default', 'drop', 'sum', 'last_value', 'explicit_bucket_
 
 /** Checks that `b` is a strictly increasing list of finite numbers. */
 export function validateBoundaries(b: unknown, field: string): readonly number[] {
-  if (!Array.isArray(b)) throw new MetricsConfigError(field, `got ${typeof b}, want an array of numbers`);
+  if (!Array.isArray(b)) throw new MetricsConfigError(field, b, 'an array of numbers');
   let prev = -Infinity;
   for (let i = 0; i < b.length; i++) {
     const v: unknown = b[i];
-    if (typeof v !== 'number' || !Number.isFinite(v)) throw new MetricsConfigError(`${field}[${i}]`, `got ${String(v)}, want a finite number`);
-    if (!(v > prev)) throw new MetricsConfigError(`${field}[${i}]`, `got ${v} after ${prev}, want strictly increasing boundaries`);
+    if (typeof v !== 'number' || !Number.isFinite(v)) throw new MetricsConfigError(`${field}[${i}]`, v, 'a finite number');
+    if (!(v > prev)) throw new MetricsConfigError(`${field}[${i}]`, v, `a boundary above the previous one (${prev}): strictly increasing`);
     prev = v;
   }
   return Object.freeze((b as number[]).slice());
@@ -78,23 +78,23 @@ export function validateBoundaries(b: unknown, field: string): readonly number[]
 function optionalInt(v: unknown, field: string, min: number, max: number): number | undefined {
   if (v === undefined) return undefined;
   if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
-    throw new MetricsConfigError(field, `got ${String(v)}, want an integer in [${min}, ${max}]`);
+    throw new MetricsConfigError(field, v, `an integer in [${min}, ${max}]`);
   }
   return v;
 }
 
 function optionalBool(v: unknown, field: string): boolean | undefined {
   if (v === undefined || typeof v === 'boolean') return v;
-  throw new MetricsConfigError(field, `got ${String(v)}, want a boolean`);
+  throw new MetricsConfigError(field, v, 'a boolean');
 }
 
 /** Validates an `Aggregation` from configuration; returns a frozen copy. */
 export function validateAggregation(a: unknown, field: string): Aggregation {
-  if (typeof a !== 'object' || a === null) throw new MetricsConfigError(field, `got ${String(a)}, want an object with a "type"`);
+  if (typeof a !== 'object' || a === null) throw new MetricsConfigError(field, a, 'an object with a "type"');
   const o = a as { [k: string]: unknown };
   const type = o['type'];
   if (typeof type !== 'string' || !TYPES.has(type)) {
-    throw new MetricsConfigError(`${field}.type`, `got ${String(type)}, want one of ${[...TYPES].join(', ')}`);
+    throw new MetricsConfigError(`${field}.type`, type, `one of ${[...TYPES].join(', ')}`);
   }
   switch (type) {
     case 'explicit_bucket_histogram': {

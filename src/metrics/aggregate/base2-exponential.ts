@@ -3,7 +3,7 @@
  * (bucketing, scale changes, merging) is `ExponentialHistogramCell` from
  * exponential-histogram.ts; this file gives it the series/columns shape.
  */
-import type { BinaryWriter } from '@bufbuild/protobuf/wire';
+import type { BinaryWriter } from '../../otlp/encode/binary-writer.js';
 import { varintSize } from '../../otlp/encode/metrics.js';
 import type { Attributes } from '../../otlp/types.js';
 import { Columns, Series, type Aggregator } from '../series.js';

@@ -10,7 +10,7 @@
  * recording 32 (bucket 4) would need 6 buckets (−1..4). Shifting the ends right once gives −1..2
  * (4 buckets): scale −1, where 1, 2, 4, 32 sit in buckets −1, 0, 0, 2 of base 4.
  */
-import type { BinaryWriter } from '@bufbuild/protobuf/wire';
+import type { BinaryWriter } from '../../otlp/encode/binary-writer.js';
 import { writeExponentialHistogramDataPoint } from '../../otlp/encode/metrics.js';
 import { BucketRing } from './bucket-ring.js';
 import { MAX_SCALE, MIN_SCALE, mapToIndex } from './exponential-mapping.js';

@@ -3,7 +3,7 @@
  * Aggregation"). Bucket i holds values in (bounds[i-1], bounds[i]]: upper-inclusive, as
  * the spec requires; the last bucket is (bounds[n-1], +Inf).
  */
-import type { BinaryWriter } from '@bufbuild/protobuf/wire';
+import type { BinaryWriter } from '../../otlp/encode/binary-writer.js';
 import { varintSize, writeHistogramDataPoint } from '../../otlp/encode/metrics.js';
 import type { Attributes } from '../../otlp/types.js';
 import { Columns, Series, type Aggregator } from '../series.js';

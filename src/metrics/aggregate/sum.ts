@@ -2,7 +2,7 @@
  * Sum aggregation (metrics SDK spec, "Sum Aggregation"): the arithmetic sum of the
  * measurements; monotonic for counters and histograms, not for up-down counters.
  */
-import type { BinaryWriter } from '@bufbuild/protobuf/wire';
+import type { BinaryWriter } from '../../otlp/encode/binary-writer.js';
 import { varintSize, writeNumberDataPoint } from '../../otlp/encode/metrics.js';
 import type { Attributes } from '../../otlp/types.js';
 import { Columns, Series, type Aggregator } from '../series.js';

@@ -76,11 +76,11 @@ export function validateRuntimeMetricsOptions(options: RuntimeMetricsOptions = {
   const res = o['eventLoopDelayResolutionMillis'] ?? DEFAULT_EVENT_LOOP_DELAY_RESOLUTION_MILLIS;
   // monitorEventLoopDelay takes whole milliseconds ≥ 1; a second is already too coarse to say anything.
   if (typeof res !== 'number' || !Number.isInteger(res) || res < 1 || res > 1000) {
-    throw new MetricsConfigError('eventLoopDelayResolutionMillis', `got ${String(res)}, want an integer from 1 to 1000`);
+    throw new MetricsConfigError('eventLoopDelayResolutionMillis', res, 'an integer from 1 to 1000');
   }
   const round = o['roundMillis'] ?? DEFAULT_ROUND_MILLIS;
   if (typeof round !== 'number' || !Number.isFinite(round) || round < 0) {
-    throw new MetricsConfigError('roundMillis', `got ${String(round)}, want a finite number ≥ 0`);
+    throw new MetricsConfigError('roundMillis', round, 'a finite number ≥ 0');
   }
   return Object.freeze({ eventLoopDelayResolutionMillis: res, roundMillis: round });
 }

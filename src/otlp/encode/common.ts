@@ -1,11 +1,11 @@
 /**
  * Wire writers for the OTLP common messages (AnyValue, KeyValue, Resource,
- * InstrumentationScope), written straight to a protobuf-es `BinaryWriter`.
+ * InstrumentationScope), written straight to a `BinaryWriter` (binary-writer.ts).
  * Field numbers are those of proto/opentelemetry/proto/common/v1/common.proto and
  * resource/v1/resource.proto; tests compare the bytes with `toBinary`.
  */
 import type { MessageInitShape } from '@bufbuild/protobuf';
-import { BinaryWriter, WireType } from '@bufbuild/protobuf/wire';
+import { BinaryWriter, WireType } from './binary-writer.js';
 import type {
   AnyValueSchema,
   EntityRefSchema,

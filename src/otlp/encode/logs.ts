@@ -4,12 +4,7 @@
  * Field numbers are those of proto/opentelemetry/proto/logs/v1/logs.proto; fields are written in
  * field-number order, the order `toBinary` uses, so the bytes are identical to it (tests compare).
  */
-import { fromBinary } from '@bufbuild/protobuf';
-import { BinaryWriter, WireType } from '@bufbuild/protobuf/wire';
-import {
-  ExportLogsServiceRequestSchema,
-  type ExportLogsServiceRequest,
-} from '../../../gen/opentelemetry/proto/collector/logs/v1/logs_service_pb.js';
+import { BinaryWriter, WireType } from './binary-writer.js';
 import type { AnyValueInput, Attributes } from '../types.js';
 import { writeAnyValueFields, writeKeyValues, writeResourceFields } from './common.js';
 
@@ -89,7 +84,7 @@ export function encodeLogScope(
   return { bytes: w.finish(), schemaUrl: scope.schemaUrl ?? '' };
 }
 
-// BinaryWriter.bytes() copies its argument into the writer's buffer (protobuf-es 2.17 `raw`), so one
+// BinaryWriter.bytes() copies its argument into the writer's buffer (binary-writer.ts), so one
 // scratch array per id width serves every record of every batch without an allocation.
 const traceScratch = new Uint8Array(16);
 const spanScratch = new Uint8Array(8);
@@ -172,7 +167,3 @@ export function encodeExportLogsRequest(resource: EncodedLogResource, records: r
   return w.finish();
 }
 
-/** Decodes a request body with the generated schema; for tests and in-memory sinks. */
-export function decodeExportLogsRequest(body: Uint8Array): ExportLogsServiceRequest {
-  return fromBinary(ExportLogsServiceRequestSchema, body);
-}

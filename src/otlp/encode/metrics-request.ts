@@ -10,7 +10,7 @@
  * when defined, oneofs when their case is set. Unknown fields (`$unknown`) are dropped.
  */
 import type { MessageInitShape } from '@bufbuild/protobuf';
-import { BinaryWriter } from '@bufbuild/protobuf/wire';
+import { BinaryWriter } from './binary-writer.js';
 import type { ExportMetricsServiceRequestSchema } from '../../../gen/opentelemetry/proto/collector/metrics/v1/metrics_service_pb.js';
 import type {
   ExemplarSchema,

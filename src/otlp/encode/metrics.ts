@@ -20,7 +20,7 @@
  * fields are omitted when zero/empty; `optional` ones (sum, min, max) are written
  * exactly when defined. Field numbers: proto/opentelemetry/proto/metrics/v1/metrics.proto.
  */
-import { BinaryWriter, WireType } from '@bufbuild/protobuf/wire';
+import { BinaryWriter, WireType } from './binary-writer.js';
 import type { Attributes, ScopeInfo } from '../types.js';
 import { writeKeyValues, writeScopeFields } from './common.js';
 import { Stage } from './stage.js';

@@ -2,7 +2,8 @@ import { PerformanceObserver, performance } from 'node:perf_hooks';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
-import { BinaryReader, BinaryWriter, WireType } from '@bufbuild/protobuf/wire';
+import { BinaryReader, WireType } from '@bufbuild/protobuf/wire';
+import { BinaryWriter } from '../../../src/otlp/encode/binary-writer.js';
 import {
   ExponentialHistogramDataPointSchema,
   ExponentialHistogramSchema,

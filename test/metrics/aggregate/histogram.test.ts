@@ -1,6 +1,6 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { BinaryWriter } from '@bufbuild/protobuf/wire';
+import { BinaryWriter } from '../../../src/otlp/encode/binary-writer.js';
 import { bucketIndex, DEFAULT_HISTOGRAM_BOUNDARIES, HistogramColumns, HistogramSeries } from '../../../src/metrics/aggregate/histogram.js';
 import { SumColumns, SumSeries } from '../../../src/metrics/aggregate/sum.js';
 import { LastValueColumns, LastValueSeries } from '../../../src/metrics/aggregate/last-value.js';

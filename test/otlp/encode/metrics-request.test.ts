@@ -1,7 +1,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { create, fromBinary, toBinary, type MessageInitShape } from '@bufbuild/protobuf';
-import { BinaryWriter } from '@bufbuild/protobuf/wire';
+import { BinaryWriter } from '../../../src/otlp/encode/binary-writer.js';
 import { ExportMetricsServiceRequestSchema } from '../../../gen/opentelemetry/proto/collector/metrics/v1/metrics_service_pb.js';
 import type { AnyValueSchema, KeyValueSchema } from '../../../gen/opentelemetry/proto/common/v1/common_pb.js';
 import {
