@@ -15,13 +15,12 @@
  *   HAS_IS_REMOTE bit (0x100) and IS_REMOTE (0x200) when the parent/link context is remote.
  */
 import type { HrTime, Link, SpanContext } from '@opentelemetry/api';
-import { ValueType } from '@opentelemetry/api';
 import type { AnyValue as SdkAnyValue } from '@opentelemetry/api-logs';
 import type { InstrumentationScope as SdkScope } from '@opentelemetry/core';
 import type { Resource as SdkResource } from '@opentelemetry/resources';
 import type { ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import type { MetricData, ResourceMetrics as SdkResourceMetrics } from '@opentelemetry/sdk-metrics';
-import { AggregationTemporality as SdkTemporality, DataPointType } from '@opentelemetry/sdk-metrics';
+import type { AggregationTemporality as SdkTemporality } from '@opentelemetry/sdk-metrics';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import type { ExportLogsServiceRequest } from '../../gen/opentelemetry/proto/collector/logs/v1/logs_service_pb.js';
 import type { ExportMetricsServiceRequest } from '../../gen/opentelemetry/proto/collector/metrics/v1/metrics_service_pb.js';
@@ -34,6 +33,10 @@ import type {
 } from '../../gen/opentelemetry/proto/metrics/v1/metrics_pb.js';
 import { AggregationTemporality } from '../../gen/opentelemetry/proto/metrics/v1/metrics_pb.js';
 import type { Resource } from '../../gen/opentelemetry/proto/resource/v1/resource_pb.js';
+import { api, sdkMetrics } from './official.js';
+
+const { ValueType } = api;
+const { DataPointType } = sdkMetrics;
 
 // ---- the normal form ---------------------------------------------------------------------
 
@@ -431,7 +434,7 @@ function nSdkScope(s: SdkScope & { attributes?: Readonly<Record<string, unknown>
 }
 
 function nSdkTemporality(t: SdkTemporality): NTemporality {
-  return t === SdkTemporality.DELTA ? 'delta' : 'cumulative';
+  return t === sdkMetrics.AggregationTemporality.DELTA ? 'delta' : 'cumulative';
 }
 
 const sdkOpt = (v: number | undefined): number | null => v ?? null;

@@ -3,19 +3,21 @@
  * pointed at a test receiver, with a short timeout so that a broken receiver fails a test quickly.
  */
 import type { ExportResult } from '@opentelemetry/core';
-import { OTLPLogExporter as GrpcLogExporter } from '@opentelemetry/exporter-logs-otlp-grpc';
-import { OTLPLogExporter as JsonLogExporter } from '@opentelemetry/exporter-logs-otlp-http';
-import { OTLPLogExporter as ProtoLogExporter } from '@opentelemetry/exporter-logs-otlp-proto';
-import { OTLPMetricExporter as GrpcMetricExporter } from '@opentelemetry/exporter-metrics-otlp-grpc';
-import { OTLPMetricExporter as JsonMetricExporter } from '@opentelemetry/exporter-metrics-otlp-http';
-import { OTLPMetricExporter as ProtoMetricExporter } from '@opentelemetry/exporter-metrics-otlp-proto';
-import { OTLPTraceExporter as GrpcTraceExporter } from '@opentelemetry/exporter-trace-otlp-grpc';
-import { OTLPTraceExporter as JsonTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
-import { OTLPTraceExporter as ProtoTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import type { LogRecordExporter } from '@opentelemetry/sdk-logs';
 import type { PushMetricExporter, ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import type { SpanExporter } from '@opentelemetry/sdk-trace-base';
 import type { Receiver, ReceiverProtocol } from '../support/receiver.js';
+import { logsGrpc, logsJson, logsProto, metricsGrpc, metricsJson, metricsProto, traceGrpc, traceJson, traceProto } from './official.js';
+
+const { OTLPLogExporter: GrpcLogExporter } = logsGrpc;
+const { OTLPLogExporter: JsonLogExporter } = logsJson;
+const { OTLPLogExporter: ProtoLogExporter } = logsProto;
+const { OTLPMetricExporter: GrpcMetricExporter } = metricsGrpc;
+const { OTLPMetricExporter: JsonMetricExporter } = metricsJson;
+const { OTLPMetricExporter: ProtoMetricExporter } = metricsProto;
+const { OTLPTraceExporter: GrpcTraceExporter } = traceGrpc;
+const { OTLPTraceExporter: JsonTraceExporter } = traceJson;
+const { OTLPTraceExporter: ProtoTraceExporter } = traceProto;
 
 /** The three wire protocols, in the order the suites run them. */
 export const PROTOCOLS: readonly ReceiverProtocol[] = ['grpc', 'http/protobuf', 'http/json'];

@@ -4,7 +4,6 @@
  */
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { ExportResultCode } from '@opentelemetry/core';
 import type { ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import type { ExportMetricsServiceRequest } from '../../gen/opentelemetry/proto/collector/metrics/v1/metrics_service_pb.js';
 import type { KeyValue } from '../../gen/opentelemetry/proto/common/v1/common_pb.js';
@@ -15,6 +14,9 @@ import type { Receiver } from '../support/receiver.js';
 import { nMetricsRequest, nSdkResourceMetrics } from './normalize.js';
 import { exportMetrics, officialMetricExporter, PROTOCOLS } from './official-exporters.js';
 import { RESOURCE_SCHEMA_URL, recordOfficialMetrics, SCOPE_SCHEMA_URL } from './official-sdk.js';
+import { core } from './official.js';
+
+const { ExportResultCode } = core;
 
 const test = suite('interop/official metric exporters → our receiver');
 

@@ -6,25 +6,30 @@
  * events, links, status, kinds, flags, trace state and remote parents. Nothing starts a timer:
  * metrics come from a manual reader, logs and spans from simple processors into memory.
  */
-import { ROOT_CONTEXT, SpanKind, SpanStatusCode, TraceFlags, ValueType, trace } from '@opentelemetry/api';
 import type { Attributes, HrTime, SpanContext } from '@opentelemetry/api';
-import { SeverityNumber } from '@opentelemetry/api-logs';
 import type { AnyValueMap } from '@opentelemetry/api-logs';
-import { TraceState } from '@opentelemetry/core';
-import { resourceFromAttributes } from '@opentelemetry/resources';
 import type { Resource } from '@opentelemetry/resources';
-import { InMemoryLogRecordExporter, LoggerProvider, SimpleLogRecordProcessor } from '@opentelemetry/sdk-logs';
 import type { LogRecordExporter, ReadableLogRecord } from '@opentelemetry/sdk-logs';
-import {
-  AggregationTemporality,
-  AggregationType,
-  InstrumentType,
-  MeterProvider,
-  MetricReader,
-} from '@opentelemetry/sdk-metrics';
 import type { ResourceMetrics } from '@opentelemetry/sdk-metrics';
-import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
-import type { IdGenerator, ReadableSpan, SpanExporter } from '@opentelemetry/sdk-trace-base';
+import type { IdGenerator, ReadableSpan, SpanExporter, SpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { api, core, line, logsApi, resources, sdkLogs, sdkMetrics, sdkTrace } from './official.js';
+
+const { ROOT_CONTEXT, SpanKind, SpanStatusCode, TraceFlags, ValueType, trace } = api;
+const { SeverityNumber } = logsApi;
+const { TraceState } = core;
+const { InMemoryLogRecordExporter, LoggerProvider, SimpleLogRecordProcessor } = sdkLogs;
+const { AggregationTemporality, AggregationType, InstrumentType, MeterProvider, MetricReader } = sdkMetrics;
+const { InMemorySpanExporter } = sdkTrace;
+
+// 3.x (sdk-trace, the successor of sdk-trace-base) names the provider TracerProvider and gives
+// SimpleSpanProcessor an options object; 2.x's sdk-trace-base keeps BasicTracerProvider and the
+// positional exporter. Same options and behaviour otherwise.
+type TracerProviderClass = typeof sdkTrace.BasicTracerProvider;
+const TracerProvider: TracerProviderClass =
+  line.major >= 3 ? (sdkTrace as unknown as { TracerProvider: TracerProviderClass }).TracerProvider : sdkTrace.BasicTracerProvider;
+const SimpleSpanProcessor = sdkTrace.SimpleSpanProcessor as unknown as new (arg: SpanExporter | { exporter: SpanExporter }) => SpanProcessor;
+const simpleSpanProcessor = (exporter: SpanExporter): SpanProcessor =>
+  new SimpleSpanProcessor(line.major >= 3 ? { exporter } : exporter);
 
 /** Resource attributes of every attribute value type. */
 export const RESOURCE_ATTRIBUTES: Attributes = {
@@ -48,7 +53,7 @@ export const SCOPE_SCHEMA_URL = 'https://example.com/scope-schema';
 
 /** The SDK resource every maker uses. */
 export function officialResource(): Resource {
-  return resourceFromAttributes(RESOURCE_ATTRIBUTES, { schemaUrl: RESOURCE_SCHEMA_URL });
+  return resources.resourceFromAttributes(RESOURCE_ATTRIBUTES, { schemaUrl: RESOURCE_SCHEMA_URL });
 }
 
 class ManualReader extends MetricReader {
@@ -213,11 +218,11 @@ export async function emitOfficialLogs(exporters: readonly LogRecordExporter[]):
  */
 export async function recordOfficialSpans(exporters: readonly SpanExporter[]): Promise<ReadableSpan[]> {
   const memory = new InMemorySpanExporter();
-  const provider = new BasicTracerProvider({
+  const provider = new TracerProvider({
     resource: officialResource(),
     idGenerator: sequentialIds(0x1000),
     spanLimits: { attributeCountLimit: 12, eventCountLimit: 2, linkCountLimit: 2 },
-    spanProcessors: [memory, ...exporters].map((e) => new SimpleSpanProcessor(e)),
+    spanProcessors: [memory, ...exporters].map(simpleSpanProcessor),
   });
   const tracer = provider.getTracer('interop.traces', '2.0.0', { schemaUrl: SCOPE_SCHEMA_URL });
   const linked: SpanContext = {

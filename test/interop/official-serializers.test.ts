@@ -8,14 +8,6 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { toBinary } from '@bufbuild/protobuf';
-import {
-  JsonLogsSerializer,
-  JsonMetricsSerializer,
-  JsonTraceSerializer,
-  ProtobufLogsSerializer,
-  ProtobufMetricsSerializer,
-  ProtobufTraceSerializer,
-} from '@opentelemetry/otlp-transformer';
 import type { ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import type { ResourceMetrics } from '@opentelemetry/sdk-metrics';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
@@ -35,6 +27,16 @@ import type { Receiver, ReceivedRequest, ReceiverProtocol } from '../support/rec
 import { nLogsRequests, nMetricsRequest, nSdkLogRecords, nSdkResourceMetrics, nSdkSpans, nTraceRequests } from './normalize.js';
 import { emitOfficialLogs, recordOfficialMetrics, recordOfficialSpans } from './official-sdk.js';
 import { genLogsRequest, genMetricsRequest, genTraceRequest, nanos } from './sdk-to-gen.js';
+import { transformer } from './official.js';
+
+const {
+  JsonLogsSerializer,
+  JsonMetricsSerializer,
+  JsonTraceSerializer,
+  ProtobufLogsSerializer,
+  ProtobufMetricsSerializer,
+  ProtobufTraceSerializer,
+} = transformer;
 
 const test = suite('interop/official serializers vs ours, through our transports');
 

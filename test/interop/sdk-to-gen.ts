@@ -6,13 +6,12 @@
  */
 import { create } from '@bufbuild/protobuf';
 import type { MessageInitShape } from '@bufbuild/protobuf';
-import type { HrTime, Link, SpanContext } from '@opentelemetry/api';
-import { SpanStatusCode, ValueType } from '@opentelemetry/api';
+import type { HrTime, Link, SpanContext, SpanStatusCode as SdkStatusCode } from '@opentelemetry/api';
 import type { InstrumentationScope as SdkScope } from '@opentelemetry/core';
 import type { Resource as SdkResource } from '@opentelemetry/resources';
 import type { ReadableLogRecord } from '@opentelemetry/sdk-logs';
 import type { MetricData, ResourceMetrics } from '@opentelemetry/sdk-metrics';
-import { AggregationTemporality as SdkTemporality, DataPointType } from '@opentelemetry/sdk-metrics';
+import type { AggregationTemporality as SdkTemporality } from '@opentelemetry/sdk-metrics';
 import type { ReadableSpan } from '@opentelemetry/sdk-trace-base';
 import { ExportLogsServiceRequestSchema } from '../../gen/opentelemetry/proto/collector/logs/v1/logs_service_pb.js';
 import type { ExportLogsServiceRequest } from '../../gen/opentelemetry/proto/collector/logs/v1/logs_service_pb.js';
@@ -26,6 +25,10 @@ import type { MetricSchema } from '../../gen/opentelemetry/proto/metrics/v1/metr
 import type { LogRecordSchema } from '../../gen/opentelemetry/proto/logs/v1/logs_pb.js';
 import type { SpanSchema } from '../../gen/opentelemetry/proto/trace/v1/trace_pb.js';
 import { Status_StatusCode } from '../../gen/opentelemetry/proto/trace/v1/trace_pb.js';
+import { api, sdkMetrics } from './official.js';
+
+const { SpanStatusCode, ValueType } = api;
+const { DataPointType } = sdkMetrics;
 
 type AnyValueInit = MessageInitShape<typeof AnyValueSchema>;
 type KeyValueInit = MessageInitShape<typeof KeyValueSchema>;
@@ -73,7 +76,7 @@ function scope(s: SdkScope & { attributes?: Readonly<Record<string, unknown>>; d
 }
 
 function temporality(t: SdkTemporality): AggregationTemporality {
-  return t === SdkTemporality.DELTA ? AggregationTemporality.DELTA : AggregationTemporality.CUMULATIVE;
+  return t === sdkMetrics.AggregationTemporality.DELTA ? AggregationTemporality.DELTA : AggregationTemporality.CUMULATIVE;
 }
 
 function metric(m: MetricData): MessageInitShape<typeof MetricSchema> {
@@ -247,7 +250,7 @@ function span(s: ReadableSpan): MessageInitShape<typeof SpanSchema> {
   };
 }
 
-function statusCode(c: SpanStatusCode): Status_StatusCode {
+function statusCode(c: SdkStatusCode): Status_StatusCode {
   switch (c) {
     case SpanStatusCode.UNSET:
       return Status_StatusCode.UNSET;
