@@ -108,18 +108,34 @@ function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
 }
 
 /**
- * Writes a resource entry (field 1 of the request, tag included) whose resource holds
- * `attributes` (whole fields, as in {@link WireAttribute.field}) followed by the resource's
- * other fields, then the entry's other fields as they were. The resource is written first.
+ * A resource entry (field 1 of the request, tag included) whose resource holds `attributes`
+ * (whole fields, as in {@link WireAttribute.field}) followed by the resource's other fields,
+ * then the entry's other fields as they were. The resource is written first.
  */
-export function writeEntry(w: BinaryWriter, parts: EntryParts, attributes: readonly Uint8Array[]): void {
-  w.tag(1, LEN).fork();
-  w.tag(1, LEN).fork();
+export function buildEntry(parts: EntryParts, attributes: readonly Uint8Array[]): Uint8Array {
+  // The scopes are nearly all of an entry: they are copied once, into a buffer of the exact
+  // size, not through a growing writer and its final copy. That one allocation and copy is
+  // most of an edit's cost (5-8 of 11-14 µs for the benchmark's 12 KiB entry; BENCHMARKS.md).
+  const w = new BinaryWriter();
   for (const a of attributes) w.raw(a);
   for (const f of parts.resourceRest) w.raw(f);
-  w.join();
-  for (const f of parts.entryRest) w.raw(f);
-  w.join();
+  const resource = w.finish();
+  let restSize = 0;
+  for (const f of parts.entryRest) restSize += f.length;
+  const innerHead = w.tag(1, LEN).uint32(resource.length).finish();
+  const outerHead = w.tag(1, LEN).uint32(innerHead.length + resource.length + restSize).finish();
+  const out = new Uint8Array(outerHead.length + innerHead.length + resource.length + restSize);
+  out.set(outerHead);
+  let at = outerHead.length;
+  out.set(innerHead, at);
+  at += innerHead.length;
+  out.set(resource, at);
+  at += resource.length;
+  for (const f of parts.entryRest) {
+    out.set(f, at);
+    at += f.length;
+  }
+  return out;
 }
 
 /** An `attributes` field of a Resource (tag included) holding `key` = `value`, as the library encodes attributes. */

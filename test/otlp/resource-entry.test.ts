@@ -8,7 +8,7 @@ import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
 import { BinaryWriter } from '@bufbuild/protobuf/wire';
 import { ResourceSpansSchema } from '../../gen/opentelemetry/proto/trace/v1/trace_pb.js';
 import { ResourceSchema } from '../../gen/opentelemetry/proto/resource/v1/resource_pb.js';
-import { anyValueStringForm, encodeAttribute, readEntry, sameBytes, writeEntry } from '../../src/otlp/resource-entry.js';
+import { anyValueStringForm, buildEntry, encodeAttribute, readEntry, sameBytes } from '../../src/otlp/resource-entry.js';
 
 const test = suite('otlp/resource-entry');
 
@@ -36,9 +36,7 @@ test('the parts are views; written back with the same attributes, the entry deco
   assert.is(parts.attributes[0]!.field.buffer, entry.buffer, 'a view, not a copy');
   assert.is(parts.resourceRest.length, 1, 'dropped_attributes_count');
   assert.is(parts.entryRest.length, 1, 'scopes and schema_url: one run');
-  const w = new BinaryWriter();
-  writeEntry(w, parts, parts.attributes.map((a) => a.field));
-  assert.equal([...w.finish()], [...entry], 'resource first on the wire already: the same bytes');
+  assert.equal([...buildEntry(parts, parts.attributes.map((a) => a.field))], [...entry], 'resource first on the wire already: the same bytes');
 });
 
 test('a resource split over two fields is merged, as a decoder merges it', () => {
@@ -51,9 +49,7 @@ test('a resource split over two fields is merged, as a decoder merges it', () =>
   const message = w.finish();
   const parts = readEntry(asEntry(message));
   assert.equal(parts.attributes.map((a) => text.decode(a.key)), ['a', 'b']);
-  const out = new BinaryWriter();
-  writeEntry(out, parts, parts.attributes.map((a) => a.field));
-  const written = out.finish();
+  const written = buildEntry(parts, parts.attributes.map((a) => a.field));
   const decode = (entry: Uint8Array) => fromBinary(ResourceSpansSchema, entry.subarray(2));
   assert.equal(decode(written), fromBinary(ResourceSpansSchema, message));
 });

@@ -87,11 +87,15 @@ function processedBody(
       parts[i] = out;
       size += out.length;
     }
-    const body = new Uint8Array(size);
-    let at = 0;
-    for (const part of parts) {
-      body.set(part, at);
-      at += part.length;
+    // One entry (the usual request): its processed bytes are the body, no second copy.
+    let body = parts[0] ?? new Uint8Array(0);
+    if (parts.length > 1) {
+      body = new Uint8Array(size);
+      let at = 0;
+      for (const part of parts) {
+        body.set(part, at);
+        at += part.length;
+      }
     }
     pb = { body, how: 'processed' };
     cache.set(key, pb);

@@ -8,8 +8,7 @@
  * as is (the same bytes, not a copy).
  */
 import { createHash } from 'node:crypto';
-import { BinaryWriter } from '@bufbuild/protobuf/wire';
-import { anyValueStringForm, encodeAttribute, readEntry, sameBytes, writeEntry } from '../../../otlp/resource-entry.js';
+import { anyValueStringForm, buildEntry, encodeAttribute, readEntry, sameBytes } from '../../../otlp/resource-entry.js';
 import type { WireAttribute } from '../../../otlp/resource-entry.js';
 import type { ResourceEdit } from '../../config/processors.js';
 
@@ -47,13 +46,10 @@ export function compileResourceEdits(edits: readonly ResourceEdit[]): EntryRewri
       }
     }
     if (!changed) return entry;
-    const w = new BinaryWriter();
-    writeEntry(
-      w,
+    return buildEntry(
       parts,
       attributes.map((a) => a.field),
     );
-    return w.finish();
   };
 }
 
