@@ -168,6 +168,8 @@ const utf8 = new TextEncoder();
  * `NaN`) — the forms routes match on (otlp/scan.ts) —, and anything else (bytes, array,
  * kvlist, no value at all) as the OTLP/JSON of the whole AnyValue, e.g.
  * `{"arrayValue":{"values":[{"stringValue":"a"}]}}`, `{"bytesValue":"AQI="}`, `{}`.
+ * The scalar forms are also read by scan.ts `readScalar`, on its own cursor: a deliberate copy,
+ * that one is on every request's path, this one only on a `hash` edit's.
  */
 export function anyValueStringForm(value: Uint8Array | undefined): Uint8Array {
   if (value === undefined) return utf8.encode('{}');
