@@ -7,6 +7,7 @@
  * expected number of delivered points can be computed without running either.
  */
 import { ValueType } from '@opentelemetry/api';
+import { prng } from '../test/support/prng.js';
 
 export const COUNTERS = 10;
 export const SERIES_PER_COUNTER = 1000;
@@ -42,18 +43,6 @@ const ATTRIBUTES: BenchAttributes[] = Array.from({ length: SERIES_PER_COUNTER },
   'http.route': `/api/v1/items/${s}`,
   'http.response.status_code': 200 + (s % 5),
 }));
-
-/** mulberry32: a small seeded PRNG, so every process draws the same updates. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Update {
   /** Counter index, or -1 for the histogram. */

@@ -1,7 +1,7 @@
 /**
  * The forwarding pipeline: everything a received request goes through — tenants
- * (authentication), routes (the router), processors (to come), the upstreams and the queue
- * limits — built as ONE object from a validated config.
+ * (authentication), routes (the router), processors (compiled into the router's selections),
+ * the upstreams and the queue limits — built as ONE object from a validated config.
  *
  * Receivers read the current pipeline once per request from a {@link PipelineHolder}, so a
  * live reload is: validate the new config, build the next pipeline from the same upstream
@@ -9,10 +9,15 @@
  * started with; those after use the new one. The pipeline owns nothing that needs closing:
  * the upstreams belong to the registry (forward/upstream-registry.ts), which hands an
  * unchanged upstream to the next pipeline, and the drain state belongs to the gateway.
+ * Processors are the pipeline's, compiled from ITS config (an upstream kept across pipelines
+ * keeps the config it was created with, whose processors may be out of date).
  */
 import type { GatewayConfig } from './config/gateway-config.js';
+import type { RouteConfig } from './config/routes.js';
 import { createIngest } from './forward/ingest.js';
 import type { DrainState, Ingest } from './forward/ingest.js';
+import { createChainCompiler } from './forward/processors/chain.js';
+import type { ProcessorChain } from './forward/processors/chain.js';
 import type { Upstream } from './forward/upstream.js';
 import type { UpstreamRegistry } from './forward/upstream-registry.js';
 import type { GatewayObserver } from './observe/events.js';
@@ -27,7 +32,7 @@ export interface Pipeline extends ReceiverPipeline {
   /** The configuration it was built from. */
   readonly config: GatewayConfig;
   readonly auth: Authenticator;
-  readonly router: Router<Upstream>;
+  readonly router: Router<Upstream, ProcessorChain>;
   /** Forwarding upstreams: shared first, then tenants' own, in configuration order. */
   readonly upstreams: readonly Upstream[];
   readonly ingest: Ingest;
@@ -57,7 +62,14 @@ export async function buildPipeline(config: GatewayConfig, options: PipelineOpti
   const own = new Map<string, Upstream[]>();
   for (const t of config.tenants) own.set(t.name, t.upstreams.map((c) => registry.acquire(c)));
   const upstreams = [...shared, ...[...own.values()].flat()];
-  const router = createRouter(config.routes, shared, own);
+  const compiler = createChainCompiler();
+  const upstreamChains = new Map<string, ProcessorChain | null>();
+  for (const c of [...config.upstreams, ...config.tenants.flatMap((t) => t.upstreams)]) upstreamChains.set(c.name, compiler.chain(c.processors));
+  const routeChains = new Map<RouteConfig, ProcessorChain | null>(config.routes.map((r) => [r, compiler.chain(r.processors)]));
+  // Route processors first, then the upstream's (docs/gateway.md, Processors).
+  const chainOf = (route: RouteConfig | null, u: Upstream): ProcessorChain | null =>
+    compiler.concat(route === null ? null : routeChains.get(route)!, upstreamChains.get(u.name) ?? null);
+  const router = createRouter(config.routes, shared, own, chainOf);
   return Object.freeze({
     config,
     auth: createAuthenticator(config.tenants, config.apiKeyHeader),

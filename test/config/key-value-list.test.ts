@@ -1,6 +1,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { parseKeyValueList } from '../../src/config/key-value-list.js';
+import { prng } from '../support/prng.js';
 
 const test = suite('config/key-value-list');
 
@@ -36,18 +37,6 @@ test('problems never quote the value (headers carry secrets)', () => {
   assert.is(got.problems.length, 1);
   assert.not.match(got.problems[0]!, 'secret');
 });
-
-// Seeded PRNG (mulberry32) so a failure reproduces.
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 test('property: encodeURIComponent round-trips through the parser (seeded)', () => {
   const rand = prng(0xc0ffee);

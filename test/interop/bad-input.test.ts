@@ -16,18 +16,7 @@ import { NumberDataPointSchema } from '../../gen/opentelemetry/proto/metrics/v1/
 import { ResourceSchema } from '../../gen/opentelemetry/proto/resource/v1/resource_pb.js';
 import { decodeJson, OtlpJsonError } from '../../src/otlp/json.js';
 import { ofSignal, startReceiver } from '../support/receiver.js';
-
-/** mulberry32: a small seeded PRNG so the mutation test is reproducible. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng } from '../support/prng.js';
 
 const str = (value: string) => ({ value: { case: 'stringValue' as const, value } });
 

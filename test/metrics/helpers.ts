@@ -161,17 +161,8 @@ export function point(ps: FlatPoint[], metric: string, attrs = ''): FlatPoint | 
   return found[0];
 }
 
-/** Mulberry32: a small seeded PRNG, deterministic across runs. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The seeded PRNG of every property test (test/support/prng.ts). */
+export { prng } from '../support/prng.js';
 
 /** Captures warnings while `f` runs (warn-once state reset before and after). */
 export async function captureWarnings<T>(f: () => T | Promise<T>): Promise<{ result: T; warnings: string[] }> {

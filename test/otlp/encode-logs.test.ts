@@ -20,6 +20,7 @@ import {
   type ScopedLogRecord,
 } from '../../src/otlp/encode/logs.js';
 import type { AnyValueInput } from '../../src/otlp/types.js';
+import { prng } from '../support/prng.js';
 
 type AnyValueInit = MessageInitShape<typeof AnyValueSchema>;
 
@@ -203,18 +204,6 @@ test('every AnyValue kind round-trips in body and attributes', () => {
     assert.equal(got.attributes[0]?.value, wantValue, name);
   }
 });
-
-// mulberry32: a tiny seeded PRNG so the property test is reproducible.
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function randomValue(rnd: () => number, depth: number): AnyValueInput {
   const k = Math.floor(rnd() * (depth > 2 ? 6 : 8));

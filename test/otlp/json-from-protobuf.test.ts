@@ -23,20 +23,9 @@ import { encodeJson, encodeJsonString } from '../../src/otlp/json.js';
 import { protobufToJson } from '../../src/otlp/json-from-protobuf.js';
 import { WireFormatError } from '../../src/otlp/scan.js';
 import { protobufToJsonBody } from '../../src/transport/json-body.js';
+import { prng } from '../support/prng.js';
 
 // ---- seeded random messages covering every field ------------------------------------
-
-/** mulberry32: small, fast, deterministic. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Rng = () => number;
 const pick = <T>(rng: Rng, xs: readonly T[]): T => xs[Math.floor(rng() * xs.length)]!;

@@ -17,6 +17,7 @@ import type { TenantConfig } from './tenants.js';
 import { forwardUpstream, upstreamMap } from './upstreams.js';
 import type { UpstreamConfig } from './upstreams.js';
 import { byteSize, mapping, millis, oneOf, optional, pemFile, string } from './values.js';
+import type { FileReader } from './values.js';
 
 /** Console detail, as the Collector's debug exporter names its levels. */
 export type Verbosity = 'basic' | 'normal' | 'detailed';
@@ -128,7 +129,7 @@ export function validateGatewayConfig(document: unknown, flags: GatewayFlags, ba
   const selfTelemetry: SelfTelemetryConfig = Object.freeze({
     intervalMillis: optional(selfDoc['interval'], GATEWAY_DEFAULTS.selfTelemetryIntervalMillis, (v) => millis(v, 'selfTelemetry.interval', 100, MAX_MS)),
     resource: Object.freeze(resource),
-    upstreams: Object.freeze(upstreamMap(selfDoc['upstreams'], 'selfTelemetry.upstreams', undefined, files, names)),
+    upstreams: Object.freeze(selfUpstreams(selfDoc['upstreams'], files, names)),
   });
 
   return Object.freeze({
@@ -143,6 +144,17 @@ export function validateGatewayConfig(document: unknown, flags: GatewayFlags, ba
     observe,
     selfTelemetry,
   });
+}
+
+/** Self-telemetry upstreams: the gateway's own metrics leave through a backend, not the pipeline, so no processors. */
+function selfUpstreams(value: unknown, files: FileReader, names: Set<string>): UpstreamConfig[] {
+  const out = upstreamMap(value, 'selfTelemetry.upstreams', undefined, files, names);
+  for (const u of out) {
+    if (u.processors.length > 0) {
+      throw new GatewayConfigError(`selfTelemetry.upstreams.${u.name}.processors`, 'not applied to the gateway\'s own telemetry; set its resource in selfTelemetry.resource');
+    }
+  }
+  return out;
 }
 
 function headerName(value: unknown, p: string): string {

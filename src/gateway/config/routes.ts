@@ -4,6 +4,8 @@
  */
 import type { Signal } from '../../otlp/types.js';
 import { at, GatewayConfigError, show } from './config-error.js';
+import { processorConfigs } from './processors.js';
+import type { ProcessorConfig } from './processors.js';
 import { list, mapping, oneOf, string } from './values.js';
 
 const SIGNALS: readonly Signal[] = ['metrics', 'logs', 'traces'];
@@ -24,6 +26,8 @@ export interface RouteConfig {
   readonly match: readonly MatchCondition[];
   /** Names of shared upstreams. */
   readonly upstreams: readonly string[];
+  /** Applied to the entries this route sends, before each upstream's own (forward/processors/). */
+  readonly processors: readonly ProcessorConfig[];
 }
 
 /** The `routes` list; `upstreams` are the shared upstreams' names, `tenants` the tenants'. */
@@ -33,7 +37,7 @@ export function routeConfigs(value: unknown, upstreams: ReadonlySet<string>, ten
 }
 
 function route(value: unknown, p: string, upstreams: ReadonlySet<string>, tenants: ReadonlySet<string>): RouteConfig {
-  const doc = mapping(value, p, ['name', 'signals', 'tenants', 'match', 'upstreams']);
+  const doc = mapping(value, p, ['name', 'signals', 'tenants', 'match', 'upstreams', 'processors']);
   const name = doc['name'] === undefined ? p : string(doc['name'], at(p, 'name'), { nonEmpty: true });
   const signals =
     doc['signals'] === undefined
@@ -65,5 +69,6 @@ function route(value: unknown, p: string, upstreams: ReadonlySet<string>, tenant
     }
     return n;
   });
-  return Object.freeze({ name, signals, tenants: routeTenants, match: Object.freeze(match), upstreams: Object.freeze(targets) });
+  const processors = processorConfigs(doc['processors'], at(p, 'processors'));
+  return Object.freeze({ name, signals, tenants: routeTenants, match: Object.freeze(match), upstreams: Object.freeze(targets), processors });
 }

@@ -8,6 +8,8 @@ import type { RetryPolicy } from '../../export/retry.js';
 import { TransportOptionError } from '../../transport/errors.js';
 import { validateTransportOptions } from '../../transport/options.js';
 import { at, GatewayConfigError, show } from './config-error.js';
+import { processorConfigs } from './processors.js';
+import type { ProcessorConfig } from './processors.js';
 import { GATEWAY_DEFAULTS, MAX_BYTES, MAX_MS, NAME } from './defaults.js';
 import { byteSize, mapping, millis, number, oneOf, optional, string } from './values.js';
 import type { FileReader } from './values.js';
@@ -35,14 +37,18 @@ export interface UpstreamConfig {
   readonly tls: { readonly ca?: string; readonly cert?: string; readonly key?: string };
   /** Owning tenant, or undefined for a shared upstream. */
   readonly tenant: string | undefined;
+  /** Applied to everything forwarded to it, after the routes' (forward/processors/); empty: none. */
+  readonly processors: readonly ProcessorConfig[];
 }
 
 /**
  * Whether two upstream configs are equal, field by field: an upstream whose config did not
  * change can be kept across pipelines (its queue, retries and connections with it).
+ * `processors` are not compared: they belong to the pipeline, which compiles them from its
+ * own config, so changing them never drops a queue.
  */
 export function sameUpstreamConfig(a: UpstreamConfig, b: UpstreamConfig): boolean {
-  return a === b || sameData(a, b);
+  return a === b || sameData({ ...a, processors: null }, { ...b, processors: null });
 }
 
 /** Deep equality of frozen config data: strings, numbers, undefined and plain objects of them. */
@@ -135,7 +141,7 @@ function upstream(
   tenant: string | undefined,
   files: FileReader,
 ): UpstreamConfig {
-  const doc = mapping(value, p, ['endpoint', 'protocol', 'headers', 'compression', 'timeout', 'maxConcurrency', 'queue', 'batch', 'retry', 'tls']);
+  const doc = mapping(value, p, ['endpoint', 'protocol', 'headers', 'compression', 'timeout', 'maxConcurrency', 'queue', 'batch', 'retry', 'tls', 'processors']);
   if (doc['endpoint'] === undefined) throw new GatewayConfigError(at(p, 'endpoint'), 'required');
   const protocol =
     doc['protocol'] === undefined ? undefined : oneOf<UpstreamProtocol>(doc['protocol'], at(p, 'protocol'), ['grpc', 'http/protobuf', 'http/json']);
@@ -177,6 +183,7 @@ function upstream(
     retry,
     tls: Object.freeze(tls),
     tenant,
+    processors: processorConfigs(doc['processors'], at(p, 'processors')),
   });
   // The transports validate headers, TLS pairs and URLs themselves; report their verdict at the config path.
   try {

@@ -9,14 +9,14 @@
  * The common case, every entry in the received encoding, never reaches this file: ingest.ts
  * forwards the received body with no key and no cache.
  *
- * The processor seam. A processor (issue 10) is a step compiled from config for a route or an
- * upstream, decided when the config is loaded. It belongs here: a selection will carry its
- * compiled chain (absent when none is configured, so the path above stays as it is with no
- * per-request check), {@link buildBody} applies the chain to the selected protobuf bytes before
- * the encoding step, the result is a kind of its own (`ForwardedEvent['body']` gains
- * `processed`), and the cache key starts with the chain's identity, so upstreams with the same
- * chain and subset still share one body and a processed body is never served to an upstream
- * without that chain.
+ * Processed bodies (the processor seam; forward/processors/). A selection whose upstream or
+ * routes have processors carries the chain of each of its entries (route/router.ts decides,
+ * when it is built, which upstreams can have any; the others get `chains: null` and take the
+ * paths above). Such a body is built from the protobuf bytes entry by entry — an entry with a
+ * chain rewritten by it, one without copied — and transcoded for a JSON upstream after. It is a
+ * kind of its own (`processed`), and its cache key is the (entry, chain id) list, so upstreams
+ * with the same chains and entries share one body (a chain is interned by its configuration),
+ * and a processed body is never served to an upstream without those chains.
  */
 import { spliceEntries } from '../../otlp/scan.js';
 import type { ScanResult } from '../../otlp/scan.js';
@@ -24,7 +24,11 @@ import type { Signal } from '../../otlp/types.js';
 import { protobufToJsonBody } from '../../transport/json-body.js';
 import type { ForwardedEvent } from '../observe/events.js';
 import type { Selection } from '../route/router.js';
+import type { ProcessorChain } from './processors/chain.js';
 import type { Upstream } from './upstream.js';
+
+/** One upstream's share of a request, as the pipeline's router plans it. */
+export type ForwardSelection = Selection<Upstream, ProcessorChain>;
 
 /** A body prepared for some upstreams of one request. */
 export interface BuiltBody {
@@ -32,15 +36,17 @@ export interface BuiltBody {
   readonly how: ForwardedEvent['body'];
 }
 
-/** One request's built bodies, keyed by target encoding and subset (see {@link buildBody}). */
+/** One request's built bodies, keyed by target encoding, subset and chains (see {@link buildBody}). */
 export type BodyCache = Map<string, BuiltBody>;
 
 /**
  * The body for a selection that is not the received body as is: protobuf re-encoded from JSON,
- * JSON transcoded from protobuf, or a splice of some entries. Built once per distinct target
- * encoding and subset of one request (`cache`), shared by the upstreams that take the same.
+ * JSON transcoded from protobuf, a splice of some entries, or processed entries. Built once per
+ * distinct target encoding, subset and chains of one request (`cache`), shared by the upstreams
+ * that take the same.
  */
-export function buildBody(s: Selection<Upstream>, signal: Signal, protobuf: Uint8Array, scan: ScanResult, cache: BodyCache): BuiltBody {
+export function buildBody(s: ForwardSelection, signal: Signal, protobuf: Uint8Array, scan: ScanResult, cache: BodyCache): BuiltBody {
+  if (s.chains !== null) return processedBody(s.upstream.encoding, s.entries!, s.chains, signal, protobuf, scan, cache);
   const target = s.upstream.encoding;
   const key = `${target}:${s.entries === null ? '*' : s.entries.join(',')}`;
   let b = cache.get(key);
@@ -54,5 +60,52 @@ export function buildBody(s: Selection<Upstream>, signal: Signal, protobuf: Uint
     b = { body: target === 'protobuf' ? spliced : protobufToJsonBody(signal, spliced), how: 'spliced' };
   }
   cache.set(key, b);
+  return b;
+}
+
+/** Entries through their chains, as protobuf; then transcoded once for JSON upstreams. */
+function processedBody(
+  target: Upstream['encoding'],
+  entries: readonly number[],
+  chains: readonly (ProcessorChain | null)[],
+  signal: Signal,
+  protobuf: Uint8Array,
+  scan: ScanResult,
+  cache: BodyCache,
+): BuiltBody {
+  let key = 'p:';
+  for (let i = 0; i < entries.length; i++) key += `${entries[i]}/${chains[i]?.id ?? 0},`;
+  let pb = cache.get(key);
+  if (pb === undefined) {
+    const parts: Uint8Array[] = new Array(entries.length);
+    let size = 0;
+    for (let i = 0; i < entries.length; i++) {
+      const e = scan.entries[entries[i]!]!;
+      const bytes = protobuf.subarray(e.start, e.end);
+      const c = chains[i];
+      const out = c === null || c === undefined ? bytes : c.processEntry(bytes);
+      parts[i] = out;
+      size += out.length;
+    }
+    // One entry (the usual request): its processed bytes are the body, no second copy.
+    let body = parts[0] ?? new Uint8Array(0);
+    if (parts.length > 1) {
+      body = new Uint8Array(size);
+      let at = 0;
+      for (const part of parts) {
+        body.set(part, at);
+        at += part.length;
+      }
+    }
+    pb = { body, how: 'processed' };
+    cache.set(key, pb);
+  }
+  if (target === 'protobuf') return pb;
+  const jsonKey = `json:${key}`;
+  let b = cache.get(jsonKey);
+  if (b === undefined) {
+    b = { body: protobufToJsonBody(signal, pb.body), how: 'processed' };
+    cache.set(jsonKey, b);
+  }
   return b;
 }

@@ -9,7 +9,7 @@
  * own oldest data instead, so an outage never fails the client and never makes it resend
  * data the healthy upstreams already have.
  *
- * What each upstream's body is (as received, spliced, re-encoded) is bodies.ts.
+ * What each upstream's body is (as received, spliced, re-encoded, processed) is bodies.ts.
  */
 import { scanRequest, WireFormatError } from '../../otlp/scan.js';
 import type { ScanResult } from '../../otlp/scan.js';
@@ -20,6 +20,7 @@ import { decodeRequest, encodeRequest } from './requests.js';
 import type { Router } from '../route/router.js';
 import { buildBody } from './bodies.js';
 import type { BodyCache, BuiltBody } from './bodies.js';
+import type { ProcessorChain } from './processors/chain.js';
 import type { Upstream } from './upstream.js';
 
 /** One received request, decompressed and authenticated. */
@@ -54,7 +55,7 @@ export interface Ingest {
 }
 
 export interface IngestOptions {
-  readonly router: Router<Upstream>;
+  readonly router: Router<Upstream, ProcessorChain>;
   /** Every forwarding upstream (shared and tenants' own): the backpressure total covers them all. */
   readonly upstreams: readonly Upstream[];
   readonly maxQueuedBytes: number;

@@ -107,9 +107,10 @@ export interface ForwardedEvent {
   readonly bytes: number;
   /**
    * How the forwarded body was made: `as_received` (the received bytes, shared),
-   * `spliced` (a subset of resource entries), `reencoded` (JSON ↔ protobuf).
+   * `spliced` (a subset of resource entries), `reencoded` (JSON ↔ protobuf), `processed`
+   * (entries rewritten by the processors of the upstream or its routes).
    */
-  readonly body: 'as_received' | 'spliced' | 'reencoded';
+  readonly body: 'as_received' | 'spliced' | 'reencoded' | 'processed';
   /** false when the upstream's queue refused it (it is shutting down); counted in its stats too. */
   readonly queued: boolean;
 }

@@ -75,7 +75,7 @@ export interface GatewayMetrics {
 }
 
 const SIGNAL_INDEX = { metrics: 0, logs: 1, traces: 2 } as const;
-const BODY_INDEX = { as_received: 0, spliced: 1, reencoded: 2 } as const;
+const BODY_INDEX = { as_received: 0, spliced: 1, reencoded: 2, processed: 3 } as const;
 
 type SignalHandles = { readonly metrics: BoundCounter; readonly logs: BoundCounter; readonly traces: BoundCounter };
 
@@ -122,7 +122,7 @@ export function createGatewayMetrics(provider: MeterProvider, options: GatewayMe
   const forwarded = meter.createCounter('otlp_fanout.gateway.forwarded', {
     ...int,
     unit: '{request}',
-    description: 'Requests handed to an upstream queue, by upstream, signal, body (as_received, spliced, reencoded) and queued.',
+    description: 'Requests handed to an upstream queue, by upstream, signal, body (as_received, spliced, reencoded, processed) and queued.',
   });
   const duration: Histogram = meter.createHistogram('otlp_fanout.gateway.upstream.export.duration', {
     unit: 's',
@@ -212,10 +212,10 @@ export function createGatewayMetrics(provider: MeterProvider, options: GatewayMe
       // Upstream names come from the configuration, so this map is bounded by it.
       let table = forwardedHandles.get(e.upstream);
       if (table === undefined) {
-        table = new Array<BoundCounter | undefined>(18).fill(undefined);
+        table = new Array<BoundCounter | undefined>(24).fill(undefined);
         forwardedHandles.set(e.upstream, table);
       }
-      const slot = SIGNAL_INDEX[e.signal] * 6 + BODY_INDEX[e.body] * 2 + (e.queued ? 1 : 0);
+      const slot = SIGNAL_INDEX[e.signal] * 8 + BODY_INDEX[e.body] * 2 + (e.queued ? 1 : 0);
       let h = table[slot];
       if (h === undefined) {
         h = forwarded.bind({ upstream: e.upstream, signal: e.signal, body: e.body, queued: e.queued });

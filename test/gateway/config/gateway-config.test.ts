@@ -117,6 +117,7 @@ selfTelemetry:
         retry: { initialBackoffMillis: 200, maxBackoffMillis: 10_000, multiplier: 2, jitter: 0, maxElapsedMillis: 60_000 },
         tls: {},
         tenant: undefined,
+        processors: [],
       },
     );
     assert.equal([debug!.protocol, debug!.endpoint, debug!.display], ['http/json', 'http://127.0.0.1:9999', 'http://127.0.0.1:9999?encoding=json']);

@@ -32,4 +32,14 @@ test('equal config: the same upstream; changed config: a new one under the name'
   await Promise.all([...registry.held(), b1!].map((u) => u!.backend.shutdown(0)));
 });
 
+test('processors are the pipeline\'s: changing only them keeps the upstream (and its queue)', async () => {
+  const registry = createUpstreamRegistry({ transportFor: () => createMemoryTransport() });
+  const [before] = upstreamsOf({ upstreams: { a: { endpoint: 'http://127.0.0.1:1' } } });
+  const [after] = upstreamsOf({ upstreams: { a: { endpoint: 'http://127.0.0.1:1', processors: [{ resource: [{ action: 'delete', key: 'x' }] }] } } });
+  await registry.prepare([before!]);
+  const a1 = registry.acquire(before!);
+  assert.is(registry.acquire(after!), a1);
+  await a1.backend.shutdown(0);
+});
+
 test.run();

@@ -1,18 +1,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { BoundedCounts, OTHER_ROW, Tally } from '../../../src/gateway/observe/tally.js';
-
-/** mulberry32: a small seeded PRNG, so the property runs are reproducible. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng } from '../../support/prng.js';
 
 const test = suite('gateway/observe-tally');
 

@@ -16,6 +16,7 @@ import type { Status } from '../../../gen/google/rpc/status_pb.js';
 import { startReceiver } from '../../support/receiver.js';
 import { bin, eventually, grpcCall, JSON_TYPE, json, logsRequest, metricsRequest, post, PROTOBUF, startTestGateway, tracesRequest } from '../harness.js';
 import type { TestGateway } from '../harness.js';
+import { prng } from '../../support/prng.js';
 
 const registry = createRegistry(RetryInfoSchema);
 
@@ -303,18 +304,6 @@ pressure('/healthz: 200 while serving, 503 while draining; data refused with 503
 });
 
 const fuzz = suite('gateway/limits: fuzz');
-
-/** mulberry32: a small seeded PRNG, so a failing case can be replayed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** A valid request with a few random bytes changed, a cut, or a splice of itself. */
 function mutate(valid: Uint8Array, random: () => number): Uint8Array {

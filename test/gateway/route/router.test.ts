@@ -6,6 +6,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { loadGatewayConfig } from '../../../src/gateway/config/load.js';
 import { createRouter } from '../../../src/gateway/route/router.js';
+import type { RouteConfig } from '../../../src/gateway/config/routes.js';
 import type { Upstream } from '../../../src/gateway/forward/upstream.js';
 import type { ResourceEntry } from '../../../src/otlp/scan.js';
 import type { Signal } from '../../../src/otlp/types.js';
@@ -70,6 +71,63 @@ test('without routes every entry goes to every shared upstream; the routes name 
   assert.equal([...router.wantedAttributes].sort(), ['k8s.namespace', 'service.name']);
   const none = createRouter([], [], new Map());
   assert.is(none.plan('logs', undefined, [bare], 7).unrouted, 7, 'unrouted is reported; the gateway ignores it when there are no upstreams');
+});
+
+// Processor chains: labels stand for chains; chainOf is called when the router is built.
+const chained = loadGatewayConfig({
+  env: {},
+  document: {
+    upstreams: { a: { endpoint: 'http://a' }, b: { endpoint: 'http://b' }, d: { endpoint: 'http://d' } },
+    routes: [
+      { name: 'eu', match: { region: 'eu-*' }, upstreams: ['a', 'b'] },
+      { name: 'all', upstreams: ['a', 'd'] },
+      { name: 'checkout', match: { 'service.name': 'checkout*' }, upstreams: ['b'] },
+      { name: 'cart', match: { 'service.name': 'cart' }, upstreams: ['b'] },
+    ],
+  },
+});
+const routeLabel: Record<string, string> = { eu: 'E', checkout: 'C' };
+const upstreamLabel: Record<string, string> = { a: 'A', 'acme/own': 'O' };
+const chainOf = (r: RouteConfig | null, u: Upstream): string | null =>
+  [r === null ? undefined : routeLabel[r.name], upstreamLabel[u.name]].filter((x) => x !== undefined).join('+') || null;
+const abd = ['a', 'b', 'd'].map(fake);
+
+test('chains: the first matching route in config order that targets an upstream decides an entry\'s chain', () => {
+  const r = createRouter(chained.routes, abd, new Map(), chainOf);
+  const euCheckout = entry(1, { region: 'eu-west', 'service.name': 'checkout' });
+  const usCheckout = entry(2, { region: 'us-east', 'service.name': 'checkout' });
+  const usCart = entry(4, { region: 'us-east', 'service.name': 'cart' });
+  const plan = r.plan('metrics', undefined, [euCheckout, usCheckout, usCart], 7);
+  assert.equal(
+    plan.selections.map((s) => [s.upstream.name, s.entries, s.chains, s.items]),
+    [
+      ['a', [0, 1, 2], ['E+A', 'A', 'A'], 7],
+      ['b', [0, 1, 2], ['E', 'C', null], 7],
+      ['d', null, null, 7],
+    ],
+    'a: route eu then its own; b: eu before checkout, cart has none; d: no chains at all, as received',
+  );
+  const cartOnly = r.plan('metrics', undefined, [usCart], 4);
+  assert.equal(
+    cartOnly.selections.map((s) => [s.upstream.name, s.entries, s.chains]),
+    [['a', [0], ['A']], ['b', null, null], ['d', null, null]],
+    'b took its entry through a route without chains: as an upstream without processors',
+  );
+});
+
+test('chains without routes, and for a tenant\'s own upstreams: the upstream\'s chain on every entry', () => {
+  const r = createRouter([], abd, new Map([['acme', [fake('acme/own')]]]), chainOf);
+  const two = [entry(1, {}), entry(2, {})];
+  assert.equal(
+    r.plan('logs', undefined, two, 3).selections.map((s) => [s.upstream.name, s.entries, s.chains]),
+    [['a', [0, 1], ['A', 'A']], ['b', null, null], ['d', null, null]],
+  );
+  assert.equal(
+    r.plan('logs', 'acme', two, 3).selections.map((s) => [s.upstream.name, s.entries, s.chains]),
+    [['a', [0, 1], ['A', 'A']], ['b', null, null], ['d', null, null], ['acme/own', [0, 1], ['O', 'O']]],
+  );
+  const plain = router.plan('logs', 'acme', [checkout, cart, bare], 15).selections;
+  assert.ok(plain.length > 0 && plain.every((s) => s.chains === null), 'a router built without chains never sets any');
 });
 
 test.run();

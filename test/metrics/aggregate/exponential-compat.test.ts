@@ -16,18 +16,7 @@ import {
 } from '@opentelemetry/sdk-metrics';
 import type { ExponentialHistogram } from '@opentelemetry/sdk-metrics';
 import { ExponentialHistogramCell } from '../../../src/metrics/aggregate/exponential-histogram.js';
-
-/** mulberry32: small, fast, deterministic. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng } from '../../support/prng.js';
 
 class TestReader extends MetricReader {
   constructor(temporality: AggregationTemporality) {

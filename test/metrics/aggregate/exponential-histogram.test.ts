@@ -12,20 +12,9 @@ import type { ExponentialHistogramDataPoint } from '../../../gen/opentelemetry/p
 import { ExponentialHistogramCell } from '../../../src/metrics/aggregate/exponential-histogram.js';
 import { MAX_SCALE, MIN_SCALE, mapToIndex } from '../../../src/metrics/aggregate/exponential-mapping.js';
 import { encodeKeyValues } from '../../../src/otlp/encode/common.js';
+import { prng } from '../../support/prng.js';
 
 // ---- helpers ----
-
-/** mulberry32: small, fast, deterministic. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 interface Snapshot {
   scale: number;

@@ -7,20 +7,9 @@ import {
   mapToIndex,
   pow2,
 } from '../../../src/metrics/aggregate/exponential-mapping.js';
+import { prng } from '../../support/prng.js';
 
 // ---- helpers: seeded PRNG, exact float decomposition, exact reference mapping ----
-
-/** mulberry32: small, fast, deterministic. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const dv = new DataView(new ArrayBuffer(8));
 

@@ -10,6 +10,7 @@ import {
   type MetricSchema,
 } from '../../../gen/opentelemetry/proto/metrics/v1/metrics_pb.js';
 import { encodeMetricsRequest, writeMetricsRequest, type ExportMetricsRequestShape } from '../../../src/otlp/encode/metrics-request.js';
+import { prng } from '../../support/prng.js';
 
 type Init<T extends Parameters<typeof create>[0]> = MessageInitShape<T>;
 /** The random generator writes `undefined` for an absent field, which create() and our encoder read as unset. */
@@ -220,18 +221,6 @@ edges('returned arrays are owned by the caller', () => {
 edges.run();
 
 // --- Seeded property test -----------------------------------------------------------
-
-/** mulberry32: small, fast, deterministic. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 class Gen {
   constructor(readonly r: () => number) {}

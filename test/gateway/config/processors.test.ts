@@ -1,0 +1,108 @@
+/**
+ * The `processors` lists of upstreams and routes: what is accepted, and a step table of bad
+ * configurations with the key path and the message each is refused with.
+ */
+import { suite } from 'uvu';
+import * as assert from 'uvu/assert';
+import { GatewayConfigError } from '../../../src/gateway/config/config-error.js';
+import { loadGatewayConfig } from '../../../src/gateway/config/load.js';
+
+const test = suite('gateway/config/processors');
+
+const load = (document: Record<string, unknown>) => loadGatewayConfig({ env: {}, document });
+
+test('upstream and route processors, values typed as written', () => {
+  const c = load({
+    upstreams: {
+      central: {
+        endpoint: 'http://127.0.0.1:4318',
+        processors: [
+          { resource: [{ action: 'upsert', key: 'deployment.environment.name', value: 'prod' }, { action: 'hash', key: 'user.email' }] },
+          { resource: [{ action: 'delete', key: 'host.ip' }, { action: 'insert', key: 'shard', value: 3 }, { action: 'update', key: 'on', value: true }] },
+        ],
+      },
+      plain: { endpoint: 'http://127.0.0.1:4319' },
+    },
+    routes: [{ name: 'eu', match: { 'cloud.region': 'eu-*' }, upstreams: ['central'], processors: [{ resource: [{ action: 'insert', key: 'region.group', value: 'eu' }] }] }],
+  });
+  assert.equal(c.upstreams[0]!.processors, [
+    {
+      kind: 'resource',
+      edits: [
+        { action: 'upsert', key: 'deployment.environment.name', value: 'prod' },
+        { action: 'hash', key: 'user.email' },
+      ],
+    },
+    {
+      kind: 'resource',
+      edits: [
+        { action: 'delete', key: 'host.ip' },
+        { action: 'insert', key: 'shard', value: 3 },
+        { action: 'update', key: 'on', value: true },
+      ],
+    },
+  ]);
+  assert.equal(c.upstreams[1]!.processors, []);
+  assert.equal(c.routes[0]!.processors, [{ kind: 'resource', edits: [{ action: 'insert', key: 'region.group', value: 'eu' }] }]);
+});
+
+test('a tenant\'s own upstream takes processors too', () => {
+  const c = load({
+    tenants: { acme: { tokens: ['acme-token-1'], upstreams: { own: { endpoint: 'http://own', processors: [{ resource: [{ action: 'delete', key: 'x' }] }] } } } },
+  });
+  assert.equal(c.tenants[0]!.upstreams[0]!.processors, [{ kind: 'resource', edits: [{ action: 'delete', key: 'x' }] }]);
+});
+
+const up = (processors: unknown) => ({ upstreams: { u: { endpoint: 'http://u', processors } } });
+const edit = (e: unknown) => up([{ resource: [e] }]);
+
+test('step table: bad processor configurations name the path, the value and what is allowed', () => {
+  const rows: Array<[Record<string, unknown>, string, string]> = [
+    [up({ resource: [] }), 'upstreams.u.processors', 'expected a list, got a mapping'],
+    [up(['resource']), 'upstreams.u.processors[0]', 'expected a mapping, got "resource"'],
+    [up([{}]), 'upstreams.u.processors[0]', 'expected a mapping with one key naming the processor (resource), got 0 keys'],
+    [up([{ resource: [], filter: [] }]), 'upstreams.u.processors[0]', 'expected a mapping with one key naming the processor (resource), got 2 keys'],
+    [up([{ attributes: [] }]), 'upstreams.u.processors[0].attributes', 'unknown processor; known: resource'],
+    [up([{ resource: { action: 'delete', key: 'x' } }]), 'upstreams.u.processors[0].resource', 'expected a list, got a mapping'],
+    [up([{ resource: [] }]), 'upstreams.u.processors[0].resource', 'expected at least one edit ({ action, key, value })'],
+    [edit('delete x'), 'upstreams.u.processors[0].resource[0]', 'expected a mapping, got "delete x"'],
+    [edit({ key: 'x' }), 'upstreams.u.processors[0].resource[0].action', 'required: one of insert, update, upsert, delete, hash'],
+    [edit({ action: 'add', key: 'x', value: 1 }), 'upstreams.u.processors[0].resource[0].action', 'expected one of insert, update, upsert, delete, hash, got "add"'],
+    [edit({ action: 'delete' }), 'upstreams.u.processors[0].resource[0].key', 'required: the resource attribute key'],
+    [edit({ action: 'delete', key: '' }), 'upstreams.u.processors[0].resource[0].key', 'must not be empty'],
+    [edit({ action: 'delete', key: ['x'] }), 'upstreams.u.processors[0].resource[0].key', 'expected a string, got a list'],
+    [edit({ action: 'upsert', key: 'x' }), 'upstreams.u.processors[0].resource[0].value', 'required for upsert: a string, number or boolean'],
+    [edit({ action: 'insert', key: 'x', value: null }), 'upstreams.u.processors[0].resource[0].value', 'required for insert: a string, number or boolean'],
+    [edit({ action: 'update', key: 'x', value: { a: 1 } }), 'upstreams.u.processors[0].resource[0].value', 'expected a string, number or boolean, got a mapping'],
+    [edit({ action: 'update', key: 'x', value: [1] }), 'upstreams.u.processors[0].resource[0].value', 'expected a string, number or boolean, got a list'],
+    [edit({ action: 'hash', key: 'x', value: 'salt' }), 'upstreams.u.processors[0].resource[0].value', 'hash takes no value'],
+    [edit({ action: 'delete', key: 'x', value: 'y' }), 'upstreams.u.processors[0].resource[0].value', 'delete takes no value'],
+    [edit({ action: 'delete', key: 'x', when: 'always' }), 'upstreams.u.processors[0].resource[0].when', 'unknown key; allowed here: action, key, value'],
+    [
+      { upstreams: { u: { endpoint: 'http://u' } }, routes: [{ upstreams: ['u'], processors: [{ resource: [{ action: 'zap', key: 'x' }] }] }] },
+      'routes[0].processors[0].resource[0].action',
+      'expected one of insert, update, upsert, delete, hash, got "zap"',
+    ],
+    [
+      { tenants: { acme: { tokens: ['acme-token-1'], upstreams: { own: { endpoint: 'http://own', processors: 'resource' } } } } },
+      'tenants.acme.upstreams.own.processors',
+      'expected a list, got "resource"',
+    ],
+    [
+      { selfTelemetry: { upstreams: { self: { endpoint: 'http://self', processors: [{ resource: [{ action: 'delete', key: 'x' }] }] } } } },
+      'selfTelemetry.upstreams.self.processors',
+      "not applied to the gateway's own telemetry; set its resource in selfTelemetry.resource",
+    ],
+  ];
+  for (const [document, path, problem] of rows) {
+    try {
+      load(document);
+      assert.unreachable(`accepted: ${path} ${problem}`);
+    } catch (e) {
+      if (!(e instanceof GatewayConfigError)) throw e;
+      assert.equal([e.path, e.problem], [path, problem]);
+    }
+  }
+});
+
+test.run();

@@ -1,0 +1,19 @@
+/** A seeded PRNG for property tests: mulberry32 (small, fast, deterministic). */
+export type Rng = () => number;
+
+export function prng(seed: number): Rng {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** A uniformly chosen element of `xs`. */
+export const pick = <T>(rng: Rng, xs: readonly T[]): T => xs[Math.floor(rng() * xs.length)]!;
+
+/** An integer in [0, n). */
+export const below = (rng: Rng, n: number): number => Math.floor(rng() * n);
