@@ -28,6 +28,7 @@ function event(): RequestEvent {
     bytes: body.length,
     wireBytes: body.length,
     upstreams: ['a', 'b'],
+    unrouted: 0,
     body,
     encoding: 'protobuf',
     decode() {

@@ -112,6 +112,24 @@ export function validateGatewayConfig(document: unknown, flags: GatewayFlags, ba
     retryAfterMillis: optional(limitsDoc['retryAfter'], GATEWAY_DEFAULTS.retryAfterMillis, (v) => millis(v, 'limits.retryAfter', 1000, 3_600_000)),
   });
 
+  // A request the gateway accepts must fit every queue it may go to: one that cannot would be
+  // acknowledged and dropped at once (forward/ingest.ts refuses any such body that still occurs).
+  const forwarded = new Set(upstreams.slice(upstreams.length - (flags.forward ?? []).length));
+  for (const u of [...upstreams, ...tenants.flatMap((t) => t.upstreams)]) {
+    if (u.queue.maxBytes >= limits.maxRequestBytes) continue;
+    const key = u.tenant === undefined ? u.name : u.name.slice(u.tenant.length + 1);
+    const where = u.tenant === undefined ? at('upstreams', key) : at(at(at('tenants', u.tenant), 'upstreams'), key);
+    throw forwarded.has(u)
+      ? new GatewayConfigError(
+          'limits.maxRequestBytes',
+          `${limits.maxRequestBytes} is above the queue of --forward upstream ${show(u.name)} (${u.queue.maxBytes} bytes): configure it under upstreams with a queue.maxBytes of at least limits.maxRequestBytes`,
+        )
+      : new GatewayConfigError(
+          at(where, 'queue.maxBytes'),
+          `${u.queue.maxBytes} is below limits.maxRequestBytes (${limits.maxRequestBytes}): every request the gateway accepts must fit the queue; raise it or lower limits.maxRequestBytes`,
+        );
+  }
+
   const observeDoc = mapping(root['observe'] ?? {}, 'observe', ['verbosity', 'interval']);
   const verbosityValue = flags.verbosity ?? observeDoc['verbosity'] ?? GATEWAY_DEFAULTS.verbosity;
   const observe = Object.freeze({

@@ -48,7 +48,7 @@ export interface Ingest {
   /** Whether new data may come in now (not draining, not over the queue limit). Cheap; call before reading a body. */
   admit(): Refusal | undefined;
   ingest(request: IngestRequest): IngestOutcome;
-  /** Bytes queued across every upstream (a body shared by n upstreams counts n times). */
+  /** Bytes queued across every upstream, failing ones included (a body shared by n upstreams counts n times). */
   queuedBytes(): number;
   /** True once the gateway started draining (`IngestOptions.drain`): `admit()` then refuses. */
   readonly draining: boolean;
@@ -56,7 +56,7 @@ export interface Ingest {
 
 export interface IngestOptions {
   readonly router: Router<Upstream, ProcessorChain>;
-  /** Every forwarding upstream (shared and tenants' own): the backpressure total covers them all. */
+  /** Every forwarding upstream (shared and tenants' own): the backpressure total covers the healthy ones. */
   readonly upstreams: readonly Upstream[];
   readonly maxQueuedBytes: number;
   readonly retryAfterMillis: number;
@@ -82,6 +82,11 @@ export function createIngest(options: IngestOptions): Ingest {
     for (const u of upstreams) total += u.backend.queuedBytes;
     return total;
   }
+  function healthyQueuedBytes(): number {
+    let total = 0;
+    for (const u of upstreams) if (!u.backend.failing) total += u.backend.queuedBytes;
+    return total;
+  }
 
   return {
     get draining() {
@@ -91,12 +96,15 @@ export function createIngest(options: IngestOptions): Ingest {
     admit() {
       if (drain.draining) return { kind: 'refused', reason: 'draining', message: 'the gateway is shutting down; retry with another instance' };
       if (anyUpstream) {
-        const queued = queuedBytes();
+        // Only healthy upstreams count: a failing one's queue is bounded by its own queue.maxBytes and
+        // drops its oldest data, so any number of dead upstreams can never make clients back off for
+        // the healthy ones (docs/gateway.md, Backpressure, gives the memory bound this leaves).
+        const queued = healthyQueuedBytes();
         if (queued > maxQueuedBytes) {
           return {
             kind: 'refused',
             reason: 'backpressure',
-            message: `upstreams are behind (${queued} bytes queued, limit ${maxQueuedBytes}); retry later`,
+            message: `upstreams are behind (${queued} bytes queued for healthy upstreams, limit ${maxQueuedBytes}); retry later`,
             retryAfterMillis,
           };
         }
@@ -140,11 +148,21 @@ export function createIngest(options: IngestOptions): Ingest {
       // queue of a healthy upstream it must go to is refused whole (nothing queued anywhere).
       // An upstream whose last attempt failed is in an outage, not overloaded: refusing for it
       // would stop the healthy ones too, so its queue drops its oldest data as before. A body
-      // that does not fit even an empty queue (queue.maxBytes below the request limit) could
-      // never be taken by waiting either: it is queued, and dropped, as before.
+      // that does not fit even an empty queue could never be taken, by waiting or otherwise:
+      // acknowledging it would mean dropping it at once, so it is refused as too large (the
+      // config refuses a queue.maxBytes below limits.maxRequestBytes; a JSON upstream's body can
+      // still outgrow the protobuf it came from).
       for (let i = 0; i < plan.selections.length; i++) {
-        const backend = plan.selections[i]!.upstream.backend;
+        const upstream = plan.selections[i]!.upstream;
+        const backend = upstream.backend;
         const bytes = bodies[i]!.body.byteLength;
+        if (bytes > upstream.config.queue.maxBytes) {
+          return {
+            kind: 'refused',
+            reason: 'too_large',
+            message: `the request is ${bytes} bytes for upstream "${upstream.name}", larger than its whole queue (queue.maxBytes ${upstream.config.queue.maxBytes}); send smaller requests`,
+          };
+        }
         if (!backend.failing && !backend.hasRoom(bytes) && backend.queuedBytes > 0) {
           return {
             kind: 'refused',
@@ -170,6 +188,7 @@ export function createIngest(options: IngestOptions): Ingest {
         if (name !== undefined && !serviceNames.includes(name)) serviceNames.push(name);
       }
       const decode = (): DecodedRequest => (decoded ??= decodeRequest(signal, body, encoding));
+      const unrouted = anyUpstream ? plan.unrouted : 0;
       observer.onRequest({
         signal,
         protocol: request.protocol,
@@ -179,13 +198,12 @@ export function createIngest(options: IngestOptions): Ingest {
         bytes: body.byteLength,
         wireBytes: request.wireBytes,
         upstreams: names,
+        unrouted,
         body,
         encoding,
         decode,
       });
-      if (anyUpstream && plan.unrouted > 0) {
-        return { kind: 'accepted', rejected: plan.unrouted, message: `${plan.unrouted} items matched no route and were dropped` };
-      }
+      if (unrouted > 0) return { kind: 'accepted', rejected: unrouted, message: `${unrouted} items matched no route and were dropped` };
       return ACCEPTED;
 
     },

@@ -70,6 +70,12 @@ export interface RequestEvent {
   readonly wireBytes: number;
   /** Names of the upstreams it was queued for, in configuration order. */
   readonly upstreams: readonly string[];
+  /**
+   * Items of resource entries that matched no route and went nowhere: dropped by the operator's
+   * routes, told to the client as a partial success, counted as dropped with reason `no_route`.
+   * 0 when the gateway forwards nowhere at all (observing only: nothing is dropped).
+   */
+  readonly unrouted: number;
   /** The body after decompression, in the received encoding. Do not keep or modify it. */
   readonly body: Uint8Array;
   /** Encoding of `body`. */

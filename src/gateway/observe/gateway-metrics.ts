@@ -114,6 +114,12 @@ export function createGatewayMetrics(provider: MeterProvider, options: GatewayMe
     unit: '{item}',
     description: `Items of accepted requests by service.name (first ${maxServiceNames} names; later ones as "${OTHER_ROW}").`,
   });
+  const dropped = meter.createCounter('otlp_fanout.gateway.items.dropped', {
+    ...int,
+    unit: '{item}',
+    description: 'Items of accepted requests the gateway itself dropped, by signal and reason (no_route: matched no route).',
+  });
+  const noRoute = bySignal(dropped, { reason: 'no_route' });
   const refusals = meter.createCounter('otlp_fanout.gateway.refusals', {
     ...int,
     unit: '{request}',
@@ -178,6 +184,7 @@ export function createGatewayMetrics(provider: MeterProvider, options: GatewayMe
           ? itemsNoTenant
           : bounded(itemsByTenant, maxTenants, e.tenant, (tenant) => bySignal(items, { tenant }));
       t[e.signal].add(e.items);
+      if (e.unrouted > 0) noRoute[e.signal].add(e.unrouted);
       const names = e.serviceNames;
       for (let i = 0; i < names.length; i++) {
         bounded(serviceHandles, maxServiceNames, names[i]!, (n) => bySignal(serviceItems, { 'service.name': n }))[e.signal].add(e.items);

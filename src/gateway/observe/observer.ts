@@ -207,7 +207,7 @@ export function createObserver(options: CreateObserverOptions = {}): Observer {
       // No startup line here: the CLI prints the parseable "listening" line and its hints.
     },
     onRequest(e) {
-      tally.request(e.signal, e.tenant, e.serviceNames, e.items, e.bytes);
+      tally.request(e.signal, e.tenant, e.serviceNames, e.items, e.bytes, e.unrouted);
       metrics.request(e);
       if (detailed) write(formatRequest(e.decode(), { protocol: e.protocol, tenant: e.tenant, items: e.items, bytes: e.bytes }));
     },

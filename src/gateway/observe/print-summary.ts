@@ -111,6 +111,7 @@ export function formatBasicSummary(input: SummaryInput): string {
   ];
   const refused = t.intervalRefusals();
   if (refused > 0) parts.push(`refused ${formatCount(refused)} (${refusalText(t.refusals)})`);
+  if (t.unrouted > 0) parts.push(`dropped ${formatCount(t.unrouted)} items (no_route)`);
   for (const u of input.upstreams) {
     let s = `${u.name}: sent ${formatCount(u.itemsSent)}`;
     if (u.itemsFailed > 0) s += ` failed ${formatCount(u.itemsFailed)}`;
@@ -150,6 +151,7 @@ export function formatNormalSummary(input: SummaryInput): string {
   out += formatTable(['signal', 'requests', 'req/s', 'items', 'items/s', 'bytes', 'total items'], signalRows);
   const refused = t.intervalRefusals();
   if (refused > 0) out += `  refused ${formatCount(refused)}: ${refusalText(t.refusals)}\n`;
+  if (t.unrouted > 0) out += `  dropped ${formatCount(t.unrouted)} items: no_route ${formatCount(t.unrouted)} (matched no route)\n`;
   if (t.tenants.size > 0 || t.tenants.other.requests > 0) {
     const rows = t.tenants.top(input.topServices).map((r) => [r.name, formatCount(r.counts.requests), formatCount(r.counts.items), formatBytes(r.counts.bytes)]);
     out += formatTable(['tenant', 'requests', 'items', 'bytes'], rows);

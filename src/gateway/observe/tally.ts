@@ -112,13 +112,18 @@ export class Tally {
   /** Refusals by reason, this interval and since start. */
   readonly refusals = new Map<RefusalReason, number>();
   readonly refusalsTotal = new Map<RefusalReason, number>();
+  /** Items of accepted requests that went nowhere (reason `no_route`), this interval and since start. */
+  unrouted = 0;
+  unroutedTotal = 0;
 
   constructor(limits: TallyLimits) {
     this.services = new BoundedCounts(limits.maxServiceNames);
     this.tenants = new BoundedCounts(limits.maxTenants);
   }
 
-  request(signal: Signal, tenant: string | undefined, serviceNames: readonly string[], items: number, bytes: number): void {
+  request(signal: Signal, tenant: string | undefined, serviceNames: readonly string[], items: number, bytes: number, unrouted = 0): void {
+    this.unrouted += unrouted;
+    this.unroutedTotal += unrouted;
     this.interval[signal].add(items, bytes);
     this.total[signal].add(items, bytes);
     if (tenant !== undefined) this.tenants.add(tenant, items, bytes);
@@ -152,6 +157,7 @@ export class Tally {
     this.services.clear();
     this.tenants.clear();
     this.refusals.clear();
+    this.unrouted = 0;
   }
 }
 

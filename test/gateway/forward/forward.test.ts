@@ -189,6 +189,8 @@ routed('items that no route matches are dropped and reported as partial success'
   const answer = decodeJson(ExportMetricsServiceResponseSchema, new Uint8Array(await res.arrayBuffer()));
   assert.is(answer.partialSuccess?.rejectedDataPoints, 3n);
   assert.match(answer.partialSuccess?.errorMessage ?? '', /3 items matched no route/);
+  // The operator sees the drop too: the observer's event carries it (counted as no_route).
+  assert.is(rgw.seen.requests.at(-1)?.unrouted, 3);
   const got = await rg.waitFor(ofSignal('metrics'));
   assert.equal(got.message, metricsRequest(['checkout-eu'], 3));
   // cart needs deployment.environment=prod too: an attribute that is missing never matches.

@@ -36,6 +36,7 @@ function request(signal: Signal, items: number, over: Partial<RequestEvent> = {}
     bytes: items * 10,
     wireBytes: items * 10,
     upstreams: [],
+    unrouted: 0,
     body: new Uint8Array(0),
     encoding: 'protobuf',
     decode: () => {

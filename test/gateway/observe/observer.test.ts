@@ -60,6 +60,7 @@ function request(signal: Signal, items: number, over: Partial<RequestEvent> = {}
     bytes: items * 100,
     wireBytes: items * 100,
     upstreams: [] as readonly string[],
+    unrouted: 0,
     body: new Uint8Array(0),
     encoding: 'protobuf' as const,
     decodes: 0,
@@ -108,7 +109,7 @@ test('basic: one line per interval with signals, refusals and upstreams; no deco
   const state = { queued: 0, draining: false };
   t.o.attach!(gatewayView([a], state));
   assert.is(t.take(), '', 'attach prints nothing: the CLI prints the listening line');
-  const events = [request('metrics', 100), request('metrics', 100), request('logs', 20)];
+  const events = [request('metrics', 100), request('metrics', 100, { unrouted: 5 }), request('logs', 20)];
   for (const e of events) t.o.onRequest(e);
   t.o.onRefused({ reason: 'backpressure', signal: 'metrics', protocol: 'grpc', status: 8, message: 'queue full', tenant: undefined });
   a.current = stats('primary', { itemsSent: 220, queueBytes: 2048, requestsSent: 3 });
@@ -117,7 +118,7 @@ test('basic: one line per interval with signals, refusals and upstreams; no deco
   t.o.printSummary();
   assert.is(
     t.take(),
-    '2024-05-01T12:00:10.000Z otlp-fanout gateway | 10.0s: 3 req (0.3/s), 220 items (22/s) [metrics 2/200, logs 1/20] | refused 1 (backpressure 1) | primary: sent 220 queue 2.0 KiB p99 2.00 ms\n',
+    '2024-05-01T12:00:10.000Z otlp-fanout gateway | 10.0s: 3 req (0.3/s), 220 items (22/s) [metrics 2/200, logs 1/20] | refused 1 (backpressure 1) | dropped 5 items (no_route) | primary: sent 220 queue 2.0 KiB p99 2.00 ms\n',
   );
   assert.equal(events.map((e) => e.decodes), [0, 0, 0]);
   await t.o.close();
@@ -149,7 +150,7 @@ test('normal: the table with rates, tenants, top services, upstream deltas and l
 
   t.o.onRequest(request('metrics', 100, { tenant: 'acme', serviceNames: ['checkout'] }));
   t.o.onRequest(request('metrics', 300, { tenant: 'acme', serviceNames: ['cart'] }));
-  t.o.onRequest(request('logs', 50, { tenant: 'globex', serviceNames: ['search'] }));
+  t.o.onRequest(request('logs', 50, { tenant: 'globex', serviceNames: ['search'], unrouted: 1234 }));
   t.o.onRefused({ reason: 'unauthenticated', signal: 'logs', protocol: 'http/json', status: 401, message: 'no key', tenant: undefined });
   a.current = stats('primary', { itemsSent: 1400, retries: 1, queueBytes: 4096, inFlightRequests: 1 });
   b.current = stats('backup', { itemsFailed: 400, itemsDropped: 50 });
@@ -166,6 +167,7 @@ test('normal: the table with rates, tenants, top services, upstream deltas and l
       '  logs            1    0.1     50        5   4.9 KiB           50',
       '  traces          0      0      0        0       0 B            0',
       '  refused 1: unauthenticated 1',
+      '  dropped 1,234 items: no_route 1,234 (matched no route)',
       '  tenant  requests  items     bytes',
       '  acme           2    400  39.1 KiB',
       '  globex         1     50   4.9 KiB',
@@ -214,7 +216,7 @@ test('/metrics: Prometheus text of the gateway metrics, totals since start', asy
   const a = upstream('primary');
   t.o.attach!(gatewayView([a], { queued: 0, draining: false }));
   t.o.onRequest(request('metrics', 100, { protocol: 'grpc', serviceNames: ['checkout'] }));
-  t.o.onRequest(request('metrics', 100, { protocol: 'grpc', serviceNames: ['checkout'] }));
+  t.o.onRequest(request('metrics', 100, { protocol: 'grpc', serviceNames: ['checkout'], unrouted: 7 }));
   t.o.onRefused({ reason: 'draining', signal: 'logs', protocol: 'grpc', status: 14, message: 'bye', tenant: undefined });
   t.o.onForwarded!({ upstream: 'primary', signal: 'metrics', items: 100, bytes: 1000, body: 'as_received', queued: true });
   a.current = stats('primary', { itemsSent: 150, queueBytes: 10 });
@@ -231,6 +233,7 @@ test('/metrics: Prometheus text of the gateway metrics, totals since start', asy
     `otlp_fanout_gateway_items_total{signal="metrics",${scope}} 200`,
     `otlp_fanout_gateway_service_items_total{service_name="checkout",signal="metrics",${scope}} 200`,
     `otlp_fanout_gateway_refusals_total{reason="draining",signal="logs",${scope}} 1`,
+    `otlp_fanout_gateway_items_dropped_total{reason="no_route",signal="metrics",${scope}} 7`,
     `otlp_fanout_gateway_received_size_bytes_total{protocol="grpc",signal="metrics",${scope}} 20000`,
     '# TYPE otlp_fanout_gateway_upstream_queue_size_bytes gauge',
     '# TYPE otlp_fanout_gateway_upstream_export_duration_seconds histogram',

@@ -390,7 +390,7 @@ pressure('a healthy upstream whose queue is full pushes back (429 / RESOURCE_EXH
   const upstream = await startReceiver({ grpc: false, respond: () => gate.then(() => ({ kind: 'ok' as const })) });
   const gw = await startTestGateway({
     upstreams: { slow: { endpoint: upstream.httpUrl, maxConcurrency: 1, queue: { maxBytes: '1MiB', maxRequests: 2 } } },
-    limits: { retryAfter: '3s' },
+    limits: { retryAfter: '3s', maxRequestBytes: '1MiB' },
   });
   try {
     const body = bin.metrics(metricsRequest(['a'], 5));
@@ -435,6 +435,7 @@ pressure('an upstream in an outage drops its own oldest data; clients and the he
       dead: { endpoint: dead.httpUrl, maxConcurrency: 1, queue: { maxBytes: '1MiB', maxRequests: 2 }, retry: { initialBackoff: '10s', maxElapsed: '1m' } },
       healthy: { endpoint: healthy.httpUrl },
     },
+    limits: { maxRequestBytes: '1MiB' },
   });
   try {
     const body = bin.metrics(metricsRequest(['a'], 1));
