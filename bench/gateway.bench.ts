@@ -19,8 +19,15 @@
  * CPU time of every process is read too, per delivered request: on a small machine the
  * setups compete for the same cores, so the throughput ratio is set by the total.
  *
+ * Two references that are not the gateway forward the same request to the same two receivers,
+ * with the same load generator, in the same rounds (gateway-references.ts): Debian's nginx with
+ * its mirror module (`proxy_pass` to one, `mirror` to the other; skipped, and said so, when
+ * nginx is not installed) and the floor forwarder (gateway-floor.ts). Their CPU per forwarded
+ * request is compared with the gateway's, paired per round.
+ *
  * Run: `node --import tsx/esm bench/gateway.bench.ts [--rounds 3] [--time 5000] [--warmup 3000]
- * [--rate 1000] [--connections 16] [--pin] [--json FILE]`. Prints markdown for BENCHMARKS.md.
+ * [--rate 1000] [--connections 16] [--pin] [--null-receiver] [--no-references] [--nginx-auto]
+ * [--json FILE]`. Prints markdown for BENCHMARKS.md.
  */
 import { execFileSync, fork, spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -31,6 +38,8 @@ import { compileGateway, cpuMs, message, rssBytes } from './lib/processes.js';
 import type { LoadResult, LoadSpec } from './gateway-loadgen.js';
 import type { ReceiverStats } from './gateway-receiver.js';
 import { benchRequest, POINTS_PER_REQUEST } from './gateway-template.js';
+import { compileFloor, nginxVersion, startFloor, startNginx } from './gateway-references.js';
+import type { Forwarder } from './gateway-references.js';
 
 interface Options {
   rounds: number;
@@ -60,6 +69,10 @@ interface Options {
    * had a machine of its own; direct then runs on CPU 0 only. Without it every process shares every CPU.
    */
   pin: boolean;
+  /** Run the nginx mirror and floor forwarder setups (off: `--no-references`). */
+  references: boolean;
+  /** `--nginx-auto`: also nginx with `worker_processes auto` (one worker per CPU) besides the single-worker one. */
+  nginxAuto: boolean;
 }
 
 function parseArgs(argv: readonly string[]): Options {
@@ -79,6 +92,8 @@ function parseArgs(argv: readonly string[]): Options {
     gatewayNodeArgs: [],
     startFlags: !argv.includes('--no-start-flags'),
     pin: argv.includes('--pin'),
+    references: !argv.includes('--no-references'),
+    nginxAuto: argv.includes('--nginx-auto'),
   };
   for (let i = 0; i < argv.length - 1; i++) {
     const [flag, v] = [argv[i], argv[i + 1]!];
@@ -146,7 +161,7 @@ async function startReceiver(decode: boolean): Promise<{ child: ChildProcess; po
 const gatewayCli: Record<GatewayBuild, string[]> = { current: [], baseline: [] };
 let gatewayNodeArgs: string[] = [];
 
-async function startGateway(build: GatewayBuild, forward: readonly number[]): Promise<{ child: ChildProcess; url: string }> {
+async function startGateway(build: GatewayBuild, forward: readonly number[]): Promise<Forwarder> {
   const args = [...gatewayNodeArgs, ...gatewayCli[build], 'gateway', '--grpc', 'off', '--http', '127.0.0.1:0'];
   for (const p of forward) args.push('--forward', `http://127.0.0.1:${p}`);
   const child = track(spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] }));
@@ -167,7 +182,7 @@ async function startGateway(build: GatewayBuild, forward: readonly number[]): Pr
     child.on('exit', (code) => reject(new Error(`gateway exited (${code}): ${out}`)));
   });
   pinTo(child.pid, 1);
-  return { child, url };
+  return { child, url, pids: () => [child.pid!], metrics: true, stop: () => stop(child, () => child.kill('SIGTERM')) };
 }
 
 async function stop(child: ChildProcess, graceful: () => void): Promise<void> {
@@ -232,9 +247,12 @@ interface Phase {
   readonly responseP50Ms: number;
   readonly responseP99Ms: number;
   readonly late: number;
-  /** CPU time (user + system, all threads) per delivered request, µs: load generator, gateway, receivers together. */
+  /**
+   * CPU time (user + system, all threads) per delivered request, µs: load generator, forwarder, receivers. The
+   * forwarder (`gateway`) is the gateway's process, nginx's master and workers, or the floor forwarder.
+   */
   readonly cpuPerRequestUs: { readonly load: number; readonly gateway: number; readonly receivers: number };
-  /** Gateway only. */
+  /** Forwarder only (all its processes). */
   readonly rssMaxBytes: number | undefined;
   readonly cpuPercent: number | undefined;
   /** Gateway only, from its /metrics: items its upstream queues dropped during the phase. */
@@ -250,18 +268,32 @@ interface Setup {
   readonly name: string;
   /** 0: direct to one receiver. */
   readonly upstreams: number;
+  /** What forwards: nothing (direct), our gateway (of `build`), nginx's mirror (`worker_processes`), the floor forwarder. */
+  readonly kind: 'direct' | 'gateway' | 'nginx' | 'floor';
   readonly build: GatewayBuild;
+  /** nginx only: `worker_processes`. */
+  readonly workers?: '1' | 'auto';
 }
 
 let SETUPS: readonly Setup[] = [
-  { name: 'direct', upstreams: 0, build: 'current' },
-  { name: 'gateway, 1 upstream', upstreams: 1, build: 'current' },
-  { name: 'gateway, 2 upstreams', upstreams: 2, build: 'current' },
+  { name: 'direct', upstreams: 0, kind: 'direct', build: 'current' },
+  { name: 'gateway, 1 upstream', upstreams: 1, kind: 'gateway', build: 'current' },
+  { name: 'gateway, 2 upstreams', upstreams: 2, kind: 'gateway', build: 'current' },
 ];
 const BASELINE_SETUPS: readonly Setup[] = [
-  { name: 'baseline, 1 upstream', upstreams: 1, build: 'baseline' },
-  { name: 'baseline, 2 upstreams', upstreams: 2, build: 'baseline' },
+  { name: 'baseline, 1 upstream', upstreams: 1, kind: 'gateway', build: 'baseline' },
+  { name: 'baseline, 2 upstreams', upstreams: 2, kind: 'gateway', build: 'baseline' },
 ];
+const NGINX = 'nginx mirror, 2 upstreams';
+const NGINX_AUTO = 'nginx mirror (auto workers), 2 upstreams';
+const FLOOR = 'floor, 2 upstreams';
+// One nginx worker: comparable with the gateway's single-threaded Node process.
+const NGINX_SETUP: Setup = { name: NGINX, upstreams: 2, kind: 'nginx', build: 'current', workers: '1' };
+const NGINX_AUTO_SETUP: Setup = { name: NGINX_AUTO, upstreams: 2, kind: 'nginx', build: 'current', workers: 'auto' };
+const FLOOR_SETUP: Setup = { name: FLOOR, upstreams: 2, kind: 'floor', build: 'current' };
+/** Why the nginx setups did not run, for the report; undefined when they ran or were not asked for. */
+let nginxSkipped: string | undefined;
+let floorJs = '';
 
 async function runPhase(
   o: Options,
@@ -270,7 +302,7 @@ async function runPhase(
   round: number,
   url: string,
   receivers: readonly ChildProcess[],
-  gateway: ChildProcess | undefined,
+  fwd: Forwarder | undefined,
 ): Promise<Phase> {
   const spec: LoadSpec = { url, mode, rate: o.rate, durationMs: o.timeMs, warmupMs: o.warmupMs, connections: o.connections };
   const load = track(fork(here('./gateway-loadgen.ts'), [JSON.stringify(spec)], { execArgv: TSX, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
@@ -278,11 +310,17 @@ async function runPhase(
   await message(load, 'warm', o.warmupMs + 30_000);
   // Let the warm-up's last requests land (and the gateway's backlog drain) before the counters start.
   await new Promise((r) => setTimeout(r, 200));
-  const backlogDrained = gateway === undefined ? true : await drained(url, 20_000);
-  const before = gateway === undefined ? undefined : await scrape(url);
+  // Only our gateway has /metrics to read its queues and drops from.
+  const gateway = fwd?.metrics === true;
+  const backlogDrained = gateway ? await drained(url, 20_000) : true;
+  const before = gateway ? await scrape(url) : undefined;
   await Promise.all(receivers.map((r) => (r.send({ type: 'reset' }), message(r, 'reset', 5000))));
-  const pid = gateway?.pid;
-  const cpu0 = pid === undefined ? 0 : cpuMs(pid);
+  // Every process of the forwarder (nginx: master and workers), read from /proc like the gateway's.
+  const pids = fwd?.pids() ?? [];
+  const pid = pids[0];
+  const cpuOf = (): number => pids.reduce((sum, p) => sum + cpuMs(p), 0);
+  const rssOf = (): number => pids.reduce((sum, p) => sum + rssBytes(p), 0);
+  const cpu0 = pid === undefined ? 0 : cpuOf();
   const others0 = [load, ...receivers].map((c) => cpuMs(c.pid!));
   const t0 = performance.now();
   let rssMax = 0;
@@ -290,19 +328,19 @@ async function runPhase(
     pid === undefined
       ? undefined
       : setInterval(() => {
-          rssMax = Math.max(rssMax, rssBytes(pid));
+          rssMax = Math.max(rssMax, rssOf());
         }, 50);
   const done = message<{ result: LoadResult }>(load, 'done', o.timeMs + 60_000);
   load.send({ type: 'go' });
   const { result } = await done;
   if (sampler !== undefined) clearInterval(sampler);
   const wall = performance.now() - t0;
-  const gatewayCpuMs = pid === undefined ? 0 : cpuMs(pid) - cpu0;
+  const gatewayCpuMs = pid === undefined ? 0 : cpuOf() - cpu0;
   const cpuPercent = pid === undefined ? undefined : (gatewayCpuMs / wall) * 100;
   const others = [load, ...receivers].map((c, i) => cpuMs(c.pid!) - others0[i]!);
-  if (pid !== undefined) rssMax = Math.max(rssMax, rssBytes(pid));
+  if (pid !== undefined) rssMax = Math.max(rssMax, rssOf());
   const stats = await Promise.all(receivers.map((r) => (r.send({ type: 'stats' }), message<ReceiverStats>(r, 'stats', 5000))));
-  const after = gateway === undefined ? undefined : await scrape(url);
+  const after = gateway ? await scrape(url) : undefined;
   await stop(load, () => {
     if (load.connected) load.disconnect();
   });
@@ -339,17 +377,24 @@ async function runPhase(
 
 async function runSetup(o: Options, setup: Setup, round: number): Promise<Phase[]> {
   const receivers = await Promise.all(Array.from({ length: Math.max(1, setup.upstreams) }, () => startReceiver(!o.nullReceiver)));
-  let gateway: { child: ChildProcess; url: string } | undefined;
+  let fwd: Forwarder | undefined;
   try {
-    if (setup.upstreams > 0) gateway = await startGateway(setup.build, receivers.map((r) => r.port));
-    const url = gateway?.url ?? `http://127.0.0.1:${receivers[0]!.port}`;
+    const ports = receivers.map((r) => r.port);
+    if (setup.kind === 'gateway') fwd = await startGateway(setup.build, ports);
+    else if (setup.kind === 'nginx') fwd = await startNginx(ports, setup.workers ?? '1');
+    else if (setup.kind === 'floor') fwd = await startFloor(floorJs, gatewayNodeArgs, ports);
+    if (fwd !== undefined) {
+      track(fwd.child);
+      for (const p of fwd.pids()) pinTo(p, 1);
+    }
+    const url = fwd?.url ?? `http://127.0.0.1:${receivers[0]!.port}`;
     const out: Phase[] = [];
     for (const mode of ['fixed', 'max'] as const) {
-      out.push(await runPhase(o, setup, mode, round, url, receivers.map((r) => r.child), gateway?.child));
+      out.push(await runPhase(o, setup, mode, round, url, receivers.map((r) => r.child), fwd));
     }
     return out;
   } finally {
-    if (gateway !== undefined) await stop(gateway.child, () => gateway!.child.kill('SIGTERM'));
+    await fwd?.stop();
     await Promise.all(receivers.map((r) => stop(r.child, () => r.child.send({ type: 'exit' }))));
   }
 }
@@ -377,7 +422,7 @@ function report(o: Options, phases: readonly Phase[], load: readonly [number, nu
     '',
   );
   lines.push(`### Max rate (${o.connections} connections, closed loop)`, '');
-  lines.push('| setup | accepted req/s | delivered req/s | upstream posts/s | delivered points/s | gateway/direct (delivered) | client p99 | gateway RSS (MiB) | gateway CPU % | CPU µs per request: load gen / gateway / receivers = all |');
+  lines.push('| setup | accepted req/s | delivered req/s | upstream posts/s | delivered points/s | forwarder/direct (delivered) | client p99 | forwarder RSS (MiB) | forwarder CPU % | CPU µs per request: load gen / forwarder / receivers = all |');
   lines.push('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
   const directMax = of('direct', 'max');
   for (const s of SETUPS) {
@@ -396,7 +441,7 @@ function report(o: Options, phases: readonly Phase[], load: readonly [number, nu
     );
   }
   lines.push('', `### Fixed rate (${o.rate} requests/s = ${fk(o.rate * POINTS_PER_REQUEST)} points/s)`, '');
-  lines.push('| setup | delivered req/s | delivery p50 | delivery p99 | added p50 | added p99 | client p99 | gateway RSS (MiB) | gateway CPU % |');
+  lines.push('| setup | delivered req/s | delivery p50 | delivery p99 | added p50 | added p99 | client p99 | forwarder RSS (MiB) | forwarder CPU % |');
   lines.push('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
   const directFixed = of('direct', 'fixed');
   for (const s of SETUPS) {
@@ -410,6 +455,7 @@ function report(o: Options, phases: readonly Phase[], load: readonly [number, nu
     );
   }
   if (SETUPS.some((s) => s.build === 'baseline')) lines.push(...baselineComparison(of));
+  if (o.references) lines.push(...referenceComparison(of));
   const problems = phases.filter(
     (p) => p.errors > 0 || p.refused > 0 || p.unreadable > 0 || (p.mode === 'fixed' && p.late > 0) || p.droppedItems > 0 || !p.backlogDrained,
   );
@@ -453,6 +499,35 @@ function baselineComparison(of: (setup: string, mode: string) => Phase[]): strin
   return lines;
 }
 
+/**
+ * The gateway against the references, 2 upstreams: CPU per forwarded request (forwarder process CPU ÷ requests the
+ * slowest receiver got), and the ratios gateway / nginx mirror and gateway / floor, paired per round.
+ */
+function referenceComparison(of: (setup: string, mode: string) => Phase[]): string[] {
+  const lines = ['', '### CPU per forwarded request: the gateway against nginx mirror and the floor forwarder (2 upstreams)', ''];
+  lines.push(
+    nginxSkipped === undefined
+      ? `${nginxVersion() ?? 'nginx'} runs \`worker_processes 1\`, comparable with the gateway's single-threaded Node process${SETUPS.some((s) => s.name === NGINX_AUTO) ? ', and `auto` (one worker per CPU)' : ''}; its CPU is master + workers. Ratios: median (min–max) of the per-round ratios.`
+      : `nginx mirror: skipped (${nginxSkipped}).`,
+    '',
+  );
+  const refs = [NGINX, ...(SETUPS.some((s) => s.name === NGINX_AUTO) ? [NGINX_AUTO] : []), FLOOR];
+  lines.push(`| phase | gateway µs/request | ${refs.map((r) => `${r.replace(', 2 upstreams', '')} µs/request`).join(' | ')} | gateway / nginx mirror | gateway / floor |`);
+  lines.push(`| --- | --- | ${refs.map(() => '---').join(' | ')} | --- | --- |`);
+  const cpu = (p: Phase): number => p.cpuPerRequestUs.gateway;
+  for (const mode of ['max', 'fixed'] as const) {
+    const gw = of('gateway, 2 upstreams', mode);
+    const ratio = (ref: string): string => {
+      const r = of(ref, mode);
+      const rs = gw.map((p, i) => cpu(p) / (r[i] === undefined ? NaN : cpu(r[i]!))).filter(Number.isFinite);
+      return rs.length === 0 ? '–' : spread(rs, (v) => `${f2(v)}×`);
+    };
+    const cell = (name: string): string => (of(name, mode).length === 0 ? '–' : spread(of(name, mode).map(cpu), f1));
+    lines.push(`| ${mode === 'max' ? 'max rate' : 'fixed rate'} | ${cell('gateway, 2 upstreams')} | ${refs.map(cell).join(' | ')} | ${ratio(NGINX)} | ${ratio(FLOOR)} |`);
+  }
+  return lines;
+}
+
 /** Median CPU µs per delivered request by role, and their sum. */
 function cpuSplit(ps: readonly Phase[]): string {
   const m = (pick: (p: Phase) => number): number => median(ps.map(pick));
@@ -479,11 +554,26 @@ async function main(): Promise<void> {
     // Interleaved with the current build's setups, so both meet the same machine.
     SETUPS = [SETUPS[0]!, SETUPS[1]!, BASELINE_SETUPS[0]!, SETUPS[2]!, BASELINE_SETUPS[1]!];
   }
+  let floorDir: string | undefined;
+  if (o.references) {
+    const refs: Setup[] = [];
+    if (nginxVersion() === undefined) {
+      nginxSkipped = 'nginx is not installed; `apt-get install -y nginx-light` brings it';
+      process.stderr.write(`${nginxSkipped}: the nginx mirror setup is skipped\n`);
+    } else {
+      refs.push(NGINX_SETUP);
+      if (o.nginxAuto) refs.push(NGINX_AUTO_SETUP);
+    }
+    ({ dir: floorDir, js: floorJs } = compileFloor());
+    refs.push(FLOOR_SETUP);
+    SETUPS = [...SETUPS, ...refs];
+  }
   const loadBefore = loadavg()[0]!;
   try {
     await measure(o, loadBefore);
   } finally {
     for (const c of [compiled, baseline]) if (c !== undefined) rmSync(c.dir, { recursive: true, force: true });
+    if (floorDir !== undefined) rmSync(floorDir, { recursive: true, force: true });
   }
 }
 

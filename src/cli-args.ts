@@ -26,7 +26,10 @@ Options:
   -h, --help            show this help
 
 Without flags it listens on loopback, forwards nowhere and prints what it receives.
-SIGTERM/SIGINT: stop accepting, deliver what is queued (drainTimeout), report, exit 0.
+SIGTERM/SIGINT: stop accepting, deliver what is queued (drainTimeout), report; a second one
+(after 500 ms) stops at once and says what it abandons. SIGHUP is ignored (reload comes next).
+Exit codes: 0 stopped, everything delivered; 1 could not start; 2 usage or configuration
+error; 3 stopped, acknowledged data lost.
 `;
 
 /** What the command line asks for. */

@@ -1,21 +1,19 @@
 #!/usr/bin/env node
 /**
  * The `otlp-fanout` command. One subcommand today: `otlp-fanout gateway [flags]`; and
- * `otlp-fanout --version`. The command line is parsed in cli-args.ts.
- *
- * Exit codes: 0 after a graceful stop (SIGTERM/SIGINT), whatever could not be delivered
- * (that is reported on stdout); 1 when the gateway cannot start (address in use) or a
- * second signal cuts the drain short; 2 for a usage or configuration error, before
- * anything listens.
+ * `otlp-fanout --version`. The command line is parsed in cli-args.ts; signals and exit codes
+ * are decided in cli-lifecycle.ts (0 stopped with everything delivered, 1 could not start,
+ * 2 usage or configuration error, 3 stopped with acknowledged data lost).
  *
  * Once listening it prints one parseable line first:
- *   `otlp-fanout gateway listening grpc=127.0.0.1:4317 http=127.0.0.1:4318`
+ *   `otlp-fanout gateway listening grpc=127.0.0.1:4317 http=127.0.0.1:4318 pid=4242`
  * (`grpc=off` / `http=off` for a disabled receiver), so scripts and tests using port 0
- * can find the bound ports.
+ * can find the bound ports, and a supervisor the process to signal.
  */
 import { parseCommandLine, USAGE } from './cli-args.js';
+import { createSignalDispatcher, describeReport, EXIT_CODES, exitCodeFor, SIGNAL_ACTIONS } from './cli-lifecycle.js';
 import type { GatewayConfig, GatewayFlags } from './gateway/config/gateway-config.js';
-import type { ShutdownReport } from './gateway/observe/events.js';
+import type { Gateway } from './gateway/gateway.js';
 import { packageVersion } from './internal/package-version.js';
 
 /**
@@ -49,18 +47,6 @@ function fail(message: string, code: number): never {
   process.exit(code);
 }
 
-function describeReport(report: ShutdownReport): string[] {
-  const lines: string[] = [];
-  const lost = report.upstreams.filter((u) => u.undeliveredRequests > 0);
-  if (lost.length === 0) {
-    lines.push(`otlp-fanout gateway stopped after ${report.elapsedMs} ms: everything queued was delivered`);
-  } else {
-    lines.push(`otlp-fanout gateway stopped after ${report.elapsedMs} ms: could not deliver everything before the deadline`);
-    for (const u of lost) lines.push(`  upstream ${u.name}: ${u.undeliveredRequests} requests, ${u.undeliveredItems} items undelivered`);
-  }
-  return lines;
-}
-
 function hints(config: GatewayConfig, grpc: string | undefined, http: string | undefined): string[] {
   const lines: string[] = [];
   if (http !== undefined) {
@@ -82,16 +68,68 @@ function hints(config: GatewayConfig, grpc: string | undefined, http: string | u
   return lines;
 }
 
+/**
+ * How long an abandoning stop may take to count what it abandons (in-flight calls are aborted and
+ * settle in milliseconds; a transport that hangs on close must not keep the process alive).
+ */
+const ABANDON_LIMIT_MILLIS = 2000;
+
 async function gateway(configFile: string | undefined, flags: GatewayFlags): Promise<void> {
+  // Signals are handled from the start, so SIGHUP never kills, even while loading.
+  let gw: Gateway | undefined;
+  let forwarding: ReadonlySet<string> = new Set();
+  let drainMillis = 0;
+  const onSignal = createSignalDispatcher({
+    drain(signal) {
+      if (gw === undefined) {
+        say(`otlp-fanout gateway: ${signal} before listening; nothing was acknowledged, exiting`);
+        process.exit(EXIT_CODES.ok);
+      }
+      say(`otlp-fanout gateway: ${signal}, draining for up to ${drainMillis} ms (a second ${signal} stops at once)`);
+      gw.shutdown().then(
+        (report) => {
+          for (const line of describeReport(report, forwarding)) say(line);
+          process.exit(exitCodeFor(report, forwarding));
+        },
+        (e: unknown) => fail(`shutdown failed: ${e instanceof Error ? e.message : String(e)}`, EXIT_CODES.lostData),
+      );
+    },
+    repeated(signal, afterMillis) {
+      say(`otlp-fanout gateway: ${signal} again after ${afterMillis.toFixed(1)} ms, taken as the same stop (a process group signalled with npm in it delivers it twice); still draining`);
+    },
+    abandon(signal) {
+      say(`otlp-fanout gateway: second ${signal}, stopping without waiting for the drain`);
+      const running = gw!;
+      // Not unref()ed, unlike every other timer: it guarantees the exit (and its code) even if nothing else is pending.
+      const limit = new Promise<undefined>((resolve) => setTimeout(() => resolve(undefined), ABANDON_LIMIT_MILLIS));
+      Promise.race([running.abandon(), limit]).then(
+        (report) => {
+          if (report === undefined) {
+            say(`otlp-fanout gateway: could not count what was abandoned within ${ABANDON_LIMIT_MILLIS} ms`);
+            process.exit(EXIT_CODES.lostData);
+          }
+          for (const line of describeReport(report, forwarding, true)) say(line);
+          process.exit(exitCodeFor(report, forwarding));
+        },
+        (e: unknown) => fail(`stopping failed: ${e instanceof Error ? e.message : String(e)}`, EXIT_CODES.lostData),
+      );
+    },
+    reload(signal) {
+      // Reload (the next step) plugs in here, with `gw` and the config file; nothing else changes.
+      say(`otlp-fanout gateway: ${signal}: reload is not supported yet; ignoring it (SIGTERM or SIGINT stops the gateway)`);
+    },
+  });
+  for (const signal of Object.keys(SIGNAL_ACTIONS)) process.on(signal, onSignal);
+
   const { GatewayConfigError, loadGatewayConfig, startGateway, createGatewayMeterProvider, createObserver } = await loadGatewayModules();
   let config: GatewayConfig;
   try {
     config = loadGatewayConfig({ ...(configFile === undefined ? {} : { file: configFile }), flags });
   } catch (e) {
-    if (e instanceof GatewayConfigError) fail(e.message, 2);
+    if (e instanceof GatewayConfigError) fail(e.message, EXIT_CODES.usage);
     throw e;
   }
-  if (config.grpc === null && config.http === null) fail('both receivers are off; nothing to do', 2);
+  if (config.grpc === null && config.http === null) fail('both receivers are off; nothing to do', EXIT_CODES.usage);
 
   const meterProvider = createGatewayMeterProvider({ resource: config.selfTelemetry.resource });
   const observer = createObserver({
@@ -100,35 +138,20 @@ async function gateway(configFile: string | undefined, flags: GatewayFlags): Pro
     out: process.stdout,
     meterProvider,
   });
-  let gw: Awaited<ReturnType<typeof startGateway>>;
+  let started: Gateway;
   try {
-    gw = await startGateway(config, { observer, meterProvider });
+    started = await startGateway(config, { observer, meterProvider });
   } catch (e) {
     await observer.close?.();
-    fail(`gateway could not start: ${e instanceof Error ? e.message : String(e)}`, 1);
+    fail(`gateway could not start: ${e instanceof Error ? e.message : String(e)}`, EXIT_CODES.cannotStart);
   }
-  const { grpc, http } = gw.addresses;
-  say(`otlp-fanout gateway listening grpc=${grpc ?? 'off'} http=${http ?? 'off'}`);
+  gw = started;
+  forwarding = new Set(started.upstreams.map((u) => u.name));
+  drainMillis = config.drainTimeoutMillis;
+  const { grpc, http } = started.addresses;
+  say(`otlp-fanout gateway listening grpc=${grpc ?? 'off'} http=${http ?? 'off'} pid=${process.pid}`);
   for (const line of hints(config, grpc, http)) say(line);
 
-  let stopping = false;
-  const stop = (signal: NodeJS.Signals): void => {
-    if (stopping) {
-      say(`otlp-fanout gateway: second ${signal}, exiting without waiting for the drain`);
-      process.exit(1);
-    }
-    stopping = true;
-    say(`otlp-fanout gateway: ${signal}, draining for up to ${config.drainTimeoutMillis} ms`);
-    gw.shutdown().then(
-      (report) => {
-        for (const line of describeReport(report)) say(line);
-        process.exit(0);
-      },
-      (e: unknown) => fail(`shutdown failed: ${e instanceof Error ? e.message : String(e)}`, 1),
-    );
-  };
-  process.on('SIGTERM', stop);
-  process.on('SIGINT', stop);
   // A console reader that goes away (`| head`, a closed terminal) must not take the gateway down:
   // forwarding matters more than the summary, so output errors are ignored.
   process.stdout.on('error', () => undefined);
@@ -146,10 +169,10 @@ async function main(argv: readonly string[]): Promise<void> {
       process.exitCode = command.exitCode;
       return;
     case 'usage-error':
-      fail(`${command.message}\n\n${USAGE}`, 2);
+      fail(`${command.message}\n\n${USAGE}`, EXIT_CODES.usage);
     case 'gateway':
       await gateway(command.configFile, command.flags);
   }
 }
 
-main(process.argv.slice(2)).catch((e: unknown) => fail(`unexpected failure: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`, 1));
+main(process.argv.slice(2)).catch((e: unknown) => fail(`unexpected failure: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`, EXIT_CODES.cannotStart));

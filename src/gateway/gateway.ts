@@ -54,6 +54,12 @@ export interface Gateway {
    * everything and reports what could not be delivered. Idempotent.
    */
   shutdown(deadlineMillis?: number): Promise<ShutdownReport>;
+  /**
+   * Cuts a drain short (or stops at once without one): every upstream aborts what it has in
+   * flight and drops its queue, and the report says what each abandoned, queued and in flight.
+   * The receivers are left open for the caller's exit; for a second stop signal.
+   */
+  abandon(): Promise<ShutdownReport>;
 }
 
 /** Creates the upstreams, starts the receivers and returns once both are listening. */
@@ -110,8 +116,9 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
   observer.attach?.(view);
 
   let stopping: Promise<ShutdownReport> | undefined;
+  let drainStarted: number | undefined;
   async function shutdown(deadlineMillis: number): Promise<ShutdownReport> {
-    const started = performance.now();
+    const started = (drainStarted = performance.now());
     drain.draining = true;
     observer.onDrain?.(deadlineMillis);
     // The last self-metrics go out with everything else.
@@ -139,6 +146,18 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     shutdown(deadlineMillis = config.drainTimeoutMillis) {
       stopping ??= shutdown(deadlineMillis);
       return stopping;
+    },
+    async abandon() {
+      // Counted from the start of the drain it cuts short, as the shutdown report would be.
+      const started = drainStarted ?? performance.now();
+      drain.draining = true;
+      // A backend shut down again with no time left reports what the first shutdown still waits for.
+      const reports = await Promise.all(registry.held().map((u) => u.backend.shutdown(0)));
+      return Object.freeze({
+        drained: reports.every((r) => r.undeliveredRequests === 0),
+        elapsedMs: Math.round(performance.now() - started),
+        upstreams: Object.freeze(reports),
+      });
     },
   };
 }

@@ -1,76 +1,19 @@
 /**
  * The CLI as a real child process: port 0 and the parseable listening line, forwarding,
  * graceful shutdown on SIGTERM (exit 0, drained, report printed), what an undeliverable
- * drain reports, and exit code 2 naming the key for configuration errors.
+ * drain reports (exit 3), and exit code 2 naming the key for configuration errors. Signals
+ * beyond the first SIGTERM, and `npm start`: lifecycle.test.ts.
  */
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { spawn } from 'node:child_process';
-import type { ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { cli, LISTENING } from '../support/child-run.js';
 import { ofSignal, startReceiver } from '../support/receiver.js';
 import { bin, metricsRequest, post, PROTOBUF } from './harness.js';
 
 const test = suite('gateway/cli');
-const root = fileURLToPath(new URL('../../', import.meta.url));
-
-interface Run {
-  readonly child: ChildProcess;
-  readonly stdout: () => string;
-  readonly stderr: () => string;
-  /** Resolves with the first stdout line matching `re`; rejects after `timeoutMs` (generous: tsx compiles on start). */
-  line(re: RegExp, timeoutMs?: number): Promise<RegExpExecArray>;
-  /** Resolves with the exit code; rejects (and kills the child) after `timeoutMs`. */
-  exit(timeoutMs?: number): Promise<number | null>;
-}
-
-function cli(args: readonly string[], env: Record<string, string> = {}): Run {
-  const child = spawn(process.execPath, ['--import', 'tsx/esm', 'src/cli.ts', ...args], {
-    cwd: root,
-    env: { ...process.env, NODE_NO_WARNINGS: '1', ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  let out = '';
-  let err = '';
-  child.stdout!.on('data', (c: Buffer) => (out += c.toString()));
-  child.stderr!.on('data', (c: Buffer) => (err += c.toString()));
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return {
-    child,
-    stdout: () => out,
-    stderr: () => err,
-    async line(re, timeoutMs = 30_000) {
-      const until = Date.now() + timeoutMs;
-      for (;;) {
-        const m = re.exec(out);
-        if (m !== null) return m;
-        if (child.exitCode !== null || Date.now() > until) {
-          throw new Error(`no line matching ${re} (exit ${child.exitCode}); stdout:\n${out}\nstderr:\n${err}`);
-        }
-        await new Promise((r) => setTimeout(r, 20));
-      }
-    },
-    async exit(timeoutMs = 30_000) {
-      let timer: NodeJS.Timeout | undefined;
-      const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => {
-          child.kill('SIGKILL');
-          reject(new Error(`the gateway did not exit within ${timeoutMs} ms; stdout:\n${out}\nstderr:\n${err}`));
-        }, timeoutMs);
-      });
-      try {
-        return await Promise.race([exited, timeout]);
-      } finally {
-        clearTimeout(timer);
-      }
-    },
-  };
-}
-
-const LISTENING = /otlp-fanout gateway listening grpc=(\S+) http=(\S+)/;
 
 test('--help exits 0; configuration and usage errors exit 2 naming the key, before listening', async () => {
   const dir = mkdtempSync(path.join(tmpdir(), 'gw-cli-'));
@@ -128,7 +71,7 @@ test('port 0: prints the bound addresses, forwards, a second instance cannot bin
   }
 });
 
-test('SIGTERM with a stalled upstream: drains until the deadline, reports what was not delivered, exits 0', async () => {
+test('SIGTERM with a stalled upstream: drains until the deadline, reports what was not delivered, exits 3 (acknowledged data lost)', async () => {
   const upstream = await startReceiver({ grpc: false, respond: () => ({ kind: 'stall' }) });
   const dir = mkdtempSync(path.join(tmpdir(), 'gw-cli-'));
   const file = path.join(dir, 'gateway.yaml');
@@ -144,11 +87,12 @@ test('SIGTERM with a stalled upstream: drains until the deadline, reports what w
     await upstream.waitFor(ofSignal('metrics'), 3000);
     const started = Date.now();
     run.child.kill('SIGTERM');
-    assert.is(await run.exit(), 0);
+    assert.is(await run.exit(), 3);
     assert.ok(Date.now() - started < 4000);
     assert.match(run.stdout(), 'draining for up to 300 ms');
     assert.match(run.stdout(), 'could not deliver everything before the deadline');
     assert.match(run.stdout(), 'upstream stuck: 3 requests, 6 items undelivered');
+    assert.match(run.stdout(), 'exit 3: acknowledged data was lost');
   } finally {
     run.child.kill('SIGKILL');
     await upstream.close();
