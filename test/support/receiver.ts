@@ -580,20 +580,24 @@ function plainHeaders(headers: http.IncomingHttpHeaders | http2.IncomingHttpHead
 }
 
 /**
- * Records the body chunks as connect reads them. connect-node consumes the request with
- * `for await`, so wrapping the instance's async iterator sees exactly the bytes it parses.
+ * Records the body chunks as connect reads them, by wrapping both ways a Readable hands out its
+ * chunks: connect-node up to 2.2 consumes the request with `for await` (`Symbol.asyncIterator`),
+ * 2.3 with `req.iterator({ destroyOnReturn: false })`. Either way the tap sees exactly the bytes
+ * connect parses, and options (and an early `return()`) pass through to the stream's own iterator.
  */
 function tapBody(req: http2.Http2ServerRequest, chunks: Buffer[]): void {
-  const original = req[Symbol.asyncIterator].bind(req);
-  Object.defineProperty(req, Symbol.asyncIterator, {
-    value: async function* tapped(): AsyncGenerator<Buffer> {
-      for await (const item of original()) {
-        const chunk: unknown = item;
-        const buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as Uint8Array);
-        chunks.push(buf);
-        yield buf;
-      }
-    },
+  async function* recorded(source: AsyncIterator<unknown>): AsyncGenerator<Buffer> {
+    for await (const chunk of { [Symbol.asyncIterator]: () => source }) {
+      const buf = Buffer.isBuffer(chunk) ? chunk : Buffer.from(chunk as Uint8Array);
+      chunks.push(buf);
+      yield buf;
+    }
+  }
+  const all = req[Symbol.asyncIterator].bind(req);
+  const withOptions = req.iterator.bind(req);
+  Object.defineProperty(req, Symbol.asyncIterator, { value: () => recorded(all()) });
+  Object.defineProperty(req, 'iterator', {
+    value: (options?: { destroyOnReturn?: boolean }) => recorded(withOptions(options)),
   });
 }
 

@@ -57,26 +57,43 @@ for (let e = -1022; e <= 1023; e++) INV_POW2[e + 1022] = 2 ** -e;
 
 /**
  * Bucket index of `value` at `scale` (`MIN_SCALE..MAX_SCALE`). `value` must be positive and finite;
- * callers pass the magnitude of negative values. Hot path: no allocation, one logarithm at most.
+ * callers pass the magnitude of negative values. Cold-path entry (tests, tools): the hot path writes
+ * `MAPPING_INPUT[0]` and calls `mapInputToIndex` itself.
  */
 export function mapToIndex(value: number, scale: number): number {
   f64[0] = value;
+  return mapInputToIndex(scale);
+}
+
+/**
+ * The value `mapInputToIndex` maps: write it here, then call with the scale. A double passed to a
+ * call V8 did not inline is boxed (a 16-byte allocation per call), and whether a call is inlined
+ * depends on the caller's inlining budget, so the hot path hands the value over in this slot.
+ */
+export const MAPPING_INPUT: Float64Array = f64;
+
+/**
+ * Bucket index at `scale` of the value in `MAPPING_INPUT[0]` (positive and finite, as for
+ * `mapToIndex`). Hot path: no allocation whether inlined or not, one logarithm at most.
+ */
+export function mapInputToIndex(scale: number): number {
   const hi = u32[HI]!;
   const biased = (hi >>> 20) & 0x7ff;
-  if (biased === 0) return subnormalIndex(value, scale);
+  if (biased === 0) return subnormalIndex(scale);
   const exp = biased - EXPONENT_BIAS;
   const powerOfTwo = (hi & SIGNIFICAND_HI_MASK) === 0 && u32[LO] === 0;
   if (scale <= 0) return (powerOfTwo ? exp - 1 : exp) >> -scale;
   if (powerOfTwo) return (exp << scale) - 1;
   // m = value / 2^exp in (1, 2), exactly. m > 1, so the product is in (0, N]: j = ceil(...) − 1
   // stays in [0, N − 1] even after rounding.
-  return (exp << scale) + Math.ceil(Math.log2(value * INV_POW2[exp + 1022]!) * (1 << scale)) - 1;
+  return (exp << scale) + Math.ceil(Math.log2(f64[0]! * INV_POW2[exp + 1022]!) * (1 << scale)) - 1;
 }
 
-// Subnormal values: an exact ×2^64 makes them normal with the same significand; the index is then
-// read the same way with 64 taken off the exponent. Kept out of mapToIndex to keep it small.
-function subnormalIndex(value: number, scale: number): number {
-  const v = value * TWO_POW_64;
+// Subnormal values (in f64[0]): an exact ×2^64 makes them normal with the same significand; the
+// index is then read the same way with 64 taken off the exponent. Kept out of mapInputToIndex to
+// keep it small.
+function subnormalIndex(scale: number): number {
+  const v = f64[0]! * TWO_POW_64;
   f64[0] = v;
   const hi = u32[HI]!;
   const exp = ((hi >>> 20) & 0x7ff) - EXPONENT_BIAS;
