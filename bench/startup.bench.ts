@@ -9,21 +9,21 @@
  * all targets once per round, in an order that is reversed every other round so that
  * drift hits every target alike.
  *
- * Both sides are compiled JS loaded by plain `node`, no loader: our src/ and gen/ are
- * transpiled (bench/lib/processes.ts, what `npm run build` emits) into a temporary
- * directory; the official packages are imported from node_modules as an application would
- * (`import`, so the ESM build where the package has one). Running ours through tsx instead
- * would add the loader's own ~35 MiB to our side only.
- *
- * The bundled row is the same main entry as one esbuild bundle (`--splitting`, so what loads
- * on first use stays in chunks of its own; packages external): not what ships, but it shows
- * what Node's per-module cost of ESM (~40 KiB of RSS per module file) adds to our ~70 files.
+ * Both sides are compiled JS loaded by plain `node`, no loader. Ours as it ships: the JavaScript
+ * of `npm run build` (scripts/build.mjs: esbuild bundles with code splitting, so what loads on
+ * first use stays in chunks of its own; packages external), built afresh into a temporary
+ * directory so that a stale dist/ is never measured. The unbundled row is the same src/ and gen/
+ * transpiled per file (bench/lib/processes.ts), how dist/ was built before: it shows what Node's
+ * per-module cost of ESM (~40 KiB of RSS per module file) adds to our ~60 files at start-up.
+ * The official packages are imported from node_modules as an application would (`import`, so
+ * the ESM build where the package has one). Running ours through tsx instead would add the
+ * loader's own ~35 MiB to our side only.
  *
  * Run: `npm run bench:startup -- [--rounds 9]`. Prints a markdown table: median (min–max)
  * per target and the ratio of our main entry to the official SDK pair.
  */
 import { execFileSync, spawn } from 'node:child_process';
-import { rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, rmSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
@@ -39,16 +39,17 @@ interface Target {
   readonly specifiers: (dir: string) => readonly string[];
 }
 
-const OURS = 'otlp-fanout (main entry)';
+const OURS = 'otlp-fanout (main entry), as it ships';
+const UNBUNDLED = 'otlp-fanout (main entry), unbundled: per-file ESM';
 const OFFICIAL = '@opentelemetry/sdk-metrics + exporter-metrics-otlp-proto';
 const TARGETS: readonly Target[] = [
   { name: 'baseline: an empty module', specifiers: () => ['data:text/javascript,'] },
-  { name: OURS, specifiers: (dir) => [pathToFileURL(path.join(dir, 'src/index.js')).href] },
+  { name: OURS, specifiers: (dir) => [pathToFileURL(path.join(dir, 'shipped/dist/src/index.js')).href] },
+  { name: UNBUNDLED, specifiers: (dir) => [pathToFileURL(path.join(dir, 'src/index.js')).href] },
   {
-    name: 'otlp-fanout (main entry), bundled: not how it ships',
-    specifiers: (dir) => [pathToFileURL(path.join(dir, 'bundle/index.js')).href],
+    name: 'otlp-fanout/integration, as it ships',
+    specifiers: (dir) => [pathToFileURL(path.join(dir, 'shipped/dist/src/integration.js')).href],
   },
-  { name: 'otlp-fanout/integration', specifiers: (dir) => [pathToFileURL(path.join(dir, 'src/integration.js')).href] },
   { name: OFFICIAL, specifiers: () => ['@opentelemetry/sdk-metrics', '@opentelemetry/exporter-metrics-otlp-proto'] },
   { name: '@bufbuild/protobuf', specifiers: () => ['@bufbuild/protobuf'] },
   { name: '@bufbuild/protobuf/wire', specifiers: () => ['@bufbuild/protobuf/wire'] },
@@ -56,21 +57,30 @@ const TARGETS: readonly Target[] = [
 
 // The child: one import, measured. Written as a file in the compiled tree so that bare
 // specifiers resolve from the node_modules link there.
+// RssAnon (Linux): the process's private memory, without the pages of the node binary that the
+// import happens to fault in; those are shared by every node process, and how many a run touches
+// jumps by ~3.5 MiB with nothing but the length of the install path (measured on the bundle).
+// getBuiltinModule: the fs already loaded at bootstrap, so the child imports nothing of its own
+// (an \`import 'node:fs'\` here would take its ~1 MiB off every target that loads it).
 const CHILD = `
+const { readFileSync } = process.getBuiltinModule('node:fs');
+const anon = () => Number(/RssAnon:\\s+(\\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'))[1]) * 1024;
 const specifiers = JSON.parse(process.argv[2]);
 gc(); gc();
+const anonBefore = anon();
 const rssBefore = process.memoryUsage().rss;
 const t0 = performance.now();
 await Promise.all(specifiers.map((s) => import(s)));
 const ms = performance.now() - t0;
 gc(); gc();
 const m = process.memoryUsage();
-process.stdout.write(JSON.stringify({ ms, addedRss: m.rss - rssBefore, rss: m.rss }));
+process.stdout.write(JSON.stringify({ ms, addedRss: m.rss - rssBefore, addedAnon: anon() - anonBefore, rss: m.rss }));
 `;
 
 interface Sample {
   readonly ms: number;
   readonly addedRss: number;
+  readonly addedAnon: number;
   readonly rss: number;
 }
 
@@ -91,17 +101,10 @@ function runChild(child: string, specifiers: readonly string[]): Promise<Sample>
 async function main(): Promise<void> {
   const { dir } = compileGateway('otlp-fanout-startup-');
   const root = fileURLToPath(new URL('..', import.meta.url));
-  execFileSync(path.join(root, 'node_modules/.bin/esbuild'), [
-    path.join(root, 'src/index.ts'),
-    '--bundle',
-    '--splitting',
-    '--packages=external',
-    '--format=esm',
-    '--platform=node',
-    '--target=node20',
-    `--outdir=${path.join(dir, 'bundle')}`,
-    '--log-level=warning',
-  ]);
+  // What `npm run build` emits (its JavaScript half), beside the per-file tree; both resolve
+  // packages from the node_modules link in `dir`.
+  execFileSync(process.execPath, [path.join(root, 'scripts/build.mjs'), '--js-only', '--outdir', path.join(dir, 'shipped/dist')]);
+  copyFileSync(path.join(root, 'package.json'), path.join(dir, 'shipped/package.json'));
   const child = path.join(dir, 'startup-child.mjs');
   writeFileSync(child, CHILD);
   const load = loadavg()[0]!.toFixed(1);
@@ -117,20 +120,37 @@ async function main(): Promise<void> {
       `${median(vs).toFixed(digits)} (${Math.min(...vs).toFixed(digits)}–${Math.max(...vs).toFixed(digits)})`;
     const rows = TARGETS.map((t) => {
       const s = samples.get(t.name)!;
-      return `| ${t.name} | ${cell(s.map((x) => x.ms), 0)} | ${cell(s.map((x) => mib(x.addedRss)), 1)} | ${cell(s.map((x) => mib(x.rss)), 1)} |`;
+      const ms = cell(
+        s.map((x) => x.ms),
+        0,
+      );
+      const added = cell(
+        s.map((x) => mib(x.addedRss)),
+        1,
+      );
+      const anon = cell(
+        s.map((x) => mib(x.addedAnon)),
+        1,
+      );
+      return `| ${t.name} | ${ms} | ${added} | ${anon} | ${cell(
+        s.map((x) => mib(x.rss)),
+        1,
+      )} |`;
     });
-    const ours = samples.get(OURS)!;
     const official = samples.get(OFFICIAL)!;
-    const ratio = (f: (s: Sample) => number): string => (median(ours.map(f)) / median(official.map(f))).toFixed(2);
+    const ratio = (name: string, f: (s: Sample) => number): string => (median(samples.get(name)!.map(f)) / median(official.map(f))).toFixed(2);
+    const ratios = (name: string): string =>
+      `import time ${ratio(name, (s) => s.ms)}×, added RSS ${ratio(name, (s) => s.addedRss)}×, added anonymous RSS ${ratio(name, (s) => s.addedAnon)}×`;
     process.stdout.write(
       [
         `${rounds} rounds, Node ${process.version}, 1-min load average ${load} → ${loadavg()[0]!.toFixed(1)}`,
         '',
-        '| import | time (ms) | added RSS (MiB) | RSS after (MiB) |',
-        '| --- | --- | --- | --- |',
+        '| import | time (ms) | added RSS (MiB) | added anonymous RSS (MiB) | RSS after (MiB) |',
+        '| --- | --- | --- | --- | --- |',
         ...rows,
         '',
-        `ours / official (medians): import time ${ratio((s) => s.ms)}×, added RSS ${ratio((s) => s.addedRss)}×`,
+        `ours as it ships / official (medians): ${ratios(OURS)}`,
+        `unbundled / official (medians): ${ratios(UNBUNDLED)}`,
       ].join('\n') + '\n',
     );
   } finally {

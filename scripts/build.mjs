@@ -1,0 +1,74 @@
+// `npm run build` (and `prepare`): what ships in dist/.
+//
+// JavaScript: the three entry points bundled by esbuild with code splitting, ESM, dependencies left
+// as imports (`packages: 'external'`). Every dynamic `import()` in src/ (transports on first export,
+// the gateway's modules when it runs, decoding and OTLP/JSON on first use) becomes a chunk of its own,
+// loaded only when that path runs; code shared by entries and chunks goes into chunks too. Why bundle:
+// Node's ESM loader costs ~40 KiB of RSS per module file, and the main entry as ~60 files added
+// 9.0 MiB where the bundle adds 3.5 (BENCHMARKS.md, Library start-up).
+//
+// Types: `tsc --emitDeclarationOnly` beside them (dist/src/**/*.d.ts, and dist/gen/**/*.d.ts, which
+// they import), so `types` and the `exports` map keep their paths.
+//
+// `node scripts/build.mjs [--js-only] [--outdir DIR]`: --js-only skips the declarations (the dist
+// test builds the JavaScript into a temporary package; tsc is the slow half).
+import { execFileSync } from 'node:child_process';
+import { chmodSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build } from 'esbuild';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+
+/** The package's entry points, as package.json's `exports` and `bin` name them under dist/. */
+export const ENTRY_POINTS = ['src/index.ts', 'src/integration.ts', 'src/cli.ts'];
+
+/**
+ * Bundles the entry points into `outdir` (dist/src/index.js, …, chunks in dist/src/chunks/).
+ * Chunks stay under src/ so that `files: ["dist/src"]` ships them and so that code which climbs
+ * from its own URL (internal/package-version.ts looks for our package.json) finds the same
+ * ancestors from a chunk as from an entry.
+ */
+export async function buildJs(outdir) {
+  await build({
+    absWorkingDir: root,
+    entryPoints: ENTRY_POINTS,
+    outdir,
+    outbase: '.',
+    chunkNames: 'src/chunks/[name]-[hash]',
+    bundle: true,
+    splitting: true,
+    format: 'esm',
+    platform: 'node',
+    target: 'node20',
+    packages: 'external',
+    // Maps name src/ files and lines in stack traces under `node --enable-source-maps`; without the
+    // flag Node never reads them (no RSS or time cost, BENCHMARKS.md). No sourcesContent: the maps
+    // stay small and src/ does not ship, the names and line numbers are what a user reports.
+    sourcemap: 'linked',
+    sourcesContent: false,
+    logLevel: 'warning',
+  });
+  // esbuild keeps cli.ts's `#!/usr/bin/env node` line; npm sets the bit for `bin` on install, a
+  // checkout running dist/src/cli.js directly needs it set here.
+  chmodSync(path.join(outdir, 'src/cli.js'), 0o755);
+}
+
+/** Declarations for src/ and gen/ into `outdir` (tsconfig.build.json). */
+export function buildTypes(outdir) {
+  const tsc = path.join(root, 'node_modules/typescript/bin/tsc');
+  execFileSync(process.execPath, [tsc, '-p', 'tsconfig.build.json', '--emitDeclarationOnly', '--outDir', outdir], {
+    cwd: root,
+    stdio: 'inherit',
+  });
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const args = process.argv.slice(2);
+  const at = args.indexOf('--outdir');
+  const outdir = at >= 0 ? path.resolve(args[at + 1]) : path.join(root, 'dist');
+  // A clean tree: stale per-file modules or chunks from an older build would otherwise ship.
+  rmSync(outdir, { recursive: true, force: true });
+  await buildJs(outdir);
+  if (!args.includes('--js-only')) buildTypes(outdir);
+}
