@@ -9,6 +9,7 @@
  */
 import type { ExportSignal, Protocol } from './options.js';
 import { DEFAULTS } from './options.js';
+import { PROTOCOLS } from '../transport/protocols.js';
 import { warnConfig } from './config-error.js';
 
 /** An endpoint as configured, with where it came from (for messages). */
@@ -55,7 +56,7 @@ export function targetUrl(
   signal: ExportSignal,
   insecure: boolean,
 ): string {
-  const grpc = protocol === 'grpc';
+  const grpc = PROTOCOLS[protocol].transport === 'grpc';
   if (endpoint === undefined) {
     return grpc ? DEFAULTS.backend.grpcEndpoint : `${DEFAULTS.backend.httpEndpoint}/v1/${signal}`;
   }

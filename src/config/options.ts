@@ -5,12 +5,14 @@
  * The defaults live in `DEFAULTS` below so the docs, the resolver and the tests agree.
  */
 import type { Attributes, Signal } from '../otlp/types.js';
+import type { Protocol } from '../transport/protocols.js';
+import { DEFAULT_GRPC_ENDPOINT, DEFAULT_HTTP_ENDPOINT } from '../transport/options.js';
 
 /** The signals otlp-fanout exports (traces are out of scope). */
 export type ExportSignal = Exclude<Signal, 'traces'>;
 
-/** OTLP transport and encoding, named as `OTEL_EXPORTER_OTLP_PROTOCOL` names them. */
-export type Protocol = 'grpc' | 'http/protobuf' | 'http/json';
+/** OTLP transport and encoding, named as `OTEL_EXPORTER_OTLP_PROTOCOL` names them (transport/protocols.ts). */
+export type { Protocol };
 
 /** Request body compression. */
 export type Compression = 'gzip' | 'none';
@@ -274,8 +276,9 @@ export const DEFAULTS = Object.freeze({
     temporality: 'cumulative' as Temporality,
     signals: Object.freeze(['metrics', 'logs'] as const) as readonly ExportSignal[],
     insecure: false,
-    grpcEndpoint: 'http://localhost:4317',
-    httpEndpoint: 'http://localhost:4318',
+    // The transports' defaults (the OTLP spec's ports), so the two layers cannot disagree.
+    grpcEndpoint: DEFAULT_GRPC_ENDPOINT,
+    httpEndpoint: DEFAULT_HTTP_ENDPOINT,
     queue: Object.freeze({ maxBytes: 64 * MiB, maxRequests: 512 }),
     retry: Object.freeze({
       enabled: true,

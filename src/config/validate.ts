@@ -29,6 +29,7 @@ import type {
   ViewOptions,
 } from './options.js';
 import { DEFAULTS } from './options.js';
+import { PROTOCOL_NAMES } from '../transport/protocols.js';
 import { ConfigError, warnConfig, warnInvalid } from './config-error.js';
 import { readBackendEnv, readEnv, type EnvConfig, type EnvRecord } from './env.js';
 import type { BackendLayer, PemSource, TargetLayer } from './backend-layer.js';
@@ -134,7 +135,6 @@ export interface ResolvedConfig {
 
 const MAX_MILLIS = 2 ** 31 - 1;
 const SIGNALS: readonly ExportSignal[] = ['metrics', 'logs'];
-const PROTOCOLS: readonly Protocol[] = ['grpc', 'http/protobuf', 'http/json'];
 const COMPRESSIONS: readonly Compression[] = ['gzip', 'none'];
 const TEMPORALITIES: readonly Temporality[] = ['cumulative', 'delta', 'lowmemory'];
 const HISTOGRAMS: readonly HistogramAggregation[] = ['explicit_bucket_histogram', 'base2_exponential_bucket_histogram'];
@@ -322,7 +322,7 @@ function codeTarget(t: Record<string, unknown>, field: string, perSignal: boolea
     endpoint,
     endpointInvalid,
     headers,
-    protocol: word(t.protocol, `${field}.protocol`, PROTOCOLS),
+    protocol: word(t.protocol, `${field}.protocol`, PROTOCOL_NAMES),
     compression: word(t.compression, `${field}.compression`, COMPRESSIONS),
     timeoutMillis: num(t.timeoutMillis, `${field}.timeoutMillis`, MILLIS),
     ca: pem(tls, 'ca', 'caFile', `${field}.tls`),

@@ -11,8 +11,8 @@
 import type { ResolvedTarget } from '../config/validate.js';
 import type { ExportSignal } from '../config/options.js';
 import type { OtlpTransportOptions, TlsOptions } from '../transport/options.js';
-import { validateTransportOptions } from '../transport/options.js';
 import { TransportError } from '../transport/errors.js';
+import { createProtocolTransport, loadTransportModules, PROTOCOLS, validateProtocolOptions } from '../transport/protocols.js';
 import type { Encoding, ExportResult, Transport } from '../transport/types.js';
 
 export function createTargetTransport(signal: ExportSignal, target: ResolvedTarget, maxRequestBytes: number): Transport {
@@ -29,15 +29,11 @@ export function createTargetTransport(signal: ExportSignal, target: ResolvedTarg
     tls,
     maxRequestBytes,
   };
-  if (target.protocol === 'grpc') {
-    const options: OtlpTransportOptions = { ...common, endpoint: target.url };
-    validateTransportOptions(options, 'grpc');
-    return lazyTransport('protobuf', async () => (await import('../transport/grpc.js')).createOtlpGrpcTransport(options));
-  }
-  const encoding: Encoding = target.protocol === 'http/json' ? 'json' : 'protobuf';
-  const options = { ...common, signalEndpoints: { [signal]: target.url }, encoding };
-  validateTransportOptions(options, 'http');
-  return lazyTransport(encoding, async () => (await import('../transport/http.js')).createOtlpHttpTransport(options));
+  const protocol = target.protocol;
+  const options: OtlpTransportOptions =
+    PROTOCOLS[protocol].transport === 'grpc' ? { ...common, endpoint: target.url } : { ...common, signalEndpoints: { [signal]: target.url } };
+  validateProtocolOptions(protocol, options);
+  return lazyTransport(PROTOCOLS[protocol].encoding, async () => createProtocolTransport(protocol, options, await loadTransportModules([protocol])));
 }
 
 /** A transport created by `load()` on its first export; close() before that closes nothing. */

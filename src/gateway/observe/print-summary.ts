@@ -4,14 +4,14 @@
  * Numbers are grouped with `,` and never localised: the output is greppable and stable.
  */
 import type { BackendStats } from '../../export/backend.js';
-import type { UpstreamProtocol } from '../config/upstreams.js';
+import type { Protocol } from '../../transport/protocols.js';
 import type { RefusalReason } from './events.js';
 import { SIGNAL_ORDER, type Tally } from './tally.js';
 
 /** One upstream over the interval. Counts are interval deltas; queue figures are current. */
 export interface UpstreamInterval {
   readonly name: string;
-  readonly protocol: UpstreamProtocol;
+  readonly protocol: Protocol;
   readonly endpoint: string;
   readonly stats: BackendStats;
   readonly itemsSent: number;

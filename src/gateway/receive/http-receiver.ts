@@ -11,7 +11,9 @@ import * as http from 'node:http';
 import * as https from 'node:https';
 import type { Signal } from '../../otlp/types.js';
 import { encodeExportResponse } from '../forward/requests.js';
-import type { ReceiveProtocol, RefusalReason } from '../observe/events.js';
+import type { RefusalReason } from '../observe/events.js';
+import { HTTP_PROTOCOL } from '../../transport/protocols.js';
+import type { Protocol } from '../../transport/protocols.js';
 import { readBody } from './body-reader.js';
 import { listen } from './listen.js';
 import type { ReceiverHandle, ReceiverOptions } from './receiver.js';
@@ -30,7 +32,6 @@ const CONTENT_TYPES: Readonly<Record<string, 'protobuf' | 'json'>> = {
 };
 
 const MEDIA = { protobuf: 'application/x-protobuf', json: 'application/json' } as const;
-const PROTOCOL = { protobuf: 'http/protobuf', json: 'http/json' } as const;
 
 // Shared: writeHead() reads it and never changes it.
 const EMPTY_PROTOBUF_HEADERS: Readonly<Record<string, string>> = Object.freeze({ 'content-type': MEDIA.protobuf, 'content-length': '0' });
@@ -64,7 +65,7 @@ export async function startHttpReceiver(options: ReceiverOptions): Promise<Recei
     if (!bodyRead && !smallDeclaredBody(req, maxRequestBytes)) headers['connection'] = 'close';
     res.writeHead(status, headers);
     res.end(body);
-    const protocol: ReceiveProtocol | 'http' | undefined = encoding === undefined ? (signal === undefined ? undefined : 'http') : `http/${encoding}`;
+    const protocol: Protocol | 'http' | undefined = encoding === undefined ? (signal === undefined ? undefined : 'http') : HTTP_PROTOCOL[encoding];
     observer.onRefused({ reason: r.reason, signal, protocol, status, message: r.message, tenant });
   }
 
@@ -161,7 +162,7 @@ export async function startHttpReceiver(options: ReceiverOptions): Promise<Recei
       case 'ok':
         break;
     }
-    const outcome = ingest.ingest({ signal, protocol: PROTOCOL[encoding], tenant, body: read.body, wireBytes: read.wireBytes });
+    const outcome = ingest.ingest({ signal, protocol: HTTP_PROTOCOL[encoding], tenant, body: read.body, wireBytes: read.wireBytes });
     if (outcome.kind === 'refused') {
       refuse(req, res, outcome, signal, encoding, tenant, true);
       return;
