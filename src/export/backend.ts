@@ -10,6 +10,7 @@
  * Queued bodies are the caller's immutable bytes, shared between backends, never copied.
  */
 import { setMaxListeners } from 'node:events';
+import { SIGNALS } from '../otlp/signals.js';
 import type { Signal } from '../otlp/types.js';
 import type { Encoding, ExportResult, Transport } from '../transport/types.js';
 import { Deque } from '../internal/deque.js';
@@ -123,7 +124,7 @@ interface Batch {
   readonly requests: number;
 }
 
-const ALL_SIGNALS: ReadonlySet<Signal> = new Set<Signal>(['metrics', 'logs', 'traces']);
+const ALL_SIGNALS: ReadonlySet<Signal> = new Set(SIGNALS);
 
 export function createBackend(options: BackendOptions): Backend {
   const transport = options.transport;

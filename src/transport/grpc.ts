@@ -14,8 +14,9 @@ import { createTransport } from '@connectrpc/connect/protocol-grpc';
 import { compressionGzip, createNodeHttpClient, Http2SessionManager } from '@connectrpc/connect-node';
 import { gzipBody } from './compression.js';
 import type { Signal } from '../otlp/types.js';
-import { readPartialSuccess } from '../otlp/partial-success.js';
-import type { ExportServiceResponse } from '../otlp/partial-success.js';
+import { readPartialSuccess, signalSchemas } from '../otlp/signal-schemas.js';
+import type { ExportServiceResponse } from '../otlp/signal-schemas.js';
+import { SIGNALS } from '../otlp/signals.js';
 import { callTimeout, precheck } from './call-scope.js';
 import { failureFromConnectError, failureFromError } from './error-mapping.js';
 import type { CallEnd } from './error-mapping.js';
@@ -23,7 +24,6 @@ import { nodeTlsOptions, USER_AGENT, validateTransportOptions } from './options.
 import type { OtlpTransportOptions, ResolvedTransportOptions } from './options.js';
 import { assertMessageStart } from './raw-message.js';
 import { failed } from './retryable.js';
-import { signalSchemas } from './signals.js';
 import type { ExportCallOptions, ExportResult, Transport } from './types.js';
 
 /** Options of {@link createOtlpGrpcTransport}: the common transport options. */
@@ -52,7 +52,7 @@ export function createOtlpGrpcTransport(options?: OtlpGrpcTransportOptions): Tra
   let nextRef = 0;
   const transports = new Map<string, ConnectTransport>();
   const perSignal = {} as Record<Signal, ConnectTransport>;
-  for (const signal of ['metrics', 'logs', 'traces'] as const) {
+  for (const signal of SIGNALS) {
     const baseUrl = opts.urls[signal].href.replace(/\/+$/, '');
     let t = transports.get(baseUrl);
     if (t === undefined) {

@@ -8,8 +8,9 @@ import { Agent } from 'undici';
 import type { Dispatcher } from 'undici';
 import { StatusSchema } from '../../gen/google/rpc/status_pb.js';
 import { decodeJson } from '../otlp/json.js';
-import { readPartialSuccess } from '../otlp/partial-success.js';
-import type { ExportServiceResponse } from '../otlp/partial-success.js';
+import { readPartialSuccess, signalSchemas } from '../otlp/signal-schemas.js';
+import type { ExportServiceResponse } from '../otlp/signal-schemas.js';
+import { SIGNALS } from '../otlp/signals.js';
 import type { Signal } from '../otlp/types.js';
 import { isFailed, openCallScope, precheck } from './call-scope.js';
 import type { AbortListener, CallScope } from './call-scope.js';
@@ -19,7 +20,6 @@ import { failureFromError } from './error-mapping.js';
 import { nodeTlsOptions, positiveInt, USER_AGENT, validateTransportOptions } from './options.js';
 import type { OtlpTransportOptions, ResolvedTransportOptions } from './options.js';
 import { failed, httpFailure } from './retryable.js';
-import { signalSchemas } from './signals.js';
 import type { Encoding, ExportCallOptions, ExportResult, Transport } from './types.js';
 
 /** Options of {@link createOtlpHttpTransport}. */
@@ -96,7 +96,7 @@ export function createOtlpHttpTransport(options?: OtlpHttpTransportOptions): Tra
   // Built once, not per call.
   const headers = opts.compression === 'gzip' ? { ...baseHeaders, 'content-encoding': 'gzip' } : baseHeaders;
   const targets = {} as Record<Signal, { origin: string; path: string }>;
-  for (const signal of ['metrics', 'logs', 'traces'] as const) {
+  for (const signal of SIGNALS) {
     const url = opts.urls[signal];
     targets[signal] = { origin: url.origin, path: `${url.pathname}${url.search}` };
   }

@@ -5,7 +5,7 @@
 import type { DescMessage } from '@bufbuild/protobuf';
 import { protobufToJson } from '../otlp/json-from-protobuf.js';
 import type { Signal } from '../otlp/types.js';
-import { signalSchemas } from './signals.js';
+import { signalSchemas } from '../otlp/signal-schemas.js';
 
 /**
  * Converts `protobufBytes`, the Export request of `signal`, to OTLP/JSON (UTF-8) by

@@ -8,6 +8,7 @@
  * stay forever, and the top N printed is exact unless an interval saw more than
  * `capacity` names (then the late ones are only in `(other)`). O(1) per request.
  */
+import { SIGNALS } from '../../otlp/signals.js';
 import type { Signal } from '../../otlp/types.js';
 import type { RefusalReason } from './events.js';
 
@@ -86,8 +87,6 @@ export class BoundedCounts {
   }
 }
 
-const SIGNALS: readonly Signal[] = ['metrics', 'logs', 'traces'];
-
 /** Counts per signal, indexed like `SIGNALS`. */
 export type BySignal = { readonly [S in Signal]: Counts };
 
@@ -154,6 +153,3 @@ export class Tally {
     this.refusals.clear();
   }
 }
-
-/** The signals in display order. */
-export const SIGNAL_ORDER: readonly Signal[] = SIGNALS;

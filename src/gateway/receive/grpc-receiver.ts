@@ -12,15 +12,15 @@
  */
 import * as http2 from 'node:http2';
 import { toBinary } from '@bufbuild/protobuf';
+import type { DescMessage, DescMethodUnary } from '@bufbuild/protobuf';
 import { Code, ConnectError, createConnectRouter, createContextKey, createContextValues } from '@connectrpc/connect';
 import type { HandlerContext } from '@connectrpc/connect';
 import { compressionGzip, universalRequestFromNodeRequest, universalResponseToNodeResponse } from '@connectrpc/connect-node';
-import { LogsService } from '../../../gen/opentelemetry/proto/collector/logs/v1/logs_service_pb.js';
-import { MetricsService } from '../../../gen/opentelemetry/proto/collector/metrics/v1/metrics_service_pb.js';
-import { TraceService } from '../../../gen/opentelemetry/proto/collector/trace/v1/trace_service_pb.js';
 import { RetryInfoSchema } from '../../../gen/google/rpc/error_details_pb.js';
 import { OpaqueSchema } from '../../../gen/otlp_fanout/internal/v1/opaque_pb.js';
 import type { Opaque } from '../../../gen/otlp_fanout/internal/v1/opaque_pb.js';
+import { exportResponse, signalSchemas } from '../../otlp/signal-schemas.js';
+import { SIGNAL_BY_GRPC_PATH, SIGNALS } from '../../otlp/signals.js';
 import type { Signal } from '../../otlp/types.js';
 import type { IngestOutcome } from '../forward/ingest.js';
 import type { RefusalReason } from '../observe/events.js';
@@ -71,24 +71,16 @@ export async function startGrpcReceiver(options: ReceiverOptions): Promise<Recei
     readMaxBytes: maxRequestBytes,
     acceptCompression: [compressionGzip],
   });
-  router.rpc({ ...MetricsService.method.export, input: OpaqueSchema }, (req, ctx) => {
-    const o = exportRequest('metrics', req, ctx);
-    return o.rejected > 0 ? { partialSuccess: { rejectedDataPoints: BigInt(o.rejected), errorMessage: o.message } } : {};
-  });
-  router.rpc({ ...LogsService.method.export, input: OpaqueSchema }, (req, ctx) => {
-    const o = exportRequest('logs', req, ctx);
-    return o.rejected > 0 ? { partialSuccess: { rejectedLogRecords: BigInt(o.rejected), errorMessage: o.message } } : {};
-  });
-  router.rpc({ ...TraceService.method.export, input: OpaqueSchema }, (req, ctx) => {
-    const o = exportRequest('traces', req, ctx);
-    return o.rejected > 0 ? { partialSuccess: { rejectedSpans: BigInt(o.rejected), errorMessage: o.message } } : {};
-  });
+  for (const signal of SIGNALS) {
+    // Widened once here: the three signals differ only in their message types. The answer
+    // follows the one partial-success rule (otlp/signals.ts), as the HTTP receiver's does.
+    const method: DescMethodUnary<typeof OpaqueSchema, DescMessage> = { ...signalSchemas[signal].service.method.export, input: OpaqueSchema };
+    router.rpc(method, (req, ctx) => {
+      const o = exportRequest(signal, req, ctx);
+      return exportResponse(signal, o.rejected, o.message);
+    });
+  }
   const handlers = new Map(router.handlers.map((h) => [h.requestPath, h]));
-  const signalOf = new Map<string, Signal>([
-    [`/${MetricsService.typeName}/Export`, 'metrics'],
-    [`/${LogsService.typeName}/Export`, 'logs'],
-    [`/${TraceService.typeName}/Export`, 'traces'],
-  ]);
 
   /** Reports a refusal that connect made before (or instead of) our implementation. */
   function reportConnect(signal: Signal | undefined, status: number, grpcStatus: string | null, grpcMessage: string | null): void {
@@ -128,7 +120,7 @@ export async function startGrpcReceiver(options: ReceiverOptions): Promise<Recei
       // Anything else connect-node cannot parse throws synchronously; it must not escape the http2 handler.
       uReq = universalRequestFromNodeRequest(req, res, undefined, createContextValues().set(callKey, state));
     } catch (e) {
-      reportConnect(signalOf.get(path), 400, String(Code.InvalidArgument), e instanceof Error ? e.message : String(e));
+      reportConnect(SIGNAL_BY_GRPC_PATH.get(path), 400, String(Code.InvalidArgument), e instanceof Error ? e.message : String(e));
       if (!res.headersSent) {
         res.writeHead(400);
         res.end();
@@ -143,7 +135,7 @@ export async function startGrpcReceiver(options: ReceiverOptions): Promise<Recei
           const grpcStatus = uRes.trailer?.get('grpc-status') ?? uRes.header?.get('grpc-status') ?? null;
           if (uRes.status === 200 && (grpcStatus === null || grpcStatus === '0')) return;
           const grpcMessage = uRes.trailer?.get('grpc-message') ?? uRes.header?.get('grpc-message') ?? null;
-          reportConnect(signalOf.get(path), uRes.status, grpcStatus, grpcMessage);
+          reportConnect(SIGNAL_BY_GRPC_PATH.get(path), uRes.status, grpcStatus, grpcMessage);
         });
         const body = uRes.body;
         return universalResponseToNodeResponse(body === undefined ? uRes : { ...uRes, body: fixParseStatus(body, uRes.trailer) }, res);
@@ -152,7 +144,7 @@ export async function startGrpcReceiver(options: ReceiverOptions): Promise<Recei
         // The client went away mid-answer (connect reports Aborted), or a bug: never crash.
         if (ConnectError.from(e).code !== Code.Aborted && !state.reported) {
           state.reported = true;
-          reportConnect(signalOf.get(path), 500, String(Code.Internal), e instanceof Error ? e.message : String(e));
+          reportConnect(SIGNAL_BY_GRPC_PATH.get(path), 500, String(Code.Internal), e instanceof Error ? e.message : String(e));
         }
         if (!res.headersSent) {
           res.writeHead(500);

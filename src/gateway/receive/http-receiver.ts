@@ -9,6 +9,7 @@
  */
 import * as http from 'node:http';
 import * as https from 'node:https';
+import { SIGNAL_BY_HTTP_PATH, SIGNAL_SPECS, SIGNALS } from '../../otlp/signals.js';
 import type { Signal } from '../../otlp/types.js';
 import { encodeExportResponse } from '../forward/requests.js';
 import type { RefusalReason } from '../observe/events.js';
@@ -19,12 +20,6 @@ import { listen } from './listen.js';
 import type { ReceiverHandle, ReceiverOptions } from './receiver.js';
 import { REFUSAL_STATUS, statusBody } from './refusal-status.js';
 
-const PATHS: ReadonlyMap<string, Signal> = new Map([
-  ['/v1/metrics', 'metrics'],
-  ['/v1/logs', 'logs'],
-  ['/v1/traces', 'traces'],
-]);
-
 const CONTENT_TYPES: Readonly<Record<string, 'protobuf' | 'json'>> = {
   'application/x-protobuf': 'protobuf',
   'application/protobuf': 'protobuf',
@@ -32,6 +27,8 @@ const CONTENT_TYPES: Readonly<Record<string, 'protobuf' | 'json'>> = {
 };
 
 const MEDIA = { protobuf: 'application/x-protobuf', json: 'application/json' } as const;
+
+const PATHS_TEXT = SIGNALS.map((s) => SIGNAL_SPECS[s].httpPath).join(', ');
 
 // Shared: writeHead() reads it and never changes it.
 const EMPTY_PROTOBUF_HEADERS: Readonly<Record<string, string>> = Object.freeze({ 'content-type': MEDIA.protobuf, 'content-length': '0' });
@@ -94,9 +91,9 @@ export async function startHttpReceiver(options: ReceiverOptions): Promise<Recei
         return;
       }
     }
-    const signal = PATHS.get(path);
+    const signal = SIGNAL_BY_HTTP_PATH.get(path);
     if (signal === undefined) {
-      refuse(req, res, { reason: 'not_found', message: `no such path ${JSON.stringify(path.slice(0, 100))}; OTLP/HTTP paths are /v1/metrics, /v1/logs, /v1/traces` }, undefined, undefined, undefined, false);
+      refuse(req, res, { reason: 'not_found', message: `no such path ${JSON.stringify(path.slice(0, 100))}; OTLP/HTTP paths are ${PATHS_TEXT}` }, undefined, undefined, undefined, false);
       return;
     }
     const contentType = (req.headers['content-type'] ?? '').split(';', 1)[0]!.trim().toLowerCase();
