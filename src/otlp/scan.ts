@@ -10,6 +10,7 @@
  * message; the inside of each item is only bounds-checked.
  */
 import { SIGNAL_SPECS } from './signals.js';
+import { I32, I64, LEN, VARINT } from './wire.js';
 import type { Signal } from './types.js';
 
 export class WireFormatError extends Error {
@@ -30,10 +31,6 @@ export interface ScanResult {
   readonly items: number;
 }
 
-const VARINT = 0;
-const I64 = 1;
-const LEN = 2;
-const I32 = 5;
 
 // Field numbers: request.resource_* = 1; Resource* { resource = 1, scope_* = 2 }; Scope* { items = 2 }.
 // Metric: gauge 5, sum 7, histogram 9, exponential_histogram 10, summary 11; each has data_points = 1.

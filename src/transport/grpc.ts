@@ -22,7 +22,7 @@ import { failureFromConnectError, failureFromError } from './error-mapping.js';
 import type { CallEnd } from './error-mapping.js';
 import { nodeTlsOptions, USER_AGENT, validateTransportOptions } from './options.js';
 import type { OtlpTransportOptions, ResolvedTransportOptions } from './options.js';
-import { assertMessageStart } from './raw-message.js';
+import { assertMessageStart } from './pass-through.js';
 import { failed } from './retryable.js';
 import type { ExportCallOptions, ExportResult, Transport } from './types.js';
 

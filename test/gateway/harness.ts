@@ -25,7 +25,7 @@ import type { Gateway } from '../../src/gateway/gateway.js';
 import { encodeJson } from '../../src/otlp/json.js';
 import { readPartialSuccess, signalSchemas } from '../../src/otlp/signal-schemas.js';
 import { createOtlpGrpcTransport } from '../../src/transport/grpc.js';
-import { rawMessage } from '../../src/transport/raw-message.js';
+import { rawMessage } from '../../src/transport/pass-through.js';
 import type { ExportResult } from '../../src/transport/types.js';
 import type { Signal } from '../../src/otlp/types.js';
 

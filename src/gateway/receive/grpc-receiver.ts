@@ -5,13 +5,12 @@
  * Requests are never decoded: each Export method is registered with `Opaque` as its
  * input, which keeps every top-level field as raw bytes; the body is those bytes again,
  * as a zero-copy view when (as always in practice) they lie back to back in connect's
- * buffer. connect enforces `readMaxBytes` (RESOURCE_EXHAUSTED, before and after gunzip)
+ * buffer (transport/pass-through.ts, `opaqueBody`, explains the trick). connect enforces `readMaxBytes` (RESOURCE_EXHAUSTED, before and after gunzip)
  * and refuses bad framing before our code runs, so the node handler here is a small
  * adapter around connect's router that reads the final grpc-status of every call and
  * reports the refusals connect made on its own.
  */
 import * as http2 from 'node:http2';
-import { toBinary } from '@bufbuild/protobuf';
 import type { DescMessage, DescMethodUnary } from '@bufbuild/protobuf';
 import { Code, ConnectError, createConnectRouter, createContextKey, createContextValues } from '@connectrpc/connect';
 import type { HandlerContext } from '@connectrpc/connect';
@@ -22,6 +21,7 @@ import type { Opaque } from '../../../gen/otlp_fanout/internal/v1/opaque_pb.js';
 import { exportResponse, signalSchemas } from '../../otlp/signal-schemas.js';
 import { SIGNAL_BY_GRPC_PATH, SIGNALS } from '../../otlp/signals.js';
 import type { Signal } from '../../otlp/types.js';
+import { opaqueBody } from '../../transport/pass-through.js';
 import type { IngestOutcome } from '../forward/ingest.js';
 import type { RefusalReason } from '../observe/events.js';
 import { bracketIpv6Authority } from './grpc-authority.js';
@@ -180,54 +180,6 @@ async function* fixParseStatus(body: AsyncIterable<Uint8Array>, trailer: Headers
   if (trailer === undefined || trailer.get('grpc-status') !== String(Code.Internal)) return;
   const message = trailer.get('grpc-message') ?? '';
   if (message.startsWith('parse%20binary') || message.startsWith('parse binary')) trailer.set('grpc-status', String(Code.InvalidArgument));
-}
-
-/** Length of the minimal varint encoding of `n` (a tag: field number × 8 + wire type). */
-function varintLength(n: number): number {
-  let len = 1;
-  while (n >= 0x80) {
-    n = Math.floor(n / 128);
-    len++;
-  }
-  return len;
-}
-
-/**
- * The encoded request an Opaque message was parsed from. Each `$unknown` entry's `data` is a
- * view of connect's buffer starting right after the field's tag and holding the rest of the
- * field (length prefix included). When the entries lie back to back, each preceded by its
- * minimal tag, the whole body is one view of that buffer; otherwise it is re-serialized
- * (same fields, same order).
- */
-export function opaqueBody(message: Opaque): Uint8Array {
-  const parts = message.$unknown;
-  if (parts === undefined || parts.length === 0) return new Uint8Array(0);
-  const first = parts[0]!;
-  const buffer = first.data.buffer;
-  const start = first.data.byteOffset - varintLength(first.no * 8 + first.wireType);
-  let end = start;
-  for (const p of parts) {
-    const tag = p.no * 8 + p.wireType;
-    const tagLength = varintLength(tag);
-    if (p.data.buffer !== buffer || p.data.byteOffset - tagLength !== end || !tagAt(p.data, tag, tagLength)) {
-      return toBinary(OpaqueSchema, message);
-    }
-    end = p.data.byteOffset + p.data.byteLength;
-  }
-  return new Uint8Array(buffer, start, end - start);
-}
-
-/** Whether the `length` bytes before `data` are exactly the minimal encoding of `tag`. */
-function tagAt(data: Uint8Array, tag: number, length: number): boolean {
-  if (data.byteOffset < length) return false;
-  const before = new Uint8Array(data.buffer, data.byteOffset - length, length);
-  let n = tag;
-  for (let i = 0; i < length; i++) {
-    const byte = i === length - 1 ? n : (n % 128) | 0x80;
-    if (before[i] !== byte) return false;
-    n = Math.floor(n / 128);
-  }
-  return true;
 }
 
 /** The ConnectError a gRPC client receives for a refusal. */

@@ -4,7 +4,8 @@
  * the spec requires; the last bucket is (bounds[n-1], +Inf).
  */
 import type { BinaryWriter } from '@bufbuild/protobuf/wire';
-import { varintSize, writeHistogramDataPoint } from '../../otlp/encode/metrics.js';
+import { writeHistogramDataPoint } from '../../otlp/encode/metrics.js';
+import { varintSize } from '../../otlp/wire.js';
 import type { Attributes } from '../../otlp/types.js';
 import { Columns, Series, type Aggregator } from '../series.js';
 

@@ -3,7 +3,8 @@
  * measurements; monotonic for counters and histograms, not for up-down counters.
  */
 import type { BinaryWriter } from '@bufbuild/protobuf/wire';
-import { varintSize, writeNumberDataPoint } from '../../otlp/encode/metrics.js';
+import { writeNumberDataPoint } from '../../otlp/encode/metrics.js';
+import { varintSize } from '../../otlp/wire.js';
 import type { Attributes } from '../../otlp/types.js';
 import { Columns, Series, type Aggregator } from '../series.js';
 

@@ -20,13 +20,12 @@
  * fields are omitted when zero/empty; `optional` ones (sum, min, max) are written
  * exactly when defined. Field numbers: proto/opentelemetry/proto/metrics/v1/metrics.proto.
  */
-import { BinaryWriter, WireType } from '@bufbuild/protobuf/wire';
+import { BinaryWriter } from '@bufbuild/protobuf/wire';
 import type { Attributes, ScopeInfo } from '../types.js';
+import { LEN, VARINT, varintSize, writeVarint32 } from '../wire.js';
 import { writeKeyValues, writeScopeFields } from './common.js';
 import { Stage } from './stage.js';
 
-const LEN = WireType.LengthDelimited;
-const VARINT = WireType.Varint;
 
 /** The `Metric.data` oneof cases, named as in the generated `Metric['data']['case']`. */
 export type MetricDataKind = 'gauge' | 'sum' | 'histogram' | 'exponentialHistogram' | 'summary';
@@ -172,18 +171,6 @@ export function endMetric(w: BinaryWriter, temporality: TemporalityValue, isMono
   w.join();
 }
 
-/** Bytes of an unsigned varint holding `v` (a non-negative integer below 2^64). */
-export function varintSize(v: number): number {
-  if (v < 0x80) return 1;
-  if (v < 0x4000) return 2;
-  if (v < 0x200000) return 3;
-  if (v < 0x10000000) return 4;
-  let n = 5;
-  // Past 2^35 the shifts would overflow 32 bits, so divide instead.
-  for (let x = Math.floor(v / 0x800000000); x > 0; x = Math.floor(x / 128)) n++;
-  return n;
-}
-
 /** Puts a `fixed64`/`sfixed64` from an integral number at `off` (two's complement). */
 function putInt64Number(off: number, v: number): void {
   // Exact for every integral double in [-2^63, 2^64): the division by 2^32 is exact and
@@ -323,7 +310,7 @@ export function writeHistogramDataPoint(
   }
   if (nCounts > 0) {
     buf[p++] = 0x32; // bucket_counts = 6, packed fixed64
-    p = putVarint32(buf, p, nCounts * 8);
+    p = writeVarint32(buf, p, nCounts * 8);
     for (let i = 0; i < nCounts; i++, p += 8) {
       const c = bucketCounts[i] as number;
       dv.setUint32(p, c >>> 0, true);
@@ -345,21 +332,12 @@ export function writeHistogramDataPoint(
   st.flushTo(w);
 }
 
-function putVarint32(buf: Uint8Array, p: number, v: number): number {
-  while (v > 0x7f) {
-    buf[p++] = (v & 0x7f) | 0x80;
-    v >>>= 7;
-  }
-  buf[p++] = v;
-  return p;
-}
-
 /** Stages `explicit_bounds` (field 7, packed double). */
 function stageBounds(bounds: ArrayLike<number>): void {
   const n = bounds.length;
   st.reserve(6 + n * 8);
   const dv = st.view;
-  let p = putVarint32(st.buf, st.pos + 1, n * 8);
+  let p = writeVarint32(st.buf, st.pos + 1, n * 8);
   st.buf[st.pos] = 0x3a;
   for (let i = 0; i < n; i++, p += 8) dv.setFloat64(p, bounds[i] as number, true);
   st.pos = p;

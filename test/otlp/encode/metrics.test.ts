@@ -17,7 +17,6 @@ import {
   EXEMPLAR_ATTRIBUTES_FIELD,
   POINT_ATTRIBUTES_FIELD,
   POINT_EXEMPLARS_FIELD,
-  varintSize,
   writeExemplar,
   writeExponentialHistogramDataPoint,
   writeHistogramDataPoint,
@@ -26,6 +25,7 @@ import {
   type MetricDataKind,
   type TemporalityValue,
 } from '../../../src/otlp/encode/metrics.js';
+import { varintSize } from '../../../src/otlp/wire.js';
 
 type MetricInit = MessageInitShape<typeof MetricSchema>;
 
