@@ -9,9 +9,10 @@
  * that exporter variable names `otlp` explicitly or an OTLP endpoint variable for the signal is set;
  * with nothing configured nothing is exported and no connection is made.
  */
-import type { ExportSignal, HistogramAggregation, Temporality, Compression } from './options.js';
+import type { ExportSignal, HistogramAggregation, Temporality } from './options.js';
 import { DEFAULTS } from './options.js';
 import { PROTOCOL_NAMES } from '../transport/protocols.js';
+import { COMPRESSIONS } from '../transport/options.js';
 import { warnConfig, warnInvalid } from './config-error.js';
 import { parseKeyValueList } from './key-value-list.js';
 import { normalizeHeaders } from './headers.js';
@@ -65,7 +66,6 @@ export interface EnvConfig {
 
 const MAX_MILLIS = 2 ** 31 - 1; // setTimeout's ceiling; longer delays fire at once.
 const SIGNALS: readonly ExportSignal[] = ['metrics', 'logs'];
-const COMPRESSIONS: readonly Compression[] = ['gzip', 'none'];
 const TEMPORALITIES: readonly Temporality[] = ['cumulative', 'delta', 'lowmemory'];
 const HISTOGRAMS: readonly HistogramAggregation[] = ['explicit_bucket_histogram', 'base2_exponential_bucket_histogram'];
 const EXPORTERS: readonly ExporterName[] = ['otlp', 'console', 'none'];

@@ -10,6 +10,12 @@ import { TransportOptionError } from './errors.js';
 /** Request compression. `none` is the OTLP exporter default. */
 export type Compression = 'gzip' | 'none';
 
+/** Every compression, for validation. */
+export const COMPRESSIONS: readonly Compression[] = Object.freeze(['gzip', 'none']);
+
+/** Default compression: `none`, the spec default; gzip costs CPU that loopback peers do not need. */
+export const DEFAULT_COMPRESSION: Compression = 'none';
+
 /** PEM text or bytes (a `Buffer` is a `Uint8Array`). */
 export type Pem = string | Uint8Array;
 
@@ -171,9 +177,9 @@ export function positiveInt(field: string, value: unknown, fallback: number, max
 }
 
 function validateCompression(value: unknown): Compression {
-  if (value === undefined) return 'none';
-  if (value !== 'gzip' && value !== 'none') throw new TransportOptionError('compression', value, 'expected "gzip" or "none"');
-  return value;
+  if (value === undefined) return DEFAULT_COMPRESSION;
+  if (!COMPRESSIONS.includes(value as Compression)) throw new TransportOptionError('compression', value, 'expected "gzip" or "none"');
+  return value as Compression;
 }
 
 function validateTls(value: TlsOptions | undefined): ResolvedTransportOptions['tls'] {

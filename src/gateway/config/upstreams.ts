@@ -5,6 +5,9 @@
  */
 import { DEFAULT_RETRY_POLICY } from '../../export/retry.js';
 import type { RetryPolicy } from '../../export/retry.js';
+import type { QueueLimits } from '../../export/backend.js';
+import { COMPRESSIONS, DEFAULT_COMPRESSION } from '../../transport/options.js';
+import type { Compression, TlsOptions } from '../../transport/options.js';
 import { TransportOptionError } from '../../transport/errors.js';
 import { PROTOCOL_NAMES, PROTOCOLS, URL_SCHEMES, validateProtocolOptions } from '../../transport/protocols.js';
 import type { Protocol, UrlScheme } from '../../transport/protocols.js';
@@ -23,14 +26,15 @@ export interface UpstreamConfig {
   /** The endpoint as configured (`grpc://…`), for display; never holds credentials. */
   readonly display: string;
   readonly headers: Readonly<Record<string, string>>;
-  readonly compression: 'gzip' | 'none';
+  readonly compression: Compression;
   readonly timeoutMillis: number;
   readonly maxConcurrency: number;
-  readonly queue: { readonly maxBytes: number; readonly maxRequests: number };
+  readonly queue: QueueLimits;
   /** Largest merged request to a protobuf upstream; 0: never merge (docs/gateway.md, Forwarding). */
   readonly batchMaxBytes: number;
   readonly retry: RetryPolicy;
-  readonly tls: { readonly ca?: string; readonly cert?: string; readonly key?: string };
+  /** PEM text read from the configured files; no `insecure`: the URL's scheme decides. */
+  readonly tls: Pick<TlsOptions, 'ca' | 'cert' | 'key'>;
   /** Owning tenant, or undefined for a shared upstream. */
   readonly tenant: string | undefined;
 }
@@ -157,7 +161,7 @@ function upstream(
     maxElapsedMillis: optional(retryDoc['maxElapsed'], DEFAULT_RETRY_POLICY.maxElapsedMillis, (v) => millis(v, at(rp, 'maxElapsed'), 0, MAX_MS)),
   });
   const tlsDoc = mapping(doc['tls'] ?? {}, at(p, 'tls'), ['caFile', 'certFile', 'keyFile']);
-  const tls: { ca?: string; cert?: string; key?: string } = {};
+  const tls: { -readonly [K in keyof UpstreamConfig['tls']]: string } = {};
   if (tlsDoc['caFile'] !== undefined) tls.ca = files(tlsDoc['caFile'], at(p, 'tls.caFile'));
   if (tlsDoc['certFile'] !== undefined) tls.cert = files(tlsDoc['certFile'], at(p, 'tls.certFile'));
   if (tlsDoc['keyFile'] !== undefined) tls.key = files(tlsDoc['keyFile'], at(p, 'tls.keyFile'));
@@ -167,12 +171,12 @@ function upstream(
     endpoint: target.endpoint,
     display: target.display,
     headers: Object.freeze(headers),
-    compression: optional(doc['compression'], 'none' as const, (v) => oneOf<'gzip' | 'none'>(v, at(p, 'compression'), ['gzip', 'none'])),
+    compression: optional(doc['compression'], DEFAULT_COMPRESSION, (v) => oneOf<Compression>(v, at(p, 'compression'), COMPRESSIONS)),
     timeoutMillis: optional(doc['timeout'], GATEWAY_DEFAULTS.timeoutMillis, (v) => millis(v, at(p, 'timeout'), 1, MAX_MS)),
     maxConcurrency: optional(doc['maxConcurrency'], GATEWAY_DEFAULTS.maxConcurrency, (v) => number(v, at(p, 'maxConcurrency'), 1, 1024, true)),
     queue: Object.freeze({
-      maxBytes: optional(queue['maxBytes'], GATEWAY_DEFAULTS.queueMaxBytes, (v) => byteSize(v, at(p, 'queue.maxBytes'), 1, Number.MAX_SAFE_INTEGER)),
-      maxRequests: optional(queue['maxRequests'], GATEWAY_DEFAULTS.queueMaxRequests, (v) => number(v, at(p, 'queue.maxRequests'), 1, 10_000_000, true)),
+      maxBytes: optional(queue['maxBytes'], GATEWAY_DEFAULTS.queue.maxBytes, (v) => byteSize(v, at(p, 'queue.maxBytes'), 1, Number.MAX_SAFE_INTEGER)),
+      maxRequests: optional(queue['maxRequests'], GATEWAY_DEFAULTS.queue.maxRequests, (v) => number(v, at(p, 'queue.maxRequests'), 1, 10_000_000, true)),
     }),
     batchMaxBytes: optional(batch['maxBytes'], GATEWAY_DEFAULTS.batchMaxBytes, (v) => byteSize(v, at(p, 'batch.maxBytes'), 0, MAX_BYTES)),
     retry,
