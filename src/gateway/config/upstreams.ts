@@ -11,7 +11,7 @@ import type { Compression, TlsOptions } from '../../transport/options.js';
 import { TransportOptionError } from '../../transport/errors.js';
 import { PROTOCOL_NAMES, PROTOCOLS, URL_SCHEMES, validateProtocolOptions } from '../../transport/protocols.js';
 import type { Protocol, UrlScheme } from '../../transport/protocols.js';
-import { at, GatewayConfigError, show } from './config-error.js';
+import { at, GatewayConfigError, problemAt, show } from './config-error.js';
 import { GATEWAY_DEFAULTS, MAX_BYTES, MAX_MS, NAME } from './defaults.js';
 import { byteSize, mapping, millis, number, oneOf, optional, string } from './values.js';
 import type { FileReader } from './values.js';
@@ -188,10 +188,7 @@ function upstream(
     const common = { endpoint: cfg.endpoint, headers: cfg.headers, compression: cfg.compression, timeoutMillis: cfg.timeoutMillis, tls: cfg.tls };
     validateProtocolOptions(cfg.protocol, common);
   } catch (e) {
-    if (e instanceof TransportOptionError) {
-      const field = e.field === 'endpoint' ? 'endpoint' : e.field;
-      throw new GatewayConfigError(at(p, field), e.message.replace(/^invalid transport option \S+ = /, ''));
-    }
+    if (e instanceof TransportOptionError) throw problemAt(at(p, e.field), e);
     throw e;
   }
   return cfg;
