@@ -27,7 +27,7 @@ import type { Attributes } from '../otlp/types.js';
 import { warnOnce } from '../internal/warn.js';
 import { AttributeTable, attributesHash, copyAttributes, type AttributeFilter, type Keyed } from './attribute-key.js';
 import { numberPointSize } from './aggregate/sum.js';
-import { writeNumberDataPoint } from '../otlp/encode/metrics.js';
+import { NO_ATTRS, numberPoint, writeNumberDataPoint, type NumberPoint } from '../otlp/encode/metrics.js';
 import type { RequestBuilder } from './request-builder.js';
 import type { StreamInfo } from './stream-info.js';
 import { OVERFLOW_ATTRIBUTES } from './sync-stream.js';
@@ -71,6 +71,8 @@ class ObservationState {
 export class ObservableStream {
   /** By consumer slot; undefined once unregistered. */
   readonly states: (ObservationState | undefined)[] = [];
+  /** The point written for every series, refilled per point. */
+  readonly #point: NumberPoint;
 
   constructor(
     readonly info: StreamInfo,
@@ -80,7 +82,9 @@ export class ObservableStream {
     readonly isInt: boolean,
     readonly filter: AttributeFilter,
     readonly limit: number,
-  ) {}
+  ) {
+    this.#point = numberPoint(isInt);
+  }
 
   /** Adds the state of the next consumer slot (`undefined`: the consumer is gone). */
   addConsumer(delta: boolean | undefined): void {
@@ -141,6 +145,9 @@ export class ObservableStream {
     const st0 = st.delta ? start : this.info.created;
     const timesLen = (st0 !== 0n ? 9 : 0) + (time !== 0n ? 9 : 0);
     const field = POINT_ATTRIBUTES_FIELD[data];
+    const point = this.#point;
+    point.startNs = st0;
+    point.timeNs = time;
     let overflow = 0;
     let hasOverflow = false;
     // Sets not observed in this collection are forgotten; the others are kept in order.
@@ -165,11 +172,18 @@ export class ObservableStream {
         continue;
       }
       const bytes = (s.bytes ??= encodeKeyValues(field, s.attrs));
-      if (b.reserve(numberPointSize(bytes.length, timesLen))) writeNumberDataPoint(b.w, bytes, st0, time, v, this.isInt);
+      if (b.reserve(numberPointSize(bytes.length, timesLen))) {
+        point.attrs = bytes;
+        point.value = v;
+        writeNumberDataPoint(b.w, point);
+      }
     }
     list.length = keep;
     if (hasOverflow && b.reserve(numberPointSize(OVERFLOW_BYTES.length, timesLen))) {
-      writeNumberDataPoint(b.w, OVERFLOW_BYTES, st0, time, overflow, this.isInt);
+      point.attrs = OVERFLOW_BYTES;
+      point.value = overflow;
+      writeNumberDataPoint(b.w, point);
     }
+    point.attrs = NO_ATTRS;
   }
 }

@@ -1,9 +1,11 @@
 /**
  * Direct protobuf encoder for a whole `ExportMetricsServiceRequest` given in the generated
  * shape (a gen message, or a plain object literal of the same shape with any field left
- * out, as `create()` accepts). It is `toBinary` without the reflection: the gateway and the
- * in-memory paths hand it messages, the collection pass uses the point writers of
- * metrics.ts instead.
+ * out, as `create()` accepts). It is `toBinary` without the reflection, ~3× faster
+ * (BENCHMARKS.md, Encode). Public in `otlp-fanout/integration` for callers that hold messages;
+ * our own caller is the gateway's JSON → protobuf re-encoding of metrics requests
+ * (gateway/forward/requests.ts). The collection pass uses the point writers of metrics.ts
+ * instead.
  *
  * Output is byte-identical to `toBinary(ExportMetricsServiceRequestSchema, create(...))`:
  * fields in field-number order, proto3 zero values omitted, `optional` fields written
@@ -431,7 +433,7 @@ function resourceMetrics(w: BinaryWriter, rm: ResourceMetricsShape): void {
  * Writes the fields of `request` to `w` (the request body, without an outer tag or length).
  * Also encodes a `MetricsData`, whose one field has the same number.
  */
-export function writeMetricsRequest(w: BinaryWriter, request: ExportMetricsRequestShape): void {
+function writeMetricsRequest(w: BinaryWriter, request: ExportMetricsRequestShape): void {
   const list = request.resourceMetrics;
   if (list === undefined) return;
   for (let i = 0; i < list.length; i++) resourceMetrics(w, list[i]!);
