@@ -254,6 +254,7 @@ function buildLanes(b: ResolvedBackend, memories: Map<string, MemoryStore>): Lan
 /** The SDK's own delivery counters as observable instruments (names documented in README). */
 function registerSelfMetrics(provider: MeterProvider, lanes: readonly Lane[]): void {
   const meter = provider.getMeter('otlp-fanout');
+  // One declaration per instrument: alike by design.
   const items = meter.createObservableCounter('otlp_fanout.exporter.items', {
     description: 'Items (data points, log records) handled by a backend, by outcome',
     unit: '{item}',

@@ -41,6 +41,7 @@ export interface EnvConfig {
     readonly cardinalityLimit?: number | undefined;
     readonly defaultHistogramAggregation?: HistogramAggregation | undefined;
   };
+  // The option groups of TelemetryOptions as the environment can set them (validate.ts merges the two).
   readonly logs: {
     readonly batch: {
       readonly maxQueueSize?: number | undefined;

@@ -13,6 +13,7 @@ import type { ExportServiceResponse } from '../otlp/signal-schemas.js';
 import { SIGNALS } from '../otlp/signals.js';
 import type { Signal } from '../otlp/types.js';
 import { isFailed, openCallScope, precheck } from './call-scope.js';
+import { closableTransport } from './closable.js';
 import type { AbortListener, CallScope } from './call-scope.js';
 import { gunzipBounded, gzipBody } from './compression.js';
 import { TransportOptionError } from './errors.js';
@@ -100,11 +101,8 @@ export function createOtlpHttpTransport(options?: OtlpHttpTransportOptions): Tra
     const url = opts.urls[signal];
     targets[signal] = { origin: url.origin, path: `${url.pathname}${url.search}` };
   }
-  const inFlight = new Set<Promise<ExportResult>>();
-  let closed = false;
 
   async function call(signal: Signal, body: Uint8Array, callOptions: ExportCallOptions | undefined): Promise<ExportResult> {
-    if (closed) return failed('unavailable', 'the transport is closed', false);
     const refused = precheck(signal, body, opts.maxRequestBytes);
     if (refused !== undefined) return refused;
     const scope = openCallScope(opts.timeoutMillis, callOptions);
@@ -121,21 +119,7 @@ export function createOtlpHttpTransport(options?: OtlpHttpTransportOptions): Tra
     }
   }
 
-  return {
-    encoding: opts.encoding,
-    export(signal, body, callOptions) {
-      const p = call(signal, body, callOptions);
-      inFlight.add(p);
-      // call() never rejects; the catch only keeps the bookkeeping chain from ever reporting one.
-      p.finally(() => inFlight.delete(p)).catch(() => undefined);
-      return p;
-    },
-    async close() {
-      closed = true;
-      await Promise.allSettled([...inFlight]);
-      await agent.close();
-    },
-  };
+  return closableTransport(opts.encoding, call, () => agent.close());
 }
 
 /** A response as `send` collected it: its body in memory, or 'too_large' past the limit. */

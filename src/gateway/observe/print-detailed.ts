@@ -37,6 +37,7 @@ export function formatRequest(decoded: DecodedRequest, heading: RequestHeading):
   const lines: string[] = [];
   const tenant = heading.tenant === undefined ? '' : `, tenant ${JSON.stringify(heading.tenant)}`;
   lines.push(`${decoded.signal} request (${heading.protocol}${tenant}): ${countItems(decoded.signal, heading.items)}, ${heading.bytes} bytes`);
+  // One case per signal, alike on purpose: the generated request types differ at every level.
   switch (decoded.signal) {
     case 'metrics':
       decoded.message.resourceMetrics.forEach((rm, i) => {
