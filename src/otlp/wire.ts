@@ -3,21 +3,22 @@
  * json-from-protobuf.ts, encode/*, the gRPC pass-through in transport/pass-through.ts, the
  * metrics attribute slab): the wire-type constants, varint sizes and writes, and tag reading.
  * protobuf-es's BinaryWriter/BinaryReader do the same for whole messages; these are for the
- * places that work on raw bytes for speed. Loads only `@bufbuild/protobuf/wire`.
+ * places that work on raw bytes for speed. Loads no module at all (types only).
  *
  * The varint *readers* stay with their cursors (scan.ts's Cursor, json-from-protobuf.ts's
  * module cursor, the attribute slab): each is a hot loop over its own position state with its
  * own error reporting, and a shared reader would have to return a value and a position.
  */
-import { WireType } from '@bufbuild/protobuf/wire';
+import type { WireType } from '@bufbuild/protobuf/wire';
 
-/** Wire types, named as the protobuf encoding spec names them. */
-export const VARINT = WireType.Varint;
-export const I64 = WireType.Bit64;
-export const LEN = WireType.LengthDelimited;
-export const SGROUP = WireType.StartGroup;
-export const EGROUP = WireType.EndGroup;
-export const I32 = WireType.Bit32;
+// Wire types, named as the protobuf encoding spec names them; the values of protobuf-es's
+// WireType, written out so this module loads nothing (the main entry's start-up budget).
+export const VARINT = 0 as WireType.Varint;
+export const I64 = 1 as WireType.Bit64;
+export const LEN = 2 as WireType.LengthDelimited;
+export const SGROUP = 3 as WireType.StartGroup;
+export const EGROUP = 4 as WireType.EndGroup;
+export const I32 = 5 as WireType.Bit32;
 
 /** Bytes of an unsigned varint holding `v` (a non-negative integer below 2^64). */
 export function varintSize(v: number): number {
