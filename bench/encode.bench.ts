@@ -69,7 +69,15 @@ function primitivesPlan(rm: ResourceMetrics): (w: BinaryWriter) => void {
         }));
         return (w: BinaryWriter) => {
           m.beginMetric(w, md.descriptor.name, md.descriptor.description, md.descriptor.unit, 'sum');
-          for (const p of pts) m.writeNumberDataPoint(w, p.attrs, p.start, p.time, p.value, isInt);
+          // One point shape refilled per point, as the collection's columns do.
+          const point = m.numberPoint(isInt);
+          for (const p of pts) {
+            point.attrs = p.attrs;
+            point.startNs = p.start;
+            point.timeNs = p.time;
+            point.value = p.value;
+            m.writeNumberDataPoint(w, point);
+          }
           m.endMetric(w, temporality, md.isMonotonic);
         };
       }
@@ -82,9 +90,19 @@ function primitivesPlan(rm: ResourceMetrics): (w: BinaryWriter) => void {
         }));
         return (w: BinaryWriter) => {
           m.beginMetric(w, md.descriptor.name, md.descriptor.description, md.descriptor.unit, 'histogram');
+          const point = m.histogramPoint([], []);
           for (const p of pts) {
             const h = p.v;
-            m.writeHistogramDataPoint(w, p.attrs, p.start, p.time, h.count, h.sum, h.buckets.counts, h.buckets.boundaries, h.min, h.max);
+            point.attrs = p.attrs;
+            point.startNs = p.start;
+            point.timeNs = p.time;
+            point.count = h.count;
+            point.sum = h.sum;
+            point.bucketCounts = h.buckets.counts;
+            point.bounds = h.buckets.boundaries;
+            point.min = h.min;
+            point.max = h.max;
+            m.writeHistogramDataPoint(w, point);
           }
           m.endMetric(w, temporality, false);
         };

@@ -21,6 +21,7 @@ import { registerRuntimeMetrics } from './metrics/runtime/runtime-metrics.js';
 import { scanRequest } from './otlp/scan.js';
 import type { Clock } from './internal/clock.js';
 import { warnOnce } from './internal/warn.js';
+import { DEFAULT_MAX_REQUEST_BYTES } from './transport/options.js';
 import type { Transport } from './transport/types.js';
 
 /** Options of {@link createTelemetry}: the configuration options plus a few for tests and embedding. */
@@ -218,7 +219,7 @@ function buildLanes(b: ResolvedBackend, memories: Map<string, MemoryStore>): Lan
   for (const signal of b.signals) {
     let transport: Transport;
     let maxPointsPerRequest = Number.POSITIVE_INFINITY;
-    let maxRequestBytes = 64 * 1024 * 1024;
+    let maxRequestBytes = DEFAULT_MAX_REQUEST_BYTES;
     let queue: { maxBytes: number; maxRequests: number } | undefined;
     let retry: Partial<RetryPolicy> | undefined;
     let timeoutMillis: number | undefined;
@@ -254,6 +255,7 @@ function buildLanes(b: ResolvedBackend, memories: Map<string, MemoryStore>): Lan
 /** The SDK's own delivery counters as observable instruments (names documented in README). */
 function registerSelfMetrics(provider: MeterProvider, lanes: readonly Lane[]): void {
   const meter = provider.getMeter('otlp-fanout');
+  // One declaration per instrument: alike by design.
   const items = meter.createObservableCounter('otlp_fanout.exporter.items', {
     description: 'Items (data points, log records) handled by a backend, by outcome',
     unit: '{item}',

@@ -9,6 +9,8 @@
  */
 import type { ExportSignal, Protocol } from './options.js';
 import { DEFAULTS } from './options.js';
+import { PROTOCOLS } from '../transport/protocols.js';
+import { SIGNAL_SPECS } from '../otlp/signals.js';
 import { warnConfig } from './config-error.js';
 
 /** An endpoint as configured, with where it came from (for messages). */
@@ -55,9 +57,9 @@ export function targetUrl(
   signal: ExportSignal,
   insecure: boolean,
 ): string {
-  const grpc = protocol === 'grpc';
+  const grpc = PROTOCOLS[protocol].transport === 'grpc';
   if (endpoint === undefined) {
-    return grpc ? DEFAULTS.backend.grpcEndpoint : `${DEFAULTS.backend.httpEndpoint}/v1/${signal}`;
+    return grpc ? DEFAULTS.backend.grpcEndpoint : `${DEFAULTS.backend.httpEndpoint}${SIGNAL_SPECS[signal].httpPath}`;
   }
   const raw = hasScheme(endpoint.value) ? endpoint.value : `${insecure ? 'http' : 'https'}://${endpoint.value}`;
   const url = new URL(raw);
@@ -71,6 +73,6 @@ export function targetUrl(
     }
     return url.origin;
   }
-  if (!endpoint.perSignal) url.pathname = `${url.pathname.replace(/\/+$/, '')}/v1/${signal}`;
+  if (!endpoint.perSignal) url.pathname = `${url.pathname.replace(/\/+$/, '')}${SIGNAL_SPECS[signal].httpPath}`;
   return url.href;
 }

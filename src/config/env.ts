@@ -9,8 +9,10 @@
  * that exporter variable names `otlp` explicitly or an OTLP endpoint variable for the signal is set;
  * with nothing configured nothing is exported and no connection is made.
  */
-import type { ExportSignal, HistogramAggregation, Protocol, Temporality, Compression } from './options.js';
+import type { ExportSignal, HistogramAggregation, Temporality } from './options.js';
 import { DEFAULTS } from './options.js';
+import { PROTOCOL_NAMES } from '../transport/protocols.js';
+import { COMPRESSIONS } from '../transport/options.js';
 import { warnConfig, warnInvalid } from './config-error.js';
 import { parseKeyValueList } from './key-value-list.js';
 import { normalizeHeaders } from './headers.js';
@@ -41,6 +43,7 @@ export interface EnvConfig {
     readonly cardinalityLimit?: number | undefined;
     readonly defaultHistogramAggregation?: HistogramAggregation | undefined;
   };
+  // The option groups of TelemetryOptions as the environment can set them (validate.ts merges the two).
   readonly logs: {
     readonly batch: {
       readonly maxQueueSize?: number | undefined;
@@ -66,8 +69,6 @@ export interface EnvConfig {
 
 const MAX_MILLIS = 2 ** 31 - 1; // setTimeout's ceiling; longer delays fire at once.
 const SIGNALS: readonly ExportSignal[] = ['metrics', 'logs'];
-const PROTOCOLS: readonly Protocol[] = ['grpc', 'http/protobuf', 'http/json'];
-const COMPRESSIONS: readonly Compression[] = ['gzip', 'none'];
 const TEMPORALITIES: readonly Temporality[] = ['cumulative', 'delta', 'lowmemory'];
 const HISTOGRAMS: readonly HistogramAggregation[] = ['explicit_bucket_histogram', 'base2_exponential_bucket_histogram'];
 const EXPORTERS: readonly ExporterName[] = ['otlp', 'console', 'none'];
@@ -241,7 +242,7 @@ function readTarget(env: EnvRecord, name: string, prefix: string, infix: string,
     endpoint,
     endpointInvalid,
     headers,
-    protocol: oneOf(env, v('PROTOCOL'), PROTOCOLS),
+    protocol: oneOf(env, v('PROTOCOL'), PROTOCOL_NAMES),
     timeoutMillis: int(env, v('TIMEOUT'), 1, MAX_MILLIS),
     compression: oneOf(env, v('COMPRESSION'), COMPRESSIONS),
     ca: file(env, v('CERTIFICATE')),

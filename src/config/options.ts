@@ -6,15 +6,28 @@
  */
 import type { ViewOptions } from '../metrics/view.js';
 import type { Attributes, Signal } from '../otlp/types.js';
+import type { Protocol } from '../transport/protocols.js';
+import {
+  DEFAULT_COMPRESSION,
+  DEFAULT_GRPC_ENDPOINT,
+  DEFAULT_HTTP_ENDPOINT,
+  DEFAULT_MAX_REQUEST_BYTES,
+  DEFAULT_TIMEOUT_MILLIS,
+} from '../transport/options.js';
+import type { Compression, TlsOptions as TransportTlsOptions } from '../transport/options.js';
+import { DEFAULT_QUEUE_LIMITS } from '../export/backend.js';
+import type { QueueLimits } from '../export/backend.js';
+import { DEFAULT_RETRY_POLICY } from '../export/retry.js';
+import type { RetryPolicy } from '../export/retry.js';
 
 /** The signals otlp-fanout exports (traces are out of scope). */
 export type ExportSignal = Exclude<Signal, 'traces'>;
 
-/** OTLP transport and encoding, named as `OTEL_EXPORTER_OTLP_PROTOCOL` names them. */
-export type Protocol = 'grpc' | 'http/protobuf' | 'http/json';
+/** OTLP transport and encoding, named as `OTEL_EXPORTER_OTLP_PROTOCOL` names them (transport/protocols.ts). */
+export type { Protocol };
 
-/** Request body compression. */
-export type Compression = 'gzip' | 'none';
+/** Request body compression (transport/options.ts). */
+export type { Compression };
 
 /**
  * Aggregation temporality a backend asks for, as `OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE`
@@ -34,29 +47,20 @@ export type BackendKind = 'otlp' | 'console' | 'memory';
 
 
 /**
- * TLS material. From code, `ca`/`cert`/`key` are PEM text or bytes; `caFile`/`certFile`/`keyFile`
- * are paths read once when the configuration is resolved (that is what the `*_CERTIFICATE` and
- * `*_CLIENT_*` variables set). Content wins over a path given at the same level.
+ * TLS material: the transports' TLS options (transport/options.ts, their owner), plus paths.
+ * From code, `ca`/`cert`/`key` are PEM text or bytes; `caFile`/`certFile`/`keyFile` are paths read
+ * once when the configuration is resolved (that is what the `*_CERTIFICATE` and `*_CLIENT_*`
+ * variables set). Content wins over a path given at the same level.
  */
-export interface TlsOptions {
-  /** Trusted CA certificates (PEM). Default: Node's bundled roots, so public CAs just work. */
+export interface TlsOptions extends Omit<TransportTlsOptions, 'ca'> {
+  /** Trusted CA certificates (PEM; one text or buffer here). Default: Node's bundled roots, so public CAs just work. */
   readonly ca?: string | Uint8Array;
-  /** Client certificate chain (PEM) for mutual TLS. Default: none (no client authentication). */
-  readonly cert?: string | Uint8Array;
-  /** Client private key (PEM) for mutual TLS; needs `cert`. Default: none. */
-  readonly key?: string | Uint8Array;
   /** Path of a PEM file with trusted CA certificates. */
   readonly caFile?: string;
   /** Path of a PEM file with the client certificate chain. */
   readonly certFile?: string;
   /** Path of a PEM file with the client private key. */
   readonly keyFile?: string;
-  /**
-   * Plaintext for an endpoint written without a scheme (`collector:4317`), as
-   * `OTEL_EXPORTER_OTLP_INSECURE` does; an `http://` or `https://` endpoint decides for itself.
-   * Default false: without a scheme, TLS is the safe guess.
-   */
-  readonly insecure?: boolean;
 }
 
 /**
@@ -82,56 +86,23 @@ export interface TargetOptions {
    * loopback/sidecar collectors (the common case) gain nothing from gzip's CPU cost.
    */
   readonly compression?: Compression;
-  /** Time allowed for one export request, in ms. Default 10000, the OTLP spec's. */
+  /** Time allowed for one export request, in ms. Default 10000, the OTLP spec's (the transports' default). */
   readonly timeoutMillis?: number;
   /** TLS material and the scheme-less plaintext switch. */
   readonly tls?: TlsOptions;
 }
 
-/** Bounds of what a backend holds while its server is slow or down. */
-export interface QueueOptions {
-  /**
-   * Bytes of encoded requests waiting for (or being retried to) this backend. Default 64 MiB:
-   * one request of the largest allowed size (`maxRequestBytes`) must fit, and since backends share
-   * the same immutable request bytes, N backends queueing the same data hold it once.
-   */
-  readonly maxBytes?: number;
-  /**
-   * Requests waiting for this backend. Default 512 (the export layer's): it bounds per-request
-   * bookkeeping when requests are tiny; hours of metrics at a 60 s interval, minutes of 1 s log batches.
-   */
-  readonly maxRequests?: number;
-}
+/** Queue bounds; each field defaults as `QueueLimits` (export/backend.ts, their owner) says. */
+export type QueueOptions = Partial<QueueLimits>;
 
 /**
  * Exponential backoff for retryable failures (OTLP spec: retry with exponential backoff and jitter,
- * and honour the server's own delay). The n-th wait is
- * `min(maxBackoffMillis, initialBackoffMillis * multiplier^(n-1))` ± `jitter`, or the server's
- * Retry-After/RetryInfo delay; no retry starts past `maxElapsedMillis` after the first attempt.
+ * and honour the server's own delay). The knobs and their defaults are `RetryPolicy`'s
+ * (export/retry.ts, their owner).
  */
-export interface RetryOptions {
+export interface RetryOptions extends Partial<RetryPolicy> {
   /** Retry at all. Default true: the spec asks exporters to retry transient failures. */
   readonly enabled?: boolean;
-  /**
-   * First wait, in ms. Default 1000 (the Java exporter's): short enough for a 10 s export interval;
-   * the Go exporter's 5 s would hold a request past the next export.
-   */
-  readonly initialBackoffMillis?: number;
-  /** Longest wait, in ms. Default 30000 (the Go exporter's): an overloaded server gets room. */
-  readonly maxBackoffMillis?: number;
-  /** Growth factor between waits, ≥ 1. Default 1.5, as both the Go and Java exporters. */
-  readonly multiplier?: number;
-  /**
-   * Random spread of each wait, as a fraction in [0, 1]. Default 0.2 (the Java exporter's ±20%):
-   * enough to break lock-step retries from many processes without making waits unpredictable.
-   */
-  readonly jitter?: number;
-  /**
-   * Give up on a request this long after its first attempt, in ms. Default 300000 (5 minutes, the
-   * export layer's): it spans a collector restart or a rolling deploy, where the Go exporter's one
-   * minute would drop data; the bounded queue limits what waits meanwhile.
-   */
-  readonly maxElapsedMillis?: number;
 }
 
 /** One place telemetry goes. */
@@ -258,8 +229,6 @@ export interface TelemetryOptions {
   readonly runtimeMetrics?: boolean;
 }
 
-const MiB = 1024 * 1024;
-
 /** Every default, in one place. */
 export const DEFAULTS = Object.freeze({
   exportIntervalMillis: 60_000,
@@ -282,23 +251,18 @@ export const DEFAULTS = Object.freeze({
   backend: Object.freeze({
     kind: 'otlp' as BackendKind,
     protocol: 'http/protobuf' as Protocol,
-    compression: 'none' as Compression,
-    timeoutMillis: 10_000,
+    compression: DEFAULT_COMPRESSION,
+    timeoutMillis: DEFAULT_TIMEOUT_MILLIS,
     temporality: 'cumulative' as Temporality,
     signals: Object.freeze(['metrics', 'logs'] as const) as readonly ExportSignal[],
     insecure: false,
-    grpcEndpoint: 'http://localhost:4317',
-    httpEndpoint: 'http://localhost:4318',
-    queue: Object.freeze({ maxBytes: 64 * MiB, maxRequests: 512 }),
-    retry: Object.freeze({
-      enabled: true,
-      initialBackoffMillis: 1000,
-      maxBackoffMillis: 30_000,
-      multiplier: 1.5,
-      jitter: 0.2,
-      maxElapsedMillis: 300_000,
-    }),
-    maxRequestBytes: 64 * MiB,
+    // The transports' defaults (the OTLP spec's ports), so the two layers cannot disagree.
+    grpcEndpoint: DEFAULT_GRPC_ENDPOINT,
+    httpEndpoint: DEFAULT_HTTP_ENDPOINT,
+    // The owners' defaults (export/backend.ts, export/retry.ts, transport/options.ts).
+    queue: DEFAULT_QUEUE_LIMITS,
+    retry: Object.freeze({ enabled: true, ...DEFAULT_RETRY_POLICY }),
+    maxRequestBytes: DEFAULT_MAX_REQUEST_BYTES,
     maxPointsPerRequest: Infinity,
   }),
 });

@@ -28,6 +28,10 @@ import type {
   Temporality,
 } from './options.js';
 import { DEFAULTS } from './options.js';
+import type { QueueLimits } from '../export/backend.js';
+import type { RetryPolicy } from '../export/retry.js';
+import { PROTOCOL_NAMES } from '../transport/protocols.js';
+import { COMPRESSIONS } from '../transport/options.js';
 import { ConfigError, warnConfig, warnInvalid } from './config-error.js';
 import { readBackendEnv, readEnv, type EnvConfig, type EnvRecord } from './env.js';
 import type { BackendLayer, PemSource, TargetLayer } from './backend-layer.js';
@@ -78,20 +82,12 @@ export interface ResolvedTarget {
   readonly tls: ResolvedTls;
 }
 
-/** See `QueueOptions`. */
-export interface ResolvedQueue {
-  readonly maxBytes: number;
-  readonly maxRequests: number;
-}
+/** See `QueueOptions`: the export layer's limits, every field filled. */
+export type ResolvedQueue = QueueLimits;
 
-/** See `RetryOptions`. */
-export interface ResolvedRetry {
+/** See `RetryOptions`: the export layer's policy, every field filled, and whether to retry at all. */
+export interface ResolvedRetry extends RetryPolicy {
   readonly enabled: boolean;
-  readonly initialBackoffMillis: number;
-  readonly maxBackoffMillis: number;
-  readonly multiplier: number;
-  readonly jitter: number;
-  readonly maxElapsedMillis: number;
 }
 
 interface ResolvedBackendBase {
@@ -156,8 +152,6 @@ export interface ResolvedConfig {
 
 const MAX_MILLIS = 2 ** 31 - 1;
 const SIGNALS: readonly ExportSignal[] = ['metrics', 'logs'];
-const PROTOCOLS: readonly Protocol[] = ['grpc', 'http/protobuf', 'http/json'];
-const COMPRESSIONS: readonly Compression[] = ['gzip', 'none'];
 const TEMPORALITIES: readonly Temporality[] = ['cumulative', 'delta', 'lowmemory'];
 const HISTOGRAMS: readonly HistogramAggregation[] = ['explicit_bucket_histogram', 'base2_exponential_bucket_histogram'];
 const KINDS: readonly BackendKind[] = ['otlp', 'console', 'memory'];
@@ -345,7 +339,7 @@ function codeTarget(t: Record<string, unknown>, field: string, perSignal: boolea
     endpoint,
     endpointInvalid,
     headers,
-    protocol: word(t.protocol, `${field}.protocol`, PROTOCOLS),
+    protocol: word(t.protocol, `${field}.protocol`, PROTOCOL_NAMES),
     compression: word(t.compression, `${field}.compression`, COMPRESSIONS),
     timeoutMillis: num(t.timeoutMillis, `${field}.timeoutMillis`, MILLIS),
     ca: pem(tls, 'ca', 'caFile', `${field}.tls`),

@@ -10,22 +10,36 @@
  * Queued bodies are the caller's immutable bytes, shared between backends, never copied.
  */
 import { setMaxListeners } from 'node:events';
+import { SIGNALS } from '../otlp/signals.js';
 import type { Signal } from '../otlp/types.js';
+import { DEFAULT_MAX_REQUEST_BYTES, DEFAULT_TIMEOUT_MILLIS } from '../transport/options.js';
 import type { Encoding, ExportResult, Transport } from '../transport/types.js';
 import { Deque } from '../internal/deque.js';
 import { LatencyHistogram } from '../internal/latency.js';
 import { warnOnce } from '../internal/warn.js';
 import { DEFAULT_RETRY_POLICY, retryDelayMillis, type RetryPolicy } from './retry.js';
 
-/** Queue limits for one backend. */
+/**
+ * Bounds of what a backend holds while its server is slow or down: the one shape, which the
+ * library's options (config/options.ts `QueueOptions`) and the gateway's upstreams fill.
+ */
 export interface QueueLimits {
-  /** Total bytes of queued request bodies. Default 64 MiB: one request of the largest allowed size must fit. */
+  /**
+   * Bytes of encoded requests waiting for (or being retried to) this backend. Default 64 MiB:
+   * one request of the largest allowed size (the transports' `maxRequestBytes` default) must fit,
+   * and since backends share the same immutable request bytes, N backends queueing the same data
+   * hold it once.
+   */
   readonly maxBytes: number;
-  /** Number of queued requests. Default 512: with a 60 s interval, hours of metrics during an outage. */
+  /**
+   * Requests waiting for this backend. Default 512: it bounds per-request bookkeeping when
+   * requests are tiny; hours of metrics at a 60 s interval, minutes of 1 s log batches.
+   */
   readonly maxRequests: number;
 }
 
-export const DEFAULT_QUEUE_LIMITS: QueueLimits = Object.freeze({ maxBytes: 64 * 1024 * 1024, maxRequests: 512 });
+/** The defaults of {@link QueueLimits}, with their reasons there. */
+export const DEFAULT_QUEUE_LIMITS: QueueLimits = Object.freeze({ maxBytes: DEFAULT_MAX_REQUEST_BYTES, maxRequests: 512 });
 
 export interface BackendOptions {
   readonly name: string;
@@ -123,13 +137,13 @@ interface Batch {
   readonly requests: number;
 }
 
-const ALL_SIGNALS: ReadonlySet<Signal> = new Set<Signal>(['metrics', 'logs', 'traces']);
+const ALL_SIGNALS: ReadonlySet<Signal> = new Set(SIGNALS);
 
 export function createBackend(options: BackendOptions): Backend {
   const transport = options.transport;
   const limits: QueueLimits = { ...DEFAULT_QUEUE_LIMITS, ...options.queue };
   const retry: RetryPolicy = { ...DEFAULT_RETRY_POLICY, ...options.retry };
-  const timeoutMillis = options.timeoutMillis ?? 10_000;
+  const timeoutMillis = options.timeoutMillis ?? DEFAULT_TIMEOUT_MILLIS;
   const maxConcurrency = Math.max(1, options.maxConcurrency ?? 1);
   const random = options.random ?? Math.random;
   const name = options.name;

@@ -5,23 +5,39 @@
  * transport/retryable.ts, not here.
  */
 
-/** Retry knobs for one backend. */
+/**
+ * Retry knobs for one backend: the one shape, which the library's options (config/options.ts
+ * `RetryOptions`) and the gateway's upstreams (gateway/config/upstreams.ts) fill. The n-th wait
+ * is `min(maxBackoffMillis, initialBackoffMillis * multiplier^(n-1))` ± `jitter`, or the
+ * server's Retry-After/RetryInfo delay; no retry starts past `maxElapsedMillis` after the first
+ * attempt.
+ */
 export interface RetryPolicy {
-  /** First delay. Default 1000 ms: long enough not to hammer a restarting collector. */
+  /**
+   * First wait, in ms. Default 1000 (the Java exporter's): short enough for a 10 s export interval,
+   * long enough not to hammer a restarting collector; the Go exporter's 5 s would hold a request
+   * past the next export.
+   */
   readonly initialBackoffMillis: number;
-  /** Cap on one delay. Default 30000 ms: a down backend is probed at least twice a minute. */
+  /** Longest wait, in ms. Default 30000 (the Go exporter's): an overloaded server gets room, a down one is probed twice a minute. */
   readonly maxBackoffMillis: number;
-  /** Growth factor per attempt. Default 1.5 (the OTLP JS/Java exporters' value). */
+  /** Growth factor between waits, ≥ 1. Default 1.5, as both the Go and Java exporters. */
   readonly multiplier: number;
-  /** Relative jitter in [0, 1]: a delay d becomes d × (1 ± jitter). Default 0.2, spreads synchronized clients. */
+  /**
+   * Random spread of each wait, as a fraction in [0, 1]: a delay d becomes d × (1 ± jitter).
+   * Default 0.2 (the Java exporter's ±20%): enough to break lock-step retries from many processes
+   * without making waits unpredictable.
+   */
   readonly jitter: number;
   /**
-   * Give up on a request this long after its first attempt. Default 300000 ms (5 minutes): covers a collector
-   * restart or a rolling deploy, while the bounded queue limits what waits meanwhile.
+   * Give up on a request this long after its first attempt, in ms. Default 300000 (5 minutes): it
+   * spans a collector restart or a rolling deploy, where the Go exporter's one minute would drop
+   * data; the bounded queue limits what waits meanwhile.
    */
   readonly maxElapsedMillis: number;
 }
 
+/** The defaults of {@link RetryPolicy}, with their reasons there. */
 export const DEFAULT_RETRY_POLICY: RetryPolicy = Object.freeze({
   initialBackoffMillis: 1000,
   maxBackoffMillis: 30_000,

@@ -13,8 +13,8 @@
 import type { ResolvedTarget } from '../config/validate.js';
 import type { ExportSignal } from '../config/options.js';
 import type { OtlpTransportOptions, TlsOptions } from '../transport/options.js';
-import { validateTransportOptions } from '../transport/options.js';
 import { TransportError } from '../transport/errors.js';
+import { createProtocolTransport, loadTransportModules, PROTOCOLS, validateProtocolOptions } from '../transport/protocols.js';
 import type { Encoding, ExportResult, Transport } from '../transport/types.js';
 
 export function createTargetTransport(signal: ExportSignal, target: ResolvedTarget, maxRequestBytes: number): Transport {
@@ -31,21 +31,17 @@ export function createTargetTransport(signal: ExportSignal, target: ResolvedTarg
     tls,
     maxRequestBytes,
   };
-  if (target.protocol === 'grpc') {
-    const options: OtlpTransportOptions = { ...common, endpoint: target.url };
-    validateTransportOptions(options, 'grpc');
-    return lazyTransport(async () => (await import('../transport/grpc.js')).createOtlpGrpcTransport(options));
-  }
-  const encoding: Encoding = target.protocol === 'http/json' ? 'json' : 'protobuf';
-  const options = { ...common, signalEndpoints: { [signal]: target.url }, encoding };
-  validateTransportOptions(options, 'http');
-  if (encoding === 'protobuf') {
-    return lazyTransport(async () => (await import('../transport/http.js')).createOtlpHttpTransport(options));
+  const protocol = target.protocol;
+  const options: OtlpTransportOptions =
+    PROTOCOLS[protocol].transport === 'grpc' ? { ...common, endpoint: target.url } : { ...common, signalEndpoints: { [signal]: target.url } };
+  validateProtocolOptions(protocol, options);
+  if (PROTOCOLS[protocol].encoding === 'protobuf') {
+    return lazyTransport(async () => createProtocolTransport(protocol, options, await loadTransportModules([protocol])));
   }
   // Queued as protobuf like every other backend, converted when sent (see protobufOverJson).
   return lazyTransport(async () => {
-    const [http, json] = await Promise.all([import('../transport/http.js'), import('../transport/json-body.js')]);
-    return json.protobufOverJson(http.createOtlpHttpTransport(options));
+    const [modules, json] = await Promise.all([loadTransportModules([protocol]), import('../transport/json-body.js')]);
+    return json.protobufOverJson(createProtocolTransport(protocol, options, modules));
   });
 }
 

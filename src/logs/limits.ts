@@ -111,6 +111,8 @@ export function limitAnyValue(value: unknown, lengthLimit: number): AnyValueInpu
   }
 }
 
+// limitAnyValue()'s switch again, on purpose: the top level resets the container budget and has no
+// path or depth to carry, so the common flat attribute value takes the short function.
 function limitNested(value: unknown, lengthLimit: number, depth: number, path: object[]): AnyValueInput | typeof INVALID {
   switch (typeof value) {
     case 'string':

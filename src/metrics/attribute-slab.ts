@@ -14,6 +14,7 @@
  * measured on the 11,000-point workload, copying into a pooled array of the exact
  * length instead (no allocation) made the whole collection 1.5× slower.
  */
+import { varintSize, writeVarint32 } from '../otlp/wire.js';
 
 const CHUNK = 65536;
 
@@ -55,13 +56,7 @@ export class AttributeSlab {
       pos = this.#pos;
       this.#pos += size;
     }
-    let p = pos;
-    let len = bytes.length;
-    while (len > 0x7f) {
-      chunk[p++] = (len & 0x7f) | 0x80;
-      len >>>= 7;
-    }
-    chunk[p++] = len;
+    const p = writeVarint32(chunk, pos, bytes.length);
     chunk.set(bytes, p);
     (this.#live[idx] as number) += size;
     this.#liveTotal += size;
@@ -132,13 +127,4 @@ export class AttributeSlab {
       holder.bo = this.add(chunk.subarray(p, p + this.#len));
     }
   }
-}
-
-function varintSize(n: number): number {
-  let size = 1;
-  while (n > 0x7f) {
-    n >>>= 7;
-    size++;
-  }
-  return size;
 }

@@ -27,7 +27,7 @@ import type { Attributes } from '../otlp/types.js';
 import { warnOnce } from '../internal/warn.js';
 import { AttributeTable, attributesHash, copyAttributes, withCommonAttributes, type AttributeFilter, type Keyed } from './attribute-key.js';
 import { numberPointSize } from './aggregate/sum.js';
-import { writeNumberDataPoint } from '../otlp/encode/metrics.js';
+import { NO_ATTRS, numberPoint, writeNumberDataPoint, type NumberPoint } from '../otlp/encode/metrics.js';
 import type { RequestBuilder } from './request-builder.js';
 import type { StreamInfo } from './stream-info.js';
 import { OVERFLOW_ATTRIBUTES } from './sync-stream.js';
@@ -79,6 +79,8 @@ export class ObservableStream {
   readonly states: (ObservationState | undefined)[] = [];
   /** The overflow point's encoded attributes, made on first overflow. */
   #overflowBytes: Uint8Array | undefined = undefined;
+  /** The point written for every series, refilled per point. */
+  readonly #point: NumberPoint;
 
   constructor(
     readonly info: StreamInfo,
@@ -88,7 +90,9 @@ export class ObservableStream {
     readonly isInt: boolean,
     readonly filter: AttributeFilter,
     readonly limit: number,
-  ) {}
+  ) {
+    this.#point = numberPoint(isInt);
+  }
 
   /** Adds the state of the next consumer slot (`undefined`: the consumer is gone). */
   addConsumer(delta: boolean | undefined): void {
@@ -149,6 +153,9 @@ export class ObservableStream {
     const st0 = st.delta ? start : this.info.created;
     const timesLen = (st0 !== 0n ? 9 : 0) + (time !== 0n ? 9 : 0);
     const field = POINT_ATTRIBUTES_FIELD[data];
+    const point = this.#point;
+    point.startNs = st0;
+    point.timeNs = time;
     let overflow = 0;
     let hasOverflow = false;
     // Sets not observed in this collection are forgotten; the others are kept in order.
@@ -173,12 +180,21 @@ export class ObservableStream {
         continue;
       }
       const bytes = (s.bytes ??= encodeKeyValues(field, withCommonAttributes(this.info.commonAttributes, s.attrs)));
-      if (b.reserve(numberPointSize(bytes.length, timesLen))) writeNumberDataPoint(b.w, bytes, st0, time, v, this.isInt);
+      if (b.reserve(numberPointSize(bytes.length, timesLen))) {
+        point.attrs = bytes;
+        point.value = v;
+        writeNumberDataPoint(b.w, point);
+      }
     }
     list.length = keep;
     if (hasOverflow) {
       const bytes = (this.#overflowBytes ??= overflowBytes(this.info.commonAttributes));
-      if (b.reserve(numberPointSize(bytes.length, timesLen))) writeNumberDataPoint(b.w, bytes, st0, time, overflow, this.isInt);
+      if (b.reserve(numberPointSize(bytes.length, timesLen))) {
+        point.attrs = bytes;
+        point.value = overflow;
+        writeNumberDataPoint(b.w, point);
+      }
     }
+    point.attrs = NO_ATTRS;
   }
 }

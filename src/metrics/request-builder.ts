@@ -17,10 +17,10 @@ import {
   endMetric,
   endResourceMetrics,
   endScopeMetrics,
-  varintSize,
   type MetricDataKind,
   type TemporalityValue,
 } from '../otlp/encode/metrics.js';
+import { varintSize } from '../otlp/wire.js';
 import { warnOnce } from '../internal/warn.js';
 
 /** Limits on one request body. */

@@ -22,6 +22,7 @@ import type { DescField, DescMessage } from '@bufbuild/protobuf';
 import { encodeJsonString } from './json.js';
 import { hexIdFields } from './json-ids.js';
 import { WireFormatError } from './scan.js';
+import { EGROUP, I32, I64, LEN, SGROUP, VARINT } from './wire.js';
 
 /**
  * Converts the protobuf encoding of a `schema` message to OTLP/JSON (UTF-8), the same
@@ -92,12 +93,6 @@ const enum Kind {
   HexId,
 }
 
-const VARINT = 0;
-const I64 = 1;
-const LEN = 2;
-const SGROUP = 3;
-const EGROUP = 4;
-const I32 = 5;
 
 interface FieldPlan {
   readonly field: DescField;

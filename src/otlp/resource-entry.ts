@@ -9,7 +9,8 @@
  * (AnyValue) }; AnyValue { string 1, bool 2, int 3, double 4, array 5, kvlist 6, bytes 7 }.
  */
 import { BinaryReader } from '@bufbuild/protobuf/wire';
-import { BinaryWriter, WireType } from './encode/binary-writer.js';
+import { BinaryWriter } from './encode/binary-writer.js';
+import { I64, LEN, VARINT } from './wire.js';
 import { AnyValueSchema } from '../../gen/opentelemetry/proto/common/v1/common_pb.js';
 import { writeKeyValue } from './encode/common.js';
 import { protobufToJson } from './json-from-protobuf.js';
@@ -37,7 +38,6 @@ export interface EntryParts {
   readonly entryRest: Uint8Array[];
 }
 
-const LEN = WireType.LengthDelimited;
 
 /**
  * Takes apart the entry `entry` (the whole field: tag, length, message). Several `resource`
@@ -181,9 +181,9 @@ export function anyValueStringForm(value: Uint8Array | undefined): Uint8Array {
   while (r.pos < r.len) {
     const [f, w] = r.tag();
     if (f === 1 && w === LEN) text = r.bytes();
-    else if (f === 2 && w === WireType.Varint) text = r.bool() ? 'true' : 'false';
-    else if (f === 3 && w === WireType.Varint) text = r.int64().toString();
-    else if (f === 4 && w === WireType.Bit64) text = String(r.double());
+    else if (f === 2 && w === VARINT) text = r.bool() ? 'true' : 'false';
+    else if (f === 3 && w === VARINT) text = r.int64().toString();
+    else if (f === 4 && w === I64) text = String(r.double());
     else {
       r.skip(w, f);
       if (f < 5 || f > 7) continue;

@@ -9,6 +9,8 @@
  * and length on the way, so truncated or mistyped input is refused with a precise
  * message; the inside of each item is only bounds-checked.
  */
+import { SIGNAL_SPECS } from './signals.js';
+import { I32, I64, LEN, VARINT } from './wire.js';
 import type { Signal } from './types.js';
 
 export class WireFormatError extends Error {
@@ -29,10 +31,6 @@ export interface ScanResult {
   readonly items: number;
 }
 
-const VARINT = 0;
-const I64 = 1;
-const LEN = 2;
-const I32 = 5;
 
 // Field numbers: request.resource_* = 1; Resource* { resource = 1, scope_* = 2 }; Scope* { items = 2 }.
 // Metric: gauge 5, sum 7, histogram 9, exponential_histogram 10, summary 11; each has data_points = 1.
@@ -129,16 +127,10 @@ class Cursor {
 
 const text = new TextDecoder('utf-8', { fatal: false });
 
-/** Names of the top-level fields, for error messages. */
-const ROOT_NAMES: Record<Signal, [string, string, string]> = {
-  metrics: ['resource_metrics', 'scope_metrics', 'metrics'],
-  logs: ['resource_logs', 'scope_logs', 'log_records'],
-  traces: ['resource_spans', 'scope_spans', 'spans'],
-};
-
 /** Scans an encoded Export<Signal>ServiceRequest. Throws WireFormatError on malformed input. */
 export function scanRequest(signal: Signal, body: Uint8Array, wantedAttributes?: ReadonlySet<string>): ScanResult {
-  const names = ROOT_NAMES[signal];
+  // Names of the three levels, for error messages.
+  const names = SIGNAL_SPECS[signal].fields;
   const root = new Cursor(body, 0, body.length, undefined, 'request');
   const entries: ResourceEntry[] = [];
   let total = 0;

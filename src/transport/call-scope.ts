@@ -2,6 +2,7 @@
  * One export call's cancellation: the caller's AbortSignal and the call's deadline
  * merged into one signal, remembering which of the two fired.
  */
+import { SIGNALS } from '../otlp/signals.js';
 import type { CallEnd } from './error-mapping.js';
 import { failed } from './retryable.js';
 import type { FailedResult } from './retryable.js';
@@ -120,7 +121,7 @@ function expire(scope: Scope): void {
   scope.expire();
 }
 
-const SIGNALS: ReadonlySet<string> = new Set(['metrics', 'logs', 'traces']);
+const KNOWN_SIGNALS: ReadonlySet<string> = new Set(SIGNALS);
 
 /**
  * Checks what every export checks before touching the network: a known signal, a byte
@@ -128,7 +129,7 @@ const SIGNALS: ReadonlySet<string> = new Set(['metrics', 'logs', 'traces']);
  * never sent and never retried, since it would fail the same way again.
  */
 export function precheck(signal: unknown, body: unknown, maxRequestBytes: number): FailedResult | undefined {
-  if (typeof signal !== 'string' || !SIGNALS.has(signal)) {
+  if (typeof signal !== 'string' || !KNOWN_SIGNALS.has(signal)) {
     return failed('internal', `unknown signal ${JSON.stringify(signal)}; expected metrics, logs or traces`, false);
   }
   if (!(body instanceof Uint8Array)) return failed('internal', 'the body must be a Uint8Array', false);

@@ -1,3 +1,6 @@
+import type { ConfigProblem } from '../internal/config-problem.js';
+import { showValue } from '../internal/config-problem.js';
+
 /**
  * The one error class transports report. `code` is a closed set so callers can
  * branch on it; `message` keeps the server's own words where it sent any.
@@ -28,22 +31,17 @@ export class TransportError extends Error {
 /**
  * A transport option that cannot be used. Thrown once, when the transport is
  * created (a configuration mistake, not a remote failure); `field` names the
- * option (`tls.cert`, `headers.Content-Type`), `value` is what was given.
+ * option (`tls.cert`, `headers.Content-Type`), `value` is what was given, `allowed`
+ * what is allowed (internal/config-problem.ts): callers that report it elsewhere (the
+ * gateway's config, at its own path) read these fields, not the message.
  */
-export class TransportOptionError extends Error {
+export class TransportOptionError extends Error implements ConfigProblem {
   override readonly name = 'TransportOptionError';
   constructor(
     readonly field: string,
     readonly value: unknown,
-    allowed: string,
+    readonly allowed: string,
   ) {
-    super(`invalid transport option ${field} = ${describeOptionValue(value)}: ${allowed}`);
+    super(`invalid transport option ${field} = ${showValue(value)}: ${allowed}`);
   }
-}
-
-function describeOptionValue(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value.length > 80 ? `${value.slice(0, 77)}...` : value);
-  if (value instanceof Uint8Array) return `<${value.length} bytes>`;
-  if (typeof value === 'object' && value !== null) return Array.isArray(value) ? 'an array' : 'an object';
-  return String(value);
 }

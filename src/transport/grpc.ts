@@ -14,16 +14,17 @@ import { createTransport } from '@connectrpc/connect/protocol-grpc';
 import { compressionGzip, createNodeHttpClient, Http2SessionManager } from '@connectrpc/connect-node';
 import { gzipBody } from './compression.js';
 import type { Signal } from '../otlp/types.js';
-import { readPartialSuccess } from '../otlp/partial-success.js';
-import type { ExportServiceResponse } from '../otlp/partial-success.js';
+import { readPartialSuccess, signalSchemas } from '../otlp/signal-schemas.js';
+import type { ExportServiceResponse } from '../otlp/signal-schemas.js';
+import { SIGNALS } from '../otlp/signals.js';
 import { callTimeout, precheck } from './call-scope.js';
+import { closableTransport } from './closable.js';
 import { failureFromConnectError, failureFromError } from './error-mapping.js';
 import type { CallEnd } from './error-mapping.js';
 import { nodeTlsOptions, USER_AGENT, validateTransportOptions } from './options.js';
 import type { OtlpTransportOptions, ResolvedTransportOptions } from './options.js';
-import { assertMessageStart } from './raw-message.js';
+import { assertMessageStart } from './pass-through.js';
 import { failed } from './retryable.js';
-import { signalSchemas } from './signals.js';
 import type { ExportCallOptions, ExportResult, Transport } from './types.js';
 
 /** Options of {@link createOtlpGrpcTransport}: the common transport options. */
@@ -52,7 +53,7 @@ export function createOtlpGrpcTransport(options?: OtlpGrpcTransportOptions): Tra
   let nextRef = 0;
   const transports = new Map<string, ConnectTransport>();
   const perSignal = {} as Record<Signal, ConnectTransport>;
-  for (const signal of ['metrics', 'logs', 'traces'] as const) {
+  for (const signal of SIGNALS) {
     const baseUrl = opts.urls[signal].href.replace(/\/+$/, '');
     let t = transports.get(baseUrl);
     if (t === undefined) {
@@ -80,11 +81,8 @@ export function createOtlpGrpcTransport(options?: OtlpGrpcTransportOptions): Tra
     logs: create(signalSchemas.logs.request),
     traces: create(signalSchemas.traces.request),
   } satisfies Record<Signal, Message>;
-  const inFlight = new Set<Promise<ExportResult>>();
-  let closed = false;
 
   async function call(signal: Signal, body: Uint8Array, callOptions: ExportCallOptions | undefined): Promise<ExportResult> {
-    if (closed) return failed('unavailable', 'the transport is closed', false);
     const refused = precheck(signal, body, opts.maxRequestBytes);
     if (refused !== undefined) return refused;
     const schemas = signalSchemas[signal];
@@ -125,21 +123,9 @@ export function createOtlpGrpcTransport(options?: OtlpGrpcTransportOptions): Tra
     }
   }
 
-  return {
-    encoding: 'protobuf',
-    export(signal, body, callOptions) {
-      const p = call(signal, body, callOptions);
-      inFlight.add(p);
-      // call() never rejects; the catch only keeps the bookkeeping chain from ever reporting one.
-      p.finally(() => inFlight.delete(p)).catch(() => undefined);
-      return p;
-    },
-    async close() {
-      closed = true;
-      await Promise.allSettled([...inFlight]);
-      for (const s of sessions) s.abort();
-    },
-  };
+  return closableTransport('protobuf', call, () => {
+    for (const s of sessions) s.abort();
+  });
 }
 
 /**

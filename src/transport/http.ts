@@ -8,10 +8,12 @@ import { Agent } from 'undici';
 import type { Dispatcher } from 'undici';
 import { StatusSchema } from '../../gen/google/rpc/status_pb.js';
 import { decodeJson } from '../otlp/json.js';
-import { readPartialSuccess } from '../otlp/partial-success.js';
-import type { ExportServiceResponse } from '../otlp/partial-success.js';
+import { readPartialSuccess, signalSchemas } from '../otlp/signal-schemas.js';
+import type { ExportServiceResponse } from '../otlp/signal-schemas.js';
+import { SIGNALS } from '../otlp/signals.js';
 import type { Signal } from '../otlp/types.js';
 import { isFailed, openCallScope, precheck } from './call-scope.js';
+import { closableTransport } from './closable.js';
 import type { AbortListener, CallScope } from './call-scope.js';
 import { gunzipBounded, gzipBody } from './compression.js';
 import { TransportOptionError } from './errors.js';
@@ -19,7 +21,6 @@ import { failureFromError } from './error-mapping.js';
 import { nodeTlsOptions, positiveInt, USER_AGENT, validateTransportOptions } from './options.js';
 import type { OtlpTransportOptions, ResolvedTransportOptions } from './options.js';
 import { failed, httpFailure } from './retryable.js';
-import { signalSchemas } from './signals.js';
 import type { Encoding, ExportCallOptions, ExportResult, Transport } from './types.js';
 
 /** Options of {@link createOtlpHttpTransport}. */
@@ -96,15 +97,12 @@ export function createOtlpHttpTransport(options?: OtlpHttpTransportOptions): Tra
   // Built once, not per call.
   const headers = opts.compression === 'gzip' ? { ...baseHeaders, 'content-encoding': 'gzip' } : baseHeaders;
   const targets = {} as Record<Signal, { origin: string; path: string }>;
-  for (const signal of ['metrics', 'logs', 'traces'] as const) {
+  for (const signal of SIGNALS) {
     const url = opts.urls[signal];
     targets[signal] = { origin: url.origin, path: `${url.pathname}${url.search}` };
   }
-  const inFlight = new Set<Promise<ExportResult>>();
-  let closed = false;
 
   async function call(signal: Signal, body: Uint8Array, callOptions: ExportCallOptions | undefined): Promise<ExportResult> {
-    if (closed) return failed('unavailable', 'the transport is closed', false);
     const refused = precheck(signal, body, opts.maxRequestBytes);
     if (refused !== undefined) return refused;
     const scope = openCallScope(opts.timeoutMillis, callOptions);
@@ -121,21 +119,7 @@ export function createOtlpHttpTransport(options?: OtlpHttpTransportOptions): Tra
     }
   }
 
-  return {
-    encoding: opts.encoding,
-    export(signal, body, callOptions) {
-      const p = call(signal, body, callOptions);
-      inFlight.add(p);
-      // call() never rejects; the catch only keeps the bookkeeping chain from ever reporting one.
-      p.finally(() => inFlight.delete(p)).catch(() => undefined);
-      return p;
-    },
-    async close() {
-      closed = true;
-      await Promise.allSettled([...inFlight]);
-      await agent.close();
-    },
-  };
+  return closableTransport(opts.encoding, call, () => agent.close());
 }
 
 /** A response as `send` collected it: its body in memory, or 'too_large' past the limit. */

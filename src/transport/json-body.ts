@@ -5,8 +5,8 @@
 import type { DescMessage } from '@bufbuild/protobuf';
 import { protobufToJson } from '../otlp/json-from-protobuf.js';
 import type { Signal } from '../otlp/types.js';
+import { signalSchemas } from '../otlp/signal-schemas.js';
 import { TransportError } from './errors.js';
-import { signalSchemas } from './signals.js';
 import type { Transport } from './types.js';
 
 /**

@@ -3,11 +3,18 @@
  * populated shape. Defaults follow the OTLP exporter specification
  * (https://opentelemetry.io/docs/specs/otel/protocol/exporter/) where it has one.
  */
+import { SIGNAL_SPECS, SIGNALS } from '../otlp/signals.js';
 import type { Signal } from '../otlp/types.js';
 import { TransportOptionError } from './errors.js';
 
 /** Request compression. `none` is the OTLP exporter default. */
 export type Compression = 'gzip' | 'none';
+
+/** Every compression, for validation. */
+export const COMPRESSIONS: readonly Compression[] = Object.freeze(['gzip', 'none']);
+
+/** Default compression: `none`, the spec default; gzip costs CPU that loopback peers do not need. */
+export const DEFAULT_COMPRESSION: Compression = 'none';
 
 /** PEM text or bytes (a `Buffer` is a `Uint8Array`). */
 export type Pem = string | Uint8Array;
@@ -97,7 +104,6 @@ export const DEFAULT_GRPC_ENDPOINT = 'http://localhost:4317';
 /** Sent as User-Agent unless the caller sets one; the exporter spec asks exporters to name themselves. */
 export const USER_AGENT = 'otlp-fanout-js/0.1.0';
 
-const SIGNALS: readonly Signal[] = ['metrics', 'logs', 'traces'];
 // setTimeout clamps larger delays to 1 ms; connect's size limits are 32-bit.
 const MAX_TIMER_MS = 2 ** 31 - 1;
 const MAX_BYTES = 2 ** 32 - 1;
@@ -171,9 +177,9 @@ export function positiveInt(field: string, value: unknown, fallback: number, max
 }
 
 function validateCompression(value: unknown): Compression {
-  if (value === undefined) return 'none';
-  if (value !== 'gzip' && value !== 'none') throw new TransportOptionError('compression', value, 'expected "gzip" or "none"');
-  return value;
+  if (value === undefined) return DEFAULT_COMPRESSION;
+  if (!COMPRESSIONS.includes(value as Compression)) throw new TransportOptionError('compression', value, 'expected "gzip" or "none"');
+  return value as Compression;
 }
 
 function validateTls(value: TlsOptions | undefined): ResolvedTransportOptions['tls'] {
@@ -253,7 +259,7 @@ function resolveUrls(o: OtlpTransportOptions, protocol: 'http' | 'grpc', insecur
     } else if (protocol === 'http') {
       // Spec: append v1/<signal> to the base path, keeping any path prefix.
       const url = new URL(baseUrl.href);
-      url.pathname = `${url.pathname.replace(/\/+$/, '')}/v1/${signal}`;
+      url.pathname = `${url.pathname.replace(/\/+$/, '')}${SIGNAL_SPECS[signal].httpPath}`;
       urls[signal] = url;
     } else {
       urls[signal] = baseUrl;

@@ -7,7 +7,6 @@ import { ConnectError, createClient } from '@connectrpc/connect';
 import { compressionGzip, createGrpcTransport, Http2SessionManager } from '@connectrpc/connect-node';
 import {
   ExportLogsServiceRequestSchema,
-  LogsService,
   type ExportLogsServiceRequest,
 } from '../../gen/opentelemetry/proto/collector/logs/v1/logs_service_pb.js';
 import {
@@ -17,7 +16,6 @@ import {
 } from '../../gen/opentelemetry/proto/collector/metrics/v1/metrics_service_pb.js';
 import {
   ExportTraceServiceRequestSchema,
-  TraceService,
   type ExportTraceServiceRequest,
 } from '../../gen/opentelemetry/proto/collector/trace/v1/trace_service_pb.js';
 import { loadGatewayConfig } from '../../src/gateway/config/load.js';
@@ -25,8 +23,9 @@ import type { ForwardedEvent, GatewayObserver, RefusedEvent, RequestEvent } from
 import { startGateway } from '../../src/gateway/gateway.js';
 import type { Gateway } from '../../src/gateway/gateway.js';
 import { encodeJson } from '../../src/otlp/json.js';
+import { readPartialSuccess, signalSchemas } from '../../src/otlp/signal-schemas.js';
 import { createOtlpGrpcTransport } from '../../src/transport/grpc.js';
-import { rawMessage } from '../../src/transport/raw-message.js';
+import { rawMessage } from '../../src/transport/pass-through.js';
 import type { ExportResult } from '../../src/transport/types.js';
 import type { Signal } from '../../src/otlp/types.js';
 
@@ -179,20 +178,10 @@ export async function grpcCall(url: string, signal: Signal, body: Uint8Array, he
   const transport = createGrpcTransport({ baseUrl: url, sessionManager: session, ...(gzip ? { sendCompression: compressionGzip } : {}), compressMinBytes: 0 });
   const options = { headers, timeoutMs: 3000 };
   try {
-    switch (signal) {
-      case 'metrics': {
-        const r = await createClient(MetricsService, transport).export(rawMessage(MetricsService.method.export.input, body), options);
-        return { ok: true, rejected: r.partialSuccess?.rejectedDataPoints ?? 0n };
-      }
-      case 'logs': {
-        const r = await createClient(LogsService, transport).export(rawMessage(LogsService.method.export.input, body), options);
-        return { ok: true, rejected: r.partialSuccess?.rejectedLogRecords ?? 0n };
-      }
-      case 'traces': {
-        const r = await createClient(TraceService, transport).export(rawMessage(TraceService.method.export.input, body), options);
-        return { ok: true, rejected: r.partialSuccess?.rejectedSpans ?? 0n };
-      }
-    }
+    // One client type for the three services: they differ only in their message types.
+    const service = signalSchemas[signal].service as typeof MetricsService;
+    const r = await createClient(service, transport).export(rawMessage(service.method.export.input, body), options);
+    return { ok: true, rejected: BigInt(readPartialSuccess(r)?.rejected ?? 0) };
   } catch (e) {
     return { ok: false, error: ConnectError.from(e) };
   } finally {

@@ -27,7 +27,7 @@ test('logs/ never imports transport/ or export/ (the export layer plugs in throu
 test('the logs encoder depends on otlp/ and gen/ only', () => {
   const file = fileURLToPath(new URL('../../src/otlp/encode/logs.ts', import.meta.url));
   for (const spec of importsOf(file)) {
-    assert.ok(/^(@bufbuild\/|\.\.\/\.\.\/\.\.\/gen\/|\.\.\/types\.js$|\.\/(common|binary-writer)\.js$)/.test(spec), spec);
+    assert.ok(/^(@bufbuild\/|\.\.\/\.\.\/\.\.\/gen\/|\.\.\/types\.js$|\.\.\/wire\.js$|\.\/(common|binary-writer)\.js$)/.test(spec), spec);
   }
 });
 

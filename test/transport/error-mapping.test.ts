@@ -6,7 +6,7 @@ import { RetryInfoSchema } from '../../gen/google/rpc/error_details_pb.js';
 import { ExportLogsServiceResponseSchema } from '../../gen/opentelemetry/proto/collector/logs/v1/logs_service_pb.js';
 import { ExportMetricsServiceResponseSchema } from '../../gen/opentelemetry/proto/collector/metrics/v1/metrics_service_pb.js';
 import { ExportTraceServiceResponseSchema } from '../../gen/opentelemetry/proto/collector/trace/v1/trace_service_pb.js';
-import { readPartialSuccess } from '../../src/otlp/partial-success.js';
+import { readPartialSuccess } from '../../src/otlp/signal-schemas.js';
 import { gunzipBounded, gzipBody } from '../../src/transport/compression.js';
 import { failureFromConnectError, failureFromError, failureFromNodeError } from '../../src/transport/error-mapping.js';
 import type { CallEnd } from '../../src/transport/error-mapping.js';

@@ -2,6 +2,9 @@
  * The gateway configuration's defaults, with the reason for each; the readers of every
  * section (receivers, upstreams, limits, observe) take theirs from here.
  */
+import { DEFAULT_QUEUE_LIMITS } from '../../export/backend.js';
+import type { QueueLimits } from '../../export/backend.js';
+import { DEFAULT_TIMEOUT_MILLIS } from '../../transport/options.js';
 import type { Verbosity } from './gateway-config.js';
 
 /** Defaults, with the reason for each. */
@@ -30,12 +33,13 @@ export const GATEWAY_DEFAULTS = Object.freeze({
   /** Per upstream: more than an application's 1, since a gateway carries many clients' traffic. */
   maxConcurrency: 4,
   /**
-   * Per-upstream queue: 64 MiB / 8192 requests. A healthy upstream that falls behind makes clients
-   * back off before its queue overflows; a dead one fills its own queue and drops its oldest data
-   * instead of pushing back on clients, so the healthy upstreams keep receiving.
+   * Per-upstream queue: the export layer's limits (64 MiB), with 8192 requests instead of 512: a
+   * gateway queues many clients' small requests where an application queues one per interval.
+   * A healthy upstream that falls behind makes clients back off before its queue overflows; a
+   * dead one fills its own queue and drops its oldest data instead of pushing back on clients,
+   * so the healthy upstreams keep receiving.
    */
-  queueMaxBytes: 64 * 1024 * 1024,
-  queueMaxRequests: 8192,
+  queue: Object.freeze({ ...DEFAULT_QUEUE_LIMITS, maxRequests: 8192 }) as QueueLimits,
   /**
    * Per protobuf upstream, merged requests of up to 1 MiB: a backlog of small requests goes out as
    * few large ones (one exchange and a few syscalls instead of one each, the gateway's main
@@ -43,8 +47,8 @@ export const GATEWAY_DEFAULTS = Object.freeze({
    * (the Collector's included) and the usual HTTP body limits.
    */
   batchMaxBytes: 1024 * 1024,
-  /** The OTLP exporter default. */
-  timeoutMillis: 10_000,
+  /** The transports' default, the OTLP exporter spec's. */
+  timeoutMillis: DEFAULT_TIMEOUT_MILLIS,
 });
 
 /** Largest byte size a 32-bit length can carry. */

@@ -2,13 +2,13 @@
  * The `routes` list, validated against the configured tenants and shared upstreams. Match
  * conditions stay as written here; route/attribute-match.ts compiles and evaluates them.
  */
+import { SIGNALS } from '../../otlp/signals.js';
 import type { Signal } from '../../otlp/types.js';
 import { at, GatewayConfigError, show } from './config-error.js';
 import { processorConfigs } from './processors.js';
 import type { ProcessorConfig } from './processors.js';
 import { list, mapping, oneOf, string } from './values.js';
 
-const SIGNALS: readonly Signal[] = ['metrics', 'logs', 'traces'];
 const ALL_SIGNALS: ReadonlySet<Signal> = new Set(SIGNALS);
 
 /** One resource attribute condition as configured: an exact value, or a pattern with `*` globs. */

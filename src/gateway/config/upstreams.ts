@@ -5,36 +5,38 @@
  */
 import { DEFAULT_RETRY_POLICY } from '../../export/retry.js';
 import type { RetryPolicy } from '../../export/retry.js';
+import type { QueueLimits } from '../../export/backend.js';
+import { COMPRESSIONS, DEFAULT_COMPRESSION } from '../../transport/options.js';
+import type { Compression, TlsOptions } from '../../transport/options.js';
 import { TransportOptionError } from '../../transport/errors.js';
-import { validateTransportOptions } from '../../transport/options.js';
-import { at, GatewayConfigError, show } from './config-error.js';
+import { PROTOCOL_NAMES, PROTOCOLS, URL_SCHEMES, validateProtocolOptions } from '../../transport/protocols.js';
+import type { Protocol, UrlScheme } from '../../transport/protocols.js';
+import { at, GatewayConfigError, problemAt, show } from './config-error.js';
 import { processorConfigs } from './processors.js';
 import type { ProcessorConfig } from './processors.js';
 import { GATEWAY_DEFAULTS, MAX_BYTES, MAX_MS, NAME } from './defaults.js';
 import { byteSize, mapping, millis, number, oneOf, optional, string } from './values.js';
 import type { FileReader } from './values.js';
 
-/** How the gateway talks to one upstream. */
-export type UpstreamProtocol = 'grpc' | 'http/protobuf' | 'http/json';
-
 /** One upstream, ready for a transport and a backend (forward/upstream.ts). */
 export interface UpstreamConfig {
   /** Unique name: the config key; a tenant's own upstream is `<tenant>/<key>`. */
   readonly name: string;
-  readonly protocol: UpstreamProtocol;
+  readonly protocol: Protocol;
   /** Base URL handed to the transport (`http(s)://host:port[/path]`). */
   readonly endpoint: string;
   /** The endpoint as configured (`grpc://…`), for display; never holds credentials. */
   readonly display: string;
   readonly headers: Readonly<Record<string, string>>;
-  readonly compression: 'gzip' | 'none';
+  readonly compression: Compression;
   readonly timeoutMillis: number;
   readonly maxConcurrency: number;
-  readonly queue: { readonly maxBytes: number; readonly maxRequests: number };
+  readonly queue: QueueLimits;
   /** Largest merged request to a protobuf upstream; 0: never merge (docs/gateway.md, Forwarding). */
   readonly batchMaxBytes: number;
   readonly retry: RetryPolicy;
-  readonly tls: { readonly ca?: string; readonly cert?: string; readonly key?: string };
+  /** PEM text read from the configured files; no `insecure`: the URL's scheme decides. */
+  readonly tls: Pick<TlsOptions, 'ca' | 'cert' | 'key'>;
   /** Owning tenant, or undefined for a shared upstream. */
   readonly tenant: string | undefined;
   /** Applied to everything forwarded to it, after the routes' (forward/processors/); empty: none. */
@@ -89,47 +91,50 @@ export function forwardUpstream(url: string, p: string, names: Set<string>): Ups
 }
 
 interface Target {
-  readonly protocol: UpstreamProtocol;
+  readonly protocol: Protocol;
   readonly endpoint: string;
   readonly display: string;
 }
 
 /**
- * grpc:// and grpcs:// are OTLP/gRPC (h2c or TLS); http:// and https:// are OTLP/HTTP
- * protobuf, or JSON with `?encoding=json`. An explicit `protocol` overrides the guess.
+ * The endpoint's scheme picks the protocol (transport/protocols.ts, URL_SCHEMES): grpc:// and
+ * grpcs:// are OTLP/gRPC (h2c or TLS); http:// and https:// are OTLP/HTTP protobuf, or JSON
+ * with `?encoding=json`. An explicit `protocol` overrides the guess where the scheme allows it.
  */
-function parseTarget(value: unknown, p: string, protocol: UpstreamProtocol | undefined): Target {
+function parseTarget(value: unknown, p: string, protocol: Protocol | undefined): Target {
   const text = string(value, p, { nonEmpty: true });
+  const schemes = Object.keys(URL_SCHEMES);
+  const orList = (items: readonly string[]): string => `${items.slice(0, -1).join(', ')} or ${items[items.length - 1]}`;
   let url: URL;
   try {
     url = new URL(text);
   } catch {
-    throw new GatewayConfigError(p, `${show(text)} is not a URL; expected grpc://, grpcs://, http:// or https://HOST:PORT`);
+    throw new GatewayConfigError(p, `${show(text)} is not a URL; expected ${orList(schemes.map((s) => `${s}://`))}HOST:PORT`);
   }
   if (url.username !== '' || url.password !== '') throw new GatewayConfigError(p, 'credentials in the URL are not supported; use headers');
   const scheme = url.protocol.slice(0, -1);
-  if (!['grpc', 'grpcs', 'http', 'https'].includes(scheme)) {
-    throw new GatewayConfigError(p, `scheme ${show(scheme)} is not supported; expected grpc, grpcs, http or https`);
+  if (!Object.hasOwn(URL_SCHEMES, scheme)) {
+    throw new GatewayConfigError(p, `scheme ${show(scheme)} is not supported; expected ${orList(schemes)}`);
   }
+  const implied = URL_SCHEMES[scheme as UrlScheme];
   const encoding = url.searchParams.get('encoding');
   if (encoding !== null && encoding !== 'json' && encoding !== 'protobuf') {
     throw new GatewayConfigError(p, `encoding=${show(encoding)} is not supported; expected json or protobuf`);
   }
   url.searchParams.delete('encoding');
-  const grpcScheme = scheme === 'grpc' || scheme === 'grpcs';
-  const resolved: UpstreamProtocol =
-    protocol ?? (grpcScheme ? 'grpc' : encoding === 'json' ? 'http/json' : 'http/protobuf');
-  if (grpcScheme && resolved !== 'grpc') throw new GatewayConfigError(p, `a ${scheme}:// endpoint is OTLP/gRPC, but protocol is ${resolved}`);
-  if (resolved === 'grpc' && encoding === 'json') throw new GatewayConfigError(p, 'OTLP/gRPC has no JSON encoding');
-  const secure = scheme === 'grpcs' || scheme === 'https';
+  const resolved: Protocol = protocol ?? (implied.protocol === 'http/protobuf' && encoding === 'json' ? 'http/json' : implied.protocol);
+  if (!PROTOCOLS[resolved].schemes.includes(scheme as UrlScheme)) {
+    throw new GatewayConfigError(p, `a ${scheme}:// endpoint is ${implied.protocol === 'grpc' ? 'OTLP/gRPC' : 'OTLP/HTTP'}, but protocol is ${resolved}`);
+  }
+  if (encoding === 'json' && PROTOCOLS[resolved].transport === 'grpc') throw new GatewayConfigError(p, 'OTLP/gRPC has no JSON encoding');
   const hostPort = url.host;
   if (hostPort === '') throw new GatewayConfigError(p, 'the URL names no host');
   const pathPart = url.pathname === '/' ? '' : url.pathname;
-  if (resolved === 'grpc' && pathPart !== '') throw new GatewayConfigError(p, 'an OTLP/gRPC endpoint has no path');
+  if (PROTOCOLS[resolved].transport === 'grpc' && pathPart !== '') throw new GatewayConfigError(p, 'an OTLP/gRPC endpoint has no path');
   const search = url.search;
   return {
     protocol: resolved,
-    endpoint: `${secure ? 'https' : 'http'}://${hostPort}${pathPart}${search}`,
+    endpoint: `${implied.secure ? 'https' : 'http'}://${hostPort}${pathPart}${search}`,
     display: `${scheme}://${hostPort}${pathPart}${search}${encoding === 'json' ? `${search === '' ? '?' : '&'}encoding=json` : ''}`,
   };
 }
@@ -144,7 +149,7 @@ function upstream(
   const doc = mapping(value, p, ['endpoint', 'protocol', 'headers', 'compression', 'timeout', 'maxConcurrency', 'queue', 'batch', 'retry', 'tls', 'processors']);
   if (doc['endpoint'] === undefined) throw new GatewayConfigError(at(p, 'endpoint'), 'required');
   const protocol =
-    doc['protocol'] === undefined ? undefined : oneOf<UpstreamProtocol>(doc['protocol'], at(p, 'protocol'), ['grpc', 'http/protobuf', 'http/json']);
+    doc['protocol'] === undefined ? undefined : oneOf<Protocol>(doc['protocol'], at(p, 'protocol'), PROTOCOL_NAMES);
   const target = parseTarget(doc['endpoint'], at(p, 'endpoint'), protocol);
   const headers: Record<string, string> = {};
   if (doc['headers'] !== undefined && doc['headers'] !== null) {
@@ -162,7 +167,7 @@ function upstream(
     maxElapsedMillis: optional(retryDoc['maxElapsed'], DEFAULT_RETRY_POLICY.maxElapsedMillis, (v) => millis(v, at(rp, 'maxElapsed'), 0, MAX_MS)),
   });
   const tlsDoc = mapping(doc['tls'] ?? {}, at(p, 'tls'), ['caFile', 'certFile', 'keyFile']);
-  const tls: { ca?: string; cert?: string; key?: string } = {};
+  const tls: { -readonly [K in keyof UpstreamConfig['tls']]: string } = {};
   if (tlsDoc['caFile'] !== undefined) tls.ca = files(tlsDoc['caFile'], at(p, 'tls.caFile'));
   if (tlsDoc['certFile'] !== undefined) tls.cert = files(tlsDoc['certFile'], at(p, 'tls.certFile'));
   if (tlsDoc['keyFile'] !== undefined) tls.key = files(tlsDoc['keyFile'], at(p, 'tls.keyFile'));
@@ -172,12 +177,12 @@ function upstream(
     endpoint: target.endpoint,
     display: target.display,
     headers: Object.freeze(headers),
-    compression: optional(doc['compression'], 'none' as const, (v) => oneOf<'gzip' | 'none'>(v, at(p, 'compression'), ['gzip', 'none'])),
+    compression: optional(doc['compression'], DEFAULT_COMPRESSION, (v) => oneOf<Compression>(v, at(p, 'compression'), COMPRESSIONS)),
     timeoutMillis: optional(doc['timeout'], GATEWAY_DEFAULTS.timeoutMillis, (v) => millis(v, at(p, 'timeout'), 1, MAX_MS)),
     maxConcurrency: optional(doc['maxConcurrency'], GATEWAY_DEFAULTS.maxConcurrency, (v) => number(v, at(p, 'maxConcurrency'), 1, 1024, true)),
     queue: Object.freeze({
-      maxBytes: optional(queue['maxBytes'], GATEWAY_DEFAULTS.queueMaxBytes, (v) => byteSize(v, at(p, 'queue.maxBytes'), 1, Number.MAX_SAFE_INTEGER)),
-      maxRequests: optional(queue['maxRequests'], GATEWAY_DEFAULTS.queueMaxRequests, (v) => number(v, at(p, 'queue.maxRequests'), 1, 10_000_000, true)),
+      maxBytes: optional(queue['maxBytes'], GATEWAY_DEFAULTS.queue.maxBytes, (v) => byteSize(v, at(p, 'queue.maxBytes'), 1, Number.MAX_SAFE_INTEGER)),
+      maxRequests: optional(queue['maxRequests'], GATEWAY_DEFAULTS.queue.maxRequests, (v) => number(v, at(p, 'queue.maxRequests'), 1, 10_000_000, true)),
     }),
     batchMaxBytes: optional(batch['maxBytes'], GATEWAY_DEFAULTS.batchMaxBytes, (v) => byteSize(v, at(p, 'batch.maxBytes'), 0, MAX_BYTES)),
     retry,
@@ -188,12 +193,9 @@ function upstream(
   // The transports validate headers, TLS pairs and URLs themselves; report their verdict at the config path.
   try {
     const common = { endpoint: cfg.endpoint, headers: cfg.headers, compression: cfg.compression, timeoutMillis: cfg.timeoutMillis, tls: cfg.tls };
-    validateTransportOptions(common, cfg.protocol === 'grpc' ? 'grpc' : 'http');
+    validateProtocolOptions(cfg.protocol, common);
   } catch (e) {
-    if (e instanceof TransportOptionError) {
-      const field = e.field === 'endpoint' ? 'endpoint' : e.field;
-      throw new GatewayConfigError(at(p, field), e.message.replace(/^invalid transport option \S+ = /, ''));
-    }
+    if (e instanceof TransportOptionError) throw problemAt(at(p, e.field), e);
     throw e;
   }
   return cfg;

@@ -15,7 +15,9 @@ import { scanRequest, WireFormatError } from '../../otlp/scan.js';
 import type { ScanResult } from '../../otlp/scan.js';
 import { OtlpJsonError } from '../../otlp/json.js';
 import type { Signal } from '../../otlp/types.js';
-import type { DecodedRequest, GatewayObserver, ReceiveProtocol, RefusalReason } from '../observe/events.js';
+import type { DecodedRequest, GatewayObserver, RefusalReason } from '../observe/events.js';
+import { PROTOCOLS } from '../../transport/protocols.js';
+import type { Protocol } from '../../transport/protocols.js';
 import { decodeRequest, encodeRequest } from './requests.js';
 import type { Router } from '../route/router.js';
 import { buildBody } from './bodies.js';
@@ -26,7 +28,7 @@ import type { Upstream } from './upstream.js';
 /** One received request, decompressed and authenticated. */
 export interface IngestRequest {
   readonly signal: Signal;
-  readonly protocol: ReceiveProtocol;
+  readonly protocol: Protocol;
   readonly tenant: string | undefined;
   readonly body: Uint8Array;
   readonly wireBytes: number;
@@ -113,7 +115,7 @@ export function createIngest(options: IngestOptions): Ingest {
     },
     ingest(request) {
       const { signal, body } = request;
-      const encoding = request.protocol === 'http/json' ? 'json' : 'protobuf';
+      const encoding = PROTOCOLS[request.protocol].encoding;
       let decoded: DecodedRequest | undefined;
       let protobuf: Uint8Array;
       let scan: ScanResult;

@@ -10,7 +10,9 @@ import type { Transport } from '../../transport/types.js';
 import { sameUpstreamConfig } from '../config/upstreams.js';
 import type { UpstreamConfig } from '../config/upstreams.js';
 import { createUpstream, loadTransports } from './upstream.js';
-import type { TransportModules, Upstream } from './upstream.js';
+import type { Upstream } from './upstream.js';
+import { PROTOCOLS } from '../../transport/protocols.js';
+import type { TransportModules } from '../../transport/protocols.js';
 
 /** Upstreams by name, kept across pipelines. */
 export interface UpstreamRegistry {
@@ -35,7 +37,7 @@ export function createUpstreamRegistry(options: UpstreamRegistryOptions = {}): U
   let modules: TransportModules = { grpc: undefined, http: undefined };
   return {
     async prepare(configs) {
-      const missing = configs.filter((c) => (c.protocol === 'grpc' ? modules.grpc === undefined : modules.http === undefined));
+      const missing = configs.filter((c) => modules[PROTOCOLS[c.protocol].transport] === undefined);
       if (missing.length === 0) return;
       const loaded = await loadTransports(missing);
       modules = { grpc: modules.grpc ?? loaded.grpc, http: modules.http ?? loaded.http };

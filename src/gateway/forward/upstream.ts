@@ -4,8 +4,8 @@
  */
 import { createBackend } from '../../export/backend.js';
 import type { Backend } from '../../export/backend.js';
-import type * as GrpcTransportModule from '../../transport/grpc.js';
-import type * as HttpTransportModule from '../../transport/http.js';
+import { createProtocolTransport, loadTransportModules } from '../../transport/protocols.js';
+import type { TransportModules } from '../../transport/protocols.js';
 import type { Encoding, Transport } from '../../transport/types.js';
 import type { UpstreamConfig } from '../config/upstreams.js';
 import type { UpstreamView } from '../observe/events.js';
@@ -17,12 +17,6 @@ export interface Upstream extends UpstreamView {
   readonly backend: Backend;
 }
 
-/** The transport modules a set of upstreams needs; see {@link loadTransports}. */
-export interface TransportModules {
-  readonly grpc: typeof GrpcTransportModule | undefined;
-  readonly http: typeof HttpTransportModule | undefined;
-}
-
 /**
  * Loads the transport modules these upstreams use, and only those: a gateway with no HTTP upstream
  * never loads undici (idle heap 8.7 instead of 12.7 MiB, bench/gateway-startup.ts), one with no gRPC
@@ -30,12 +24,8 @@ export interface TransportModules {
  * request: loading them under load cost ~30 MiB more RSS and ~15% more CPU for the whole run in the
  * gateway benchmark (BENCHMARKS.md, Gateway), for reasons in Node's loader we did not chase.
  */
-export async function loadTransports(configs: readonly UpstreamConfig[]): Promise<TransportModules> {
-  const [grpc, http] = await Promise.all([
-    configs.some((c) => c.protocol === 'grpc') ? import('../../transport/grpc.js') : undefined,
-    configs.some((c) => c.protocol !== 'grpc') ? import('../../transport/http.js') : undefined,
-  ]);
-  return { grpc, http };
+export function loadTransports(configs: readonly UpstreamConfig[]): Promise<TransportModules> {
+  return loadTransportModules(configs.map((c) => c.protocol));
 }
 
 /** Creates the transport and the backend of an upstream; throws TransportOptionError on bad options. */
@@ -65,18 +55,12 @@ export function createUpstream(config: UpstreamConfig, modules: TransportModules
 
 /** The upstream's transport, from the modules {@link loadTransports} loaded for it. */
 function upstreamTransport(config: UpstreamConfig, modules: TransportModules): Transport {
-  const common = {
+  const options = {
     endpoint: config.endpoint,
     headers: config.headers,
     compression: config.compression,
     timeoutMillis: config.timeoutMillis,
     tls: config.tls,
   };
-  if (config.protocol === 'grpc') return required(modules.grpc, 'grpc').createOtlpGrpcTransport(common);
-  return required(modules.http, 'http').createOtlpHttpTransport({ ...common, encoding: config.protocol === 'http/json' ? 'json' : 'protobuf' });
-}
-
-function required<T>(module: T | undefined, name: string): T {
-  if (module === undefined) throw new Error(`the ${name} transport was not loaded for this upstream (loadTransports)`);
-  return module;
+  return createProtocolTransport(config.protocol, options, modules);
 }

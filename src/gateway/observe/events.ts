@@ -16,10 +16,7 @@ import type { LatencyHistogram } from '../../internal/latency.js';
 import type { MeterProvider } from '../../metrics/meter-provider.js';
 import type { Signal } from '../../otlp/types.js';
 import type { Verbosity } from '../config/gateway-config.js';
-import type { UpstreamProtocol } from '../config/upstreams.js';
-
-/** How a request reached the gateway. */
-export type ReceiveProtocol = 'grpc' | 'http/protobuf' | 'http/json';
+import type { Protocol } from '../../transport/protocols.js';
 
 /** The decoded request of any signal (what `decode()` returns). */
 export type DecodedRequest =
@@ -54,7 +51,8 @@ export type RefusalReason =
 /** An accepted request: queued for every upstream its routes matched (possibly none). */
 export interface RequestEvent {
   readonly signal: Signal;
-  readonly protocol: ReceiveProtocol;
+  /** How it reached the gateway. */
+  readonly protocol: Protocol;
   /** The tenant its credentials named; undefined when auth is off. */
   readonly tenant: string | undefined;
   /**
@@ -95,7 +93,7 @@ export interface RefusedEvent {
   /** Undefined when the path named no signal (404) or the refusal came before routing. */
   readonly signal: Signal | undefined;
   /** Undefined when the refusal came before the encoding was known (404, 405, 415). */
-  readonly protocol: ReceiveProtocol | 'http' | undefined;
+  readonly protocol: Protocol | 'http' | undefined;
   /** The answer sent: an HTTP status, or a gRPC status code (numeric `Code`) for gRPC. */
   readonly status: number;
   /** What was sent back to the client as the error message (never contains secrets). */
@@ -127,7 +125,7 @@ export interface UpstreamView {
   readonly name: string;
   /** The endpoint URL, without credentials (headers are never exposed). */
   readonly endpoint: string;
-  readonly protocol: UpstreamProtocol;
+  readonly protocol: Protocol;
   /** The tenant that owns it, or undefined for a shared upstream. */
   readonly tenant: string | undefined;
   /** Live counters; cheap, call on every summary/collection. */

@@ -21,6 +21,7 @@ import {
 } from '../../../gen/opentelemetry/proto/metrics/v1/metrics_pb.js';
 import type { Resource } from '../../../gen/opentelemetry/proto/resource/v1/resource_pb.js';
 import { Span_SpanKind, Status_StatusCode, type Span } from '../../../gen/opentelemetry/proto/trace/v1/trace_pb.js';
+import { countItems } from '../../otlp/signals.js';
 import type { DecodedRequest } from './events.js';
 
 /** How the request arrived, for the heading line. */
@@ -31,17 +32,12 @@ export interface RequestHeading {
   readonly bytes: number;
 }
 
-const ITEM_WORDS = {
-  metrics: ['data point', 'data points'],
-  logs: ['log record', 'log records'],
-  traces: ['span', 'spans'],
-} as const;
-
 /** Formats a decoded request, every item included; ends with a newline. */
 export function formatRequest(decoded: DecodedRequest, heading: RequestHeading): string {
   const lines: string[] = [];
   const tenant = heading.tenant === undefined ? '' : `, tenant ${JSON.stringify(heading.tenant)}`;
-  lines.push(`${decoded.signal} request (${heading.protocol}${tenant}): ${heading.items} ${ITEM_WORDS[decoded.signal][heading.items === 1 ? 0 : 1]}, ${heading.bytes} bytes`);
+  lines.push(`${decoded.signal} request (${heading.protocol}${tenant}): ${countItems(decoded.signal, heading.items)}, ${heading.bytes} bytes`);
+  // One case per signal, alike on purpose: the generated request types differ at every level.
   switch (decoded.signal) {
     case 'metrics':
       decoded.message.resourceMetrics.forEach((rm, i) => {

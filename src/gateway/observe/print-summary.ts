@@ -4,14 +4,15 @@
  * Numbers are grouped with `,` and never localised: the output is greppable and stable.
  */
 import type { BackendStats } from '../../export/backend.js';
-import type { UpstreamProtocol } from '../config/upstreams.js';
+import type { Protocol } from '../../transport/protocols.js';
 import type { RefusalReason } from './events.js';
-import { SIGNAL_ORDER, type Tally } from './tally.js';
+import { SIGNALS } from '../../otlp/signals.js';
+import type { Tally } from './tally.js';
 
 /** One upstream over the interval. Counts are interval deltas; queue figures are current. */
 export interface UpstreamInterval {
   readonly name: string;
-  readonly protocol: UpstreamProtocol;
+  readonly protocol: Protocol;
   readonly endpoint: string;
   readonly stats: BackendStats;
   readonly itemsSent: number;
@@ -98,7 +99,7 @@ export function formatBasicSummary(input: SummaryInput): string {
   let requests = 0;
   let items = 0;
   const perSignal: string[] = [];
-  for (const s of SIGNAL_ORDER) {
+  for (const s of SIGNALS) {
     const c = t.interval[s];
     requests += c.requests;
     items += c.items;
@@ -143,7 +144,7 @@ export function formatNormalSummary(input: SummaryInput): string {
   const t = input.tally;
   const ms = input.intervalMs;
   let out = `${stamp(input.atMs)} otlp-fanout gateway: last ${formatDuration(ms)}, up ${formatDuration(input.uptimeMs)}${input.draining ? ', draining' : ''}\n`;
-  const signalRows = SIGNAL_ORDER.map((s) => {
+  const signalRows = SIGNALS.map((s) => {
     const c = t.interval[s];
     const total = t.total[s];
     return [s, formatCount(c.requests), formatRate(c.requests, ms), formatCount(c.items), formatRate(c.items, ms), formatBytes(c.bytes), formatCount(total.items)];

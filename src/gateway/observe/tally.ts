@@ -8,6 +8,7 @@
  * stay forever, and the top N printed is exact unless an interval saw more than
  * `capacity` names (then the late ones are only in `(other)`). O(1) per request.
  */
+import { SIGNALS } from '../../otlp/signals.js';
 import type { Signal } from '../../otlp/types.js';
 import type { RefusalReason } from './events.js';
 
@@ -86,8 +87,6 @@ export class BoundedCounts {
   }
 }
 
-const SIGNALS: readonly Signal[] = ['metrics', 'logs', 'traces'];
-
 /** Counts per signal, indexed like `SIGNALS`. */
 export type BySignal = { readonly [S in Signal]: Counts };
 
@@ -160,6 +159,3 @@ export class Tally {
     this.unrouted = 0;
   }
 }
-
-/** The signals in display order. */
-export const SIGNAL_ORDER: readonly Signal[] = SIGNALS;

@@ -5,7 +5,7 @@
  * Requests are never decoded: each Export method is registered with `Opaque` as its
  * input, which keeps every top-level field as raw bytes; the body is those bytes again,
  * as a zero-copy view when (as always in practice) they lie back to back in connect's
- * buffer. connect enforces `readMaxBytes` (RESOURCE_EXHAUSTED, before and after gunzip)
+ * buffer (transport/pass-through.ts, `opaqueBody`, explains the trick). connect enforces `readMaxBytes` (RESOURCE_EXHAUSTED, before and after gunzip)
  * and refuses bad framing before our code runs, so the node handler here is a small
  * adapter around connect's router that reads the final grpc-status of every call and
  * reports the refusals connect made on its own.
@@ -19,17 +19,17 @@
 import * as http from 'node:http';
 import * as http2 from 'node:http2';
 import * as net from 'node:net';
-import { toBinary } from '@bufbuild/protobuf';
+import type { DescMessage, DescMethodUnary } from '@bufbuild/protobuf';
 import { Code, ConnectError, createConnectRouter, createContextKey, createContextValues } from '@connectrpc/connect';
 import type { HandlerContext } from '@connectrpc/connect';
 import { compressionGzip, universalRequestFromNodeRequest, universalResponseToNodeResponse } from '@connectrpc/connect-node';
-import { LogsService } from '../../../gen/opentelemetry/proto/collector/logs/v1/logs_service_pb.js';
-import { MetricsService } from '../../../gen/opentelemetry/proto/collector/metrics/v1/metrics_service_pb.js';
-import { TraceService } from '../../../gen/opentelemetry/proto/collector/trace/v1/trace_service_pb.js';
 import { RetryInfoSchema } from '../../../gen/google/rpc/error_details_pb.js';
 import { OpaqueSchema } from '../../../gen/otlp_fanout/internal/v1/opaque_pb.js';
 import type { Opaque } from '../../../gen/otlp_fanout/internal/v1/opaque_pb.js';
+import { exportResponse, signalSchemas } from '../../otlp/signal-schemas.js';
+import { SIGNAL_BY_GRPC_PATH, SIGNAL_BY_HTTP_PATH, SIGNALS } from '../../otlp/signals.js';
 import type { Signal } from '../../otlp/types.js';
+import { opaqueBody } from '../../transport/pass-through.js';
 import type { IngestOutcome } from '../forward/ingest.js';
 import type { RefusalReason } from '../observe/events.js';
 import { bracketIpv6Authority } from './grpc-authority.js';
@@ -81,24 +81,16 @@ export async function startGrpcReceiver(options: GrpcReceiverOptions): Promise<R
     readMaxBytes: maxRequestBytes,
     acceptCompression: [compressionGzip],
   });
-  router.rpc({ ...MetricsService.method.export, input: OpaqueSchema }, (req, ctx) => {
-    const o = exportRequest('metrics', req, ctx);
-    return o.rejected > 0 ? { partialSuccess: { rejectedDataPoints: BigInt(o.rejected), errorMessage: o.message } } : {};
-  });
-  router.rpc({ ...LogsService.method.export, input: OpaqueSchema }, (req, ctx) => {
-    const o = exportRequest('logs', req, ctx);
-    return o.rejected > 0 ? { partialSuccess: { rejectedLogRecords: BigInt(o.rejected), errorMessage: o.message } } : {};
-  });
-  router.rpc({ ...TraceService.method.export, input: OpaqueSchema }, (req, ctx) => {
-    const o = exportRequest('traces', req, ctx);
-    return o.rejected > 0 ? { partialSuccess: { rejectedSpans: BigInt(o.rejected), errorMessage: o.message } } : {};
-  });
+  for (const signal of SIGNALS) {
+    // Widened once here: the three signals differ only in their message types. The answer
+    // follows the one partial-success rule (otlp/signals.ts), as the HTTP receiver's does.
+    const method: DescMethodUnary<typeof OpaqueSchema, DescMessage> = { ...signalSchemas[signal].service.method.export, input: OpaqueSchema };
+    router.rpc(method, (req, ctx) => {
+      const o = exportRequest(signal, req, ctx);
+      return exportResponse(signal, o.rejected, o.message);
+    });
+  }
   const handlers = new Map(router.handlers.map((h) => [h.requestPath, h]));
-  const signalOf = new Map<string, Signal>([
-    [`/${MetricsService.typeName}/Export`, 'metrics'],
-    [`/${LogsService.typeName}/Export`, 'logs'],
-    [`/${TraceService.typeName}/Export`, 'traces'],
-  ]);
 
   /** Reports a refusal that connect made before (or instead of) our implementation. */
   function reportConnect(signal: Signal | undefined, status: number, grpcStatus: string | null, grpcMessage: string | null): void {
@@ -136,7 +128,7 @@ export async function startGrpcReceiver(options: GrpcReceiverOptions): Promise<R
       const message = 'OTLP/gRPC is protobuf only; send application/grpc';
       res.writeHead(200, { 'content-type': 'application/grpc', 'grpc-status': String(Code.Unimplemented), 'grpc-message': encodeURIComponent(message) });
       res.end();
-      observer.onRefused({ reason: 'unsupported_media_type', signal: signalOf.get(path), protocol: 'grpc', status: Code.Unimplemented, message, tenant: undefined });
+      observer.onRefused({ reason: 'unsupported_media_type', signal: SIGNAL_BY_GRPC_PATH.get(path), protocol: 'grpc', status: Code.Unimplemented, message, tenant: undefined });
       return;
     }
     const state: CallState = { reported: false };
@@ -146,7 +138,7 @@ export async function startGrpcReceiver(options: GrpcReceiverOptions): Promise<R
       // Anything else connect-node cannot parse throws synchronously; it must not escape the http2 handler.
       uReq = universalRequestFromNodeRequest(req, res, undefined, createContextValues().set(callKey, state));
     } catch (e) {
-      reportConnect(signalOf.get(path), 400, String(Code.InvalidArgument), e instanceof Error ? e.message : String(e));
+      reportConnect(SIGNAL_BY_GRPC_PATH.get(path), 400, String(Code.InvalidArgument), e instanceof Error ? e.message : String(e));
       if (!res.headersSent) {
         res.writeHead(400);
         res.end();
@@ -161,7 +153,7 @@ export async function startGrpcReceiver(options: GrpcReceiverOptions): Promise<R
           const grpcStatus = uRes.trailer?.get('grpc-status') ?? uRes.header?.get('grpc-status') ?? null;
           if (uRes.status === 200 && (grpcStatus === null || grpcStatus === '0')) return;
           const grpcMessage = uRes.trailer?.get('grpc-message') ?? uRes.header?.get('grpc-message') ?? null;
-          reportConnect(signalOf.get(path), uRes.status, grpcStatus, grpcMessage);
+          reportConnect(SIGNAL_BY_GRPC_PATH.get(path), uRes.status, grpcStatus, grpcMessage);
         });
         const body = uRes.body;
         return universalResponseToNodeResponse(body === undefined ? uRes : { ...uRes, body: fixParseStatus(body, uRes.trailer) }, res);
@@ -170,7 +162,7 @@ export async function startGrpcReceiver(options: GrpcReceiverOptions): Promise<R
         // The client went away mid-answer (connect reports Aborted), or a bug: never crash.
         if (ConnectError.from(e).code !== Code.Aborted && !state.reported) {
           state.reported = true;
-          reportConnect(signalOf.get(path), 500, String(Code.Internal), e instanceof Error ? e.message : String(e));
+          reportConnect(SIGNAL_BY_GRPC_PATH.get(path), 500, String(Code.Internal), e instanceof Error ? e.message : String(e));
         }
         if (!res.headersSent) {
           res.writeHead(500);
@@ -189,7 +181,7 @@ export async function startGrpcReceiver(options: GrpcReceiverOptions): Promise<R
     res.end(`${message}\n`);
     // Whatever body is still coming is read and dropped, so the answer reaches the client.
     req.resume();
-    const signal = HTTP_PATH_SIGNAL.get((req.url ?? '').split('?', 1)[0]!);
+    const signal = SIGNAL_BY_HTTP_PATH.get((req.url ?? '').split('?', 1)[0]!);
     observer.onRefused({ reason: 'wrong_port', signal, protocol: 'http', status: 400, message, tenant: undefined });
   };
   const sessions = new Set<http2.ServerHttp2Session>();
@@ -247,13 +239,6 @@ export async function startGrpcReceiver(options: GrpcReceiverOptions): Promise<R
 /** The client connection preface of HTTP/2 (RFC 9113, section 3.4). */
 const H2_PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
 
-/** OTLP/HTTP paths, to name the signal of a request sent to the wrong port. */
-const HTTP_PATH_SIGNAL: ReadonlyMap<string, Signal> = new Map([
-  ['/v1/metrics', 'metrics'],
-  ['/v1/logs', 'logs'],
-  ['/v1/traces', 'traces'],
-]);
-
 /** `application/grpc` or `application/grpc+proto`, with or without parameters. */
 function isGrpcProtobuf(contentType: string | undefined): boolean {
   if (contentType === undefined) return true; // connect answers a missing one itself (415)
@@ -272,54 +257,6 @@ async function* fixParseStatus(body: AsyncIterable<Uint8Array>, trailer: Headers
   if (trailer === undefined || trailer.get('grpc-status') !== String(Code.Internal)) return;
   const message = trailer.get('grpc-message') ?? '';
   if (message.startsWith('parse%20binary') || message.startsWith('parse binary')) trailer.set('grpc-status', String(Code.InvalidArgument));
-}
-
-/** Length of the minimal varint encoding of `n` (a tag: field number × 8 + wire type). */
-function varintLength(n: number): number {
-  let len = 1;
-  while (n >= 0x80) {
-    n = Math.floor(n / 128);
-    len++;
-  }
-  return len;
-}
-
-/**
- * The encoded request an Opaque message was parsed from. Each `$unknown` entry's `data` is a
- * view of connect's buffer starting right after the field's tag and holding the rest of the
- * field (length prefix included). When the entries lie back to back, each preceded by its
- * minimal tag, the whole body is one view of that buffer; otherwise it is re-serialized
- * (same fields, same order).
- */
-export function opaqueBody(message: Opaque): Uint8Array {
-  const parts = message.$unknown;
-  if (parts === undefined || parts.length === 0) return new Uint8Array(0);
-  const first = parts[0]!;
-  const buffer = first.data.buffer;
-  const start = first.data.byteOffset - varintLength(first.no * 8 + first.wireType);
-  let end = start;
-  for (const p of parts) {
-    const tag = p.no * 8 + p.wireType;
-    const tagLength = varintLength(tag);
-    if (p.data.buffer !== buffer || p.data.byteOffset - tagLength !== end || !tagAt(p.data, tag, tagLength)) {
-      return toBinary(OpaqueSchema, message);
-    }
-    end = p.data.byteOffset + p.data.byteLength;
-  }
-  return new Uint8Array(buffer, start, end - start);
-}
-
-/** Whether the `length` bytes before `data` are exactly the minimal encoding of `tag`. */
-function tagAt(data: Uint8Array, tag: number, length: number): boolean {
-  if (data.byteOffset < length) return false;
-  const before = new Uint8Array(data.buffer, data.byteOffset - length, length);
-  let n = tag;
-  for (let i = 0; i < length; i++) {
-    const byte = i === length - 1 ? n : (n % 128) | 0x80;
-    if (before[i] !== byte) return false;
-    n = Math.floor(n / 128);
-  }
-  return true;
 }
 
 /** The ConnectError a gRPC client receives for a refusal. */

@@ -9,19 +9,16 @@
  */
 import * as http from 'node:http';
 import * as https from 'node:https';
+import { SIGNAL_BY_HTTP_PATH, SIGNAL_SPECS, SIGNALS } from '../../otlp/signals.js';
 import type { Signal } from '../../otlp/types.js';
 import { encodeExportResponse } from '../forward/requests.js';
-import type { ReceiveProtocol, RefusalReason } from '../observe/events.js';
+import type { RefusalReason } from '../observe/events.js';
+import { HTTP_PROTOCOL } from '../../transport/protocols.js';
+import type { Protocol } from '../../transport/protocols.js';
 import { readBody } from './body-reader.js';
 import { listen } from './listen.js';
 import type { ReceiverHandle, ReceiverOptions } from './receiver.js';
 import { REFUSAL_STATUS, statusBody } from './refusal-status.js';
-
-const PATHS: ReadonlyMap<string, Signal> = new Map([
-  ['/v1/metrics', 'metrics'],
-  ['/v1/logs', 'logs'],
-  ['/v1/traces', 'traces'],
-]);
 
 const CONTENT_TYPES: Readonly<Record<string, 'protobuf' | 'json'>> = {
   'application/x-protobuf': 'protobuf',
@@ -30,7 +27,8 @@ const CONTENT_TYPES: Readonly<Record<string, 'protobuf' | 'json'>> = {
 };
 
 const MEDIA = { protobuf: 'application/x-protobuf', json: 'application/json' } as const;
-const PROTOCOL = { protobuf: 'http/protobuf', json: 'http/json' } as const;
+
+const PATHS_TEXT = SIGNALS.map((s) => SIGNAL_SPECS[s].httpPath).join(', ');
 
 // Shared: writeHead() reads it and never changes it.
 const EMPTY_PROTOBUF_HEADERS: Readonly<Record<string, string>> = Object.freeze({ 'content-type': MEDIA.protobuf, 'content-length': '0' });
@@ -64,7 +62,7 @@ export async function startHttpReceiver(options: ReceiverOptions): Promise<Recei
     if (!bodyRead && !smallDeclaredBody(req, maxRequestBytes)) headers['connection'] = 'close';
     res.writeHead(status, headers);
     res.end(body);
-    const protocol: ReceiveProtocol | 'http' | undefined = encoding === undefined ? (signal === undefined ? undefined : 'http') : `http/${encoding}`;
+    const protocol: Protocol | 'http' | undefined = encoding === undefined ? (signal === undefined ? undefined : 'http') : HTTP_PROTOCOL[encoding];
     observer.onRefused({ reason: r.reason, signal, protocol, status, message: r.message, tenant });
   }
 
@@ -93,9 +91,9 @@ export async function startHttpReceiver(options: ReceiverOptions): Promise<Recei
         return;
       }
     }
-    const signal = PATHS.get(path);
+    const signal = SIGNAL_BY_HTTP_PATH.get(path);
     if (signal === undefined) {
-      refuse(req, res, { reason: 'not_found', message: `no such path ${JSON.stringify(path.slice(0, 100))}; OTLP/HTTP paths are /v1/metrics, /v1/logs, /v1/traces` }, undefined, undefined, undefined, false);
+      refuse(req, res, { reason: 'not_found', message: `no such path ${JSON.stringify(path.slice(0, 100))}; OTLP/HTTP paths are ${PATHS_TEXT}` }, undefined, undefined, undefined, false);
       return;
     }
     const contentType = (req.headers['content-type'] ?? '').split(';', 1)[0]!.trim().toLowerCase();
@@ -161,7 +159,7 @@ export async function startHttpReceiver(options: ReceiverOptions): Promise<Recei
       case 'ok':
         break;
     }
-    const outcome = ingest.ingest({ signal, protocol: PROTOCOL[encoding], tenant, body: read.body, wireBytes: read.wireBytes });
+    const outcome = ingest.ingest({ signal, protocol: HTTP_PROTOCOL[encoding], tenant, body: read.body, wireBytes: read.wireBytes });
     if (outcome.kind === 'refused') {
       refuse(req, res, outcome, signal, encoding, tenant, true);
       return;

@@ -4,7 +4,7 @@
  * exponential-histogram.ts; this file gives it the series/columns shape.
  */
 import type { BinaryWriter } from '../../otlp/encode/binary-writer.js';
-import { varintSize } from '../../otlp/encode/metrics.js';
+import { varintSize } from '../../otlp/wire.js';
 import type { Attributes } from '../../otlp/types.js';
 import { Columns, Series, type Aggregator } from '../series.js';
 import { ExponentialHistogramCell } from './exponential-histogram.js';

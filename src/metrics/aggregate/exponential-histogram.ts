@@ -11,7 +11,7 @@
  * (4 buckets): scale −1, where 1, 2, 4, 32 sit in buckets −1, 0, 0, 2 of base 4.
  */
 import type { BinaryWriter } from '../../otlp/encode/binary-writer.js';
-import { writeExponentialHistogramDataPoint } from '../../otlp/encode/metrics.js';
+import { exponentialHistogramPoint, NO_ATTRS, writeExponentialHistogramDataPoint, type ExponentialHistogramPoint } from '../../otlp/encode/metrics.js';
 import { BucketRing } from './bucket-ring.js';
 import { MAPPING_INPUT, MAX_SCALE, MIN_SCALE, mapInputToIndex } from './exponential-mapping.js';
 
@@ -318,25 +318,22 @@ export class ExponentialHistogramCell {
     NEGATIVE.offset = n.length === 0 ? 0 : n.start;
     NEGATIVE.counts = n.view();
     const minMax = withMinMax && this.#count !== 0;
-    writeExponentialHistogramDataPoint(
-      w,
-      attrs,
-      startNs,
-      timeNs,
-      this.#count,
-      withSum ? this.#sum : undefined,
-      p.length === 0 && n.length === 0 ? 0 : this.#scale,
-      this.#zeroCount,
-      0,
-      POSITIVE,
-      NEGATIVE,
-      minMax ? this.#min : undefined,
-      minMax ? this.#max : undefined,
-      flags,
-    );
-    // Drop the references so the scratch objects do not keep a reset cell's views alive.
+    const point = POINT;
+    point.attrs = attrs;
+    point.startNs = startNs;
+    point.timeNs = timeNs;
+    point.flags = flags;
+    point.count = this.#count;
+    point.sum = withSum ? this.#sum : undefined;
+    point.scale = p.length === 0 && n.length === 0 ? 0 : this.#scale;
+    point.zeroCount = this.#zeroCount;
+    point.min = minMax ? this.#min : undefined;
+    point.max = minMax ? this.#max : undefined;
+    writeExponentialHistogramDataPoint(w, point);
+    // Drop the references so the scratch objects do not keep a reset cell's views (or a released attribute chunk) alive.
     POSITIVE.counts = NO_COUNTS;
     NEGATIVE.counts = NO_COUNTS;
+    point.attrs = NO_ATTRS;
   }
 }
 
@@ -344,3 +341,5 @@ const NO_COUNTS = new Float64Array(0);
 // Scratch bucket descriptors for write(): one pair per process instead of one per point.
 const POSITIVE: { offset: number; counts: ArrayLike<number> } = { offset: 0, counts: NO_COUNTS };
 const NEGATIVE: { offset: number; counts: ArrayLike<number> } = { offset: 0, counts: NO_COUNTS };
+// The point shape write() fills, one per process; zero_threshold is always 0 (only exact zeros).
+const POINT: ExponentialHistogramPoint = exponentialHistogramPoint(POSITIVE, NEGATIVE);

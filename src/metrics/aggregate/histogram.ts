@@ -4,7 +4,8 @@
  * the spec requires; the last bucket is (bounds[n-1], +Inf).
  */
 import type { BinaryWriter } from '../../otlp/encode/binary-writer.js';
-import { varintSize, writeHistogramDataPoint } from '../../otlp/encode/metrics.js';
+import { histogramPoint, NO_ATTRS, writeHistogramDataPoint, type HistogramPoint } from '../../otlp/encode/metrics.js';
+import { varintSize } from '../../otlp/wire.js';
 import type { Attributes } from '../../otlp/types.js';
 import { Columns, Series, type Aggregator } from '../series.js';
 
@@ -83,6 +84,8 @@ export class HistogramColumns extends Columns {
   readonly stride: number;
   // Reused for each point's bucket counts: a subarray per point would allocate.
   readonly #scratch: Float64Array;
+  /** The point written for every slot, refilled per point; bounds and counts array fixed at build. */
+  readonly #point: HistogramPoint;
 
   constructor(
     delta: boolean,
@@ -95,6 +98,7 @@ export class HistogramColumns extends Columns {
     this.stride = HEAD + bounds.length + 1;
     this.d = new Float64Array(capacity * this.stride);
     this.#scratch = new Float64Array(bounds.length + 1);
+    this.#point = histogramPoint(this.#scratch, bounds);
   }
 
   protected growData(capacity: number): void {
@@ -145,18 +149,17 @@ export class HistogramColumns extends Columns {
     const o = slot * this.stride;
     const counts = this.#scratch;
     for (let i = 0; i < counts.length; i++) counts[i] = d[o + HEAD + i] as number;
-    writeHistogramDataPoint(
-      w,
-      attrs,
-      startNs,
-      timeNs,
-      d[o + COUNT] as number,
-      this.withSum ? (d[o + SUM] as number) : undefined,
-      counts,
-      this.bounds,
-      this.withMinMax ? (d[o + MIN] as number) : undefined,
-      this.withMinMax ? (d[o + MAX] as number) : undefined,
-    );
+    const p = this.#point;
+    p.attrs = attrs;
+    p.startNs = startNs;
+    p.timeNs = timeNs;
+    p.count = d[o + COUNT] as number;
+    p.sum = this.withSum ? (d[o + SUM] as number) : undefined;
+    p.min = this.withMinMax ? (d[o + MIN] as number) : undefined;
+    p.max = this.withMinMax ? (d[o + MAX] as number) : undefined;
+    writeHistogramDataPoint(w, p);
+    // Not kept past the write: the view may pin a released attribute chunk.
+    p.attrs = NO_ATTRS;
   }
 }
 

@@ -3,7 +3,8 @@
  * measurements; monotonic for counters and histograms, not for up-down counters.
  */
 import type { BinaryWriter } from '../../otlp/encode/binary-writer.js';
-import { varintSize, writeNumberDataPoint } from '../../otlp/encode/metrics.js';
+import { NO_ATTRS, numberPoint, writeNumberDataPoint, type NumberPoint } from '../../otlp/encode/metrics.js';
+import { varintSize } from '../../otlp/wire.js';
 import type { Attributes } from '../../otlp/types.js';
 import { Columns, Series, type Aggregator } from '../series.js';
 
@@ -34,6 +35,8 @@ export function numberPointSize(attrsLength: number, timesLen: number): number {
  */
 export abstract class NumberColumns extends Columns {
   v: Float64Array;
+  /** The point written for every slot, refilled per point. */
+  readonly point: NumberPoint;
 
   constructor(
     delta: boolean,
@@ -42,6 +45,7 @@ export abstract class NumberColumns extends Columns {
   ) {
     super(delta, capacity);
     this.v = new Float64Array(capacity);
+    this.point = numberPoint(isInt);
   }
 
   protected growData(capacity: number): void {
@@ -60,7 +64,14 @@ export abstract class NumberColumns extends Columns {
   }
 
   writePoint(w: BinaryWriter, slot: number, attrs: Uint8Array, startNs: bigint, timeNs: bigint): void {
-    writeNumberDataPoint(w, attrs, startNs, timeNs, this.v[slot] as number, this.isInt);
+    const p = this.point;
+    p.attrs = attrs;
+    p.startNs = startNs;
+    p.timeNs = timeNs;
+    p.value = this.v[slot] as number;
+    writeNumberDataPoint(w, p);
+    // Not kept past the write: the view may pin a released attribute chunk.
+    p.attrs = NO_ATTRS;
   }
 }
 

@@ -175,6 +175,7 @@ function start(provider: MeterProvider, o: ValidRuntimeMetricsOptions): () => vo
         });
   const uptime = meter.createObservableGauge('process.uptime', { unit: 's', description: 'The time the process has been running.' });
 
+  // One declaration per instrument (names and units from the semantic conventions): alike by design.
   const heapUsed = meter.createObservableUpDownCounter('v8js.memory.heap.used', { unit: 'By', valueType: INT, description: 'Heap memory size allocated.' });
   const heapSize = meter.createObservableUpDownCounter('v8js.memory.heap.space.size', {
     unit: 'By',

@@ -12,18 +12,8 @@
  * Integers are checked as protobuf-es checks them (a throw, not a corrupt varint), because
  * `encodeMetricsRequest` passes user input through; each check is one comparison.
  */
+import type { WireType } from '@bufbuild/protobuf/wire';
 import { Stage } from './stage.js';
-
-/** Protobuf wire types (fixed by the encoding spec; protobuf-es names). */
-export const WireType = {
-  Varint: 0,
-  Bit64: 1,
-  LengthDelimited: 2,
-  Bit32: 5,
-} as const;
-
-/** A protobuf wire type number. */
-export type WireType = (typeof WireType)[keyof typeof WireType];
 
 /** Growable buffer with chainable protobuf writes; `finish()` returns a copy and resets it for reuse. */
 export class BinaryWriter extends Stage {

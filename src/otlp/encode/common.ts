@@ -5,7 +5,7 @@
  * resource/v1/resource.proto; tests compare the bytes with `toBinary`.
  */
 import type { MessageInitShape } from '@bufbuild/protobuf';
-import { BinaryWriter, WireType } from './binary-writer.js';
+import { BinaryWriter } from './binary-writer.js';
 import type {
   AnyValueSchema,
   EntityRefSchema,
@@ -14,10 +14,8 @@ import type {
 } from '../../../gen/opentelemetry/proto/common/v1/common_pb.js';
 import type { ResourceSchema } from '../../../gen/opentelemetry/proto/resource/v1/resource_pb.js';
 import type { AnyValueInput, Attributes, AttributeValue, ScopeInfo } from '../types.js';
+import { I64, LEN, VARINT } from '../wire.js';
 
-const LEN = WireType.LengthDelimited;
-const VARINT = WireType.Varint;
-const BIT64 = WireType.Bit64;
 
 /**
  * Writes the fields of an AnyValue message (not its tag or length).
@@ -35,7 +33,7 @@ export function writeAnyValueFields(w: BinaryWriter, v: AnyValueInput): void {
     case 'number':
       // Integral values beyond 2^63 cannot be an int64; keep them as doubles.
       if (Number.isInteger(v) && Math.abs(v) < 9.2e18) w.tag(3, VARINT).int64(v);
-      else w.tag(4, BIT64).double(v);
+      else w.tag(4, I64).double(v);
       return;
     case 'bigint':
       w.tag(3, VARINT).int64(v);
@@ -171,7 +169,7 @@ export function writeAnyValueMessageFields(w: BinaryWriter, v: AnyValueShape): v
       w.tag(3, VARINT).int64(value.value);
       return;
     case 'doubleValue':
-      w.tag(4, BIT64).double(value.value);
+      w.tag(4, I64).double(value.value);
       return;
     case 'arrayValue': {
       w.tag(5, LEN).fork();

@@ -4,14 +4,11 @@
  * Field numbers are those of proto/opentelemetry/proto/logs/v1/logs.proto; fields are written in
  * field-number order, the order `toBinary` uses, so the bytes are identical to it (tests compare).
  */
-import { BinaryWriter, WireType } from './binary-writer.js';
+import { BinaryWriter } from './binary-writer.js';
 import type { AnyValueInput, Attributes } from '../types.js';
+import { I32, I64, LEN, VARINT } from '../wire.js';
 import { writeAnyValueFields, writeKeyValues, writeResourceFields } from './common.js';
 
-const LEN = WireType.LengthDelimited;
-const VARINT = WireType.Varint;
-const BIT64 = WireType.Bit64;
-const BIT32 = WireType.Bit32;
 
 /** A map of AnyValues, as log attributes and scope attributes are. */
 export type AnyValueMap = { readonly [key: string]: AnyValueInput };
@@ -103,7 +100,7 @@ function hexInto(hex: string, out: Uint8Array): Uint8Array {
 
 /** Writes the fields of one `LogRecord` message (not its tag or length), in field-number order. */
 export function writeLogRecordFields(w: BinaryWriter, r: LogRecordFields): void {
-  if (r.timeUnixNano !== 0n) w.tag(1, BIT64).fixed64(r.timeUnixNano);
+  if (r.timeUnixNano !== 0n) w.tag(1, I64).fixed64(r.timeUnixNano);
   if (r.severityNumber !== 0) w.tag(2, VARINT).int32(r.severityNumber);
   if (r.severityText !== '') w.tag(3, LEN).string(r.severityText);
   if (r.body !== undefined && r.body !== null) {
@@ -113,10 +110,10 @@ export function writeLogRecordFields(w: BinaryWriter, r: LogRecordFields): void 
   }
   if (r.attributes !== undefined) writeKeyValues(w, 6, r.attributes);
   if (r.droppedAttributesCount > 0) w.tag(7, VARINT).uint32(r.droppedAttributesCount);
-  if (r.flags !== 0) w.tag(8, BIT32).fixed32(r.flags);
+  if (r.flags !== 0) w.tag(8, I32).fixed32(r.flags);
   if (r.traceId.length === 32) w.tag(9, LEN).bytes(hexInto(r.traceId, traceScratch));
   if (r.spanId.length === 16) w.tag(10, LEN).bytes(hexInto(r.spanId, spanScratch));
-  if (r.observedTimeUnixNano !== 0n) w.tag(11, BIT64).fixed64(r.observedTimeUnixNano);
+  if (r.observedTimeUnixNano !== 0n) w.tag(11, I64).fixed64(r.observedTimeUnixNano);
   if (r.eventName !== '') w.tag(12, LEN).string(r.eventName);
 }
 

@@ -7,7 +7,7 @@
  * beginResourceMetrics(w, resourceBytes)
  *   beginScopeMetrics(w, scopeBytes)
  *     beginMetric(w, name, description, unit, 'sum')
- *       writeNumberDataPoint(w, attrBytes, start, time, value, isInt)   // per series
+ *       writeNumberDataPoint(w, point)   // per series, one reused NumberPoint filled each time
  *     endMetric(w, CUMULATIVE, true)
  *   endScopeMetrics(w, scopeSchemaUrl)
  * endResourceMetrics(w, resourceSchemaUrl)
@@ -20,16 +20,18 @@
  * fields are omitted when zero/empty; `optional` ones (sum, min, max) are written
  * exactly when defined. Field numbers: proto/opentelemetry/proto/metrics/v1/metrics.proto.
  */
-import { BinaryWriter, WireType } from './binary-writer.js';
+import { BinaryWriter } from './binary-writer.js';
 import type { Attributes, ScopeInfo } from '../types.js';
+import { LEN, VARINT, varintSize, writeVarint32 } from '../wire.js';
 import { writeKeyValues, writeScopeFields } from './common.js';
 import { Stage } from './stage.js';
 
-const LEN = WireType.LengthDelimited;
-const VARINT = WireType.Varint;
 
-/** The `Metric.data` oneof cases, named as in the generated `Metric['data']['case']`. */
-export type MetricDataKind = 'gauge' | 'sum' | 'histogram' | 'exponentialHistogram' | 'summary';
+/**
+ * The `Metric.data` oneof cases we produce, named as in the generated `Metric['data']['case']`.
+ * Summary is left out: no instrument produces it (the metrics API has none; only bridges do).
+ */
+export type MetricDataKind = 'gauge' | 'sum' | 'histogram' | 'exponentialHistogram';
 
 /** `Metric.data` oneof field numbers. */
 const DATA_FIELD: { readonly [K in MetricDataKind]: number } = {
@@ -37,7 +39,6 @@ const DATA_FIELD: { readonly [K in MetricDataKind]: number } = {
   sum: 7,
   histogram: 9,
   exponentialHistogram: 10,
-  summary: 11,
 };
 
 /**
@@ -49,22 +50,7 @@ export const POINT_ATTRIBUTES_FIELD: { readonly [K in MetricDataKind]: number } 
   sum: 7,
   histogram: 9,
   exponentialHistogram: 1,
-  summary: 7,
 };
-
-/**
- * Field number of `exemplars` in each data point message (Summary points have none):
- * pass it to `writeExemplar` to pre-encode a point's exemplars.
- */
-export const POINT_EXEMPLARS_FIELD = {
-  gauge: 5,
-  sum: 5,
-  histogram: 8,
-  exponentialHistogram: 11,
-} as const;
-
-/** Field number of `Exemplar.filtered_attributes`, for `encodeKeyValues`. */
-export const EXEMPLAR_ATTRIBUTES_FIELD = 7;
 
 /** OTLP `AggregationTemporality` values (0 = unspecified, for Gauge and Summary). */
 export type TemporalityValue = 0 | 1 | 2;
@@ -77,8 +63,105 @@ export interface ExponentialBuckets {
   readonly counts: ArrayLike<number>;
 }
 
-const EMPTY = new Uint8Array(0);
+/** An empty attribute block: what a refilled point shape holds between writes. */
+export const NO_ATTRS: Uint8Array = new Uint8Array(0);
+
+/**
+ * The fields every data point has. Point writers take a point shape instead of a positional
+ * list; on the collection path a caller keeps ONE shape object per kind and refills it per
+ * point (monomorphic, no allocation), which measured the same as positional arguments (collect +
+ * encode of 11,000 points, bench:metrics, alternating runs: 7.8/7.2 ms before, 8.3/6.9 ms after).
+ * Writers never keep or modify the shape.
+ */
+export interface PointHeader {
+  /** The series' attributes pre-encoded as KeyValue fields numbered `POINT_ATTRIBUTES_FIELD[kind]`, spliced in unchanged. */
+  attrs: Uint8Array;
+  /** `start_time_unix_nano`; 0 is omitted (proto3). */
+  startNs: bigint;
+  /** `time_unix_nano`; 0 is omitted (proto3). */
+  timeNs: bigint;
+  /** `DataPointFlags`; 1 = no recorded value. 0 is omitted. */
+  flags: number;
+}
+
+/** A `NumberDataPoint`. */
+export interface NumberPoint extends PointHeader {
+  /**
+   * `as_int` (sfixed64) when `isInt`, else `as_double`. An `isInt` number should be integral:
+   * it is truncated, and a non-finite one becomes 0. A bigint is always written as `as_int`
+   * (wrapped to 64 bits).
+   */
+  value: number | bigint;
+  isInt: boolean;
+}
+
+/** A `HistogramDataPoint`. */
+export interface HistogramPoint extends PointHeader {
+  /** Total count (fixed64), a non-negative integer. */
+  count: number;
+  /** Written when defined (`optional double`); omitted for instruments that may record negatives. */
+  sum: number | undefined;
+  /** `bounds.length + 1` counts; empty when the point has no buckets. */
+  bucketCounts: ArrayLike<number>;
+  /** Explicit boundaries, ascending. */
+  bounds: ArrayLike<number>;
+  /** Written when defined. */
+  min: number | undefined;
+  max: number | undefined;
+}
+
+/** An `ExponentialHistogramDataPoint`. */
+export interface ExponentialHistogramPoint extends PointHeader {
+  count: number;
+  /** Written when defined. */
+  sum: number | undefined;
+  /** Resolution, `sint32`. */
+  scale: number;
+  zeroCount: number;
+  /** Width of the zero bucket; 0 is omitted on the wire (proto3). */
+  zeroThreshold: number;
+  /** Buckets of positive values; `undefined` leaves the field unset, an empty one is written as an empty message. */
+  positive: ExponentialBuckets | undefined;
+  /** Likewise for negative values. */
+  negative: ExponentialBuckets | undefined;
+  /** Written when defined. */
+  min: number | undefined;
+  max: number | undefined;
+}
 const TWO_POW_32 = 4294967296;
+
+// Point shapes to refill per point, one per writer: all fields present from the start, so one
+// hidden class and no allocation on the collection path. What is fixed per instrument (isInt,
+// the bounds, the bucket descriptors) is given here, once.
+
+/** A `NumberPoint` to refill. */
+export function numberPoint(isInt: boolean): NumberPoint {
+  return { attrs: NO_ATTRS, startNs: 0n, timeNs: 0n, flags: 0, value: 0, isInt };
+}
+
+/** A `HistogramPoint` to refill, over a fixed counts array and bounds. */
+export function histogramPoint(bucketCounts: ArrayLike<number>, bounds: ArrayLike<number>): HistogramPoint {
+  return { attrs: NO_ATTRS, startNs: 0n, timeNs: 0n, flags: 0, count: 0, sum: undefined, bucketCounts, bounds, min: undefined, max: undefined };
+}
+
+/** An `ExponentialHistogramPoint` to refill, over fixed bucket descriptors (refilled too). */
+export function exponentialHistogramPoint(positive: ExponentialBuckets, negative: ExponentialBuckets): ExponentialHistogramPoint {
+  return {
+    attrs: NO_ATTRS,
+    startNs: 0n,
+    timeNs: 0n,
+    flags: 0,
+    count: 0,
+    sum: undefined,
+    scale: 0,
+    zeroCount: 0,
+    zeroThreshold: 0,
+    positive,
+    negative,
+    min: undefined,
+    max: undefined,
+  };
+}
 
 // One scratch area for the fixed-width 64-bit fields of a point. Filling it with
 // DataView writes and copying it with one `raw()` replaces a chain of tag()/fixed64()
@@ -172,18 +255,6 @@ export function endMetric(w: BinaryWriter, temporality: TemporalityValue, isMono
   w.join();
 }
 
-/** Bytes of an unsigned varint holding `v` (a non-negative integer below 2^64). */
-export function varintSize(v: number): number {
-  if (v < 0x80) return 1;
-  if (v < 0x4000) return 2;
-  if (v < 0x200000) return 3;
-  if (v < 0x10000000) return 4;
-  let n = 5;
-  // Past 2^35 the shifts would overflow 32 bits, so divide instead.
-  for (let x = Math.floor(v / 0x800000000); x > 0; x = Math.floor(x / 128)) n++;
-  return n;
-}
-
 /** Puts a `fixed64`/`sfixed64` from an integral number at `off` (two's complement). */
 function putInt64Number(off: number, v: number): void {
   // Exact for every integral double in [-2^63, 2^64): the division by 2^32 is exact and
@@ -221,30 +292,13 @@ function putTimes(startNs: bigint, timeNs: bigint): number {
   return p;
 }
 
-/**
- * Writes one `NumberDataPoint` (field 1 of Gauge/Sum).
- *
- * @param attrs   the series' attributes pre-encoded as KeyValue fields numbered 7
- *                (`encodeKeyValues(7, attrs)`), spliced in unchanged.
- * @param value   `as_int` (sfixed64) when `isInt`, else `as_double`. An `isInt` number
- *                should be integral: it is truncated, and a non-finite one becomes 0.
- *                A bigint is always written as `as_int` (wrapped to 64 bits).
- * @param flags   `DataPointFlags`; 1 = no recorded value. Default 0.
- * @param exemplars pre-encoded `Exemplar` fields numbered 5 (see `writeExemplar`).
- */
-export function writeNumberDataPoint(
-  w: BinaryWriter,
-  attrs: Uint8Array,
-  startNs: bigint,
-  timeNs: bigint,
-  value: number | bigint,
-  isInt: boolean,
-  flags = 0,
-  exemplars: Uint8Array = EMPTY,
-): void {
-  const t = putTimes(startNs, timeNs);
+/** Writes one `NumberDataPoint` (field 1 of Gauge/Sum). */
+export function writeNumberDataPoint(w: BinaryWriter, p: Readonly<NumberPoint>): void {
+  const { attrs, value, flags } = p;
+  let isInt = p.isInt;
+  const t = putTimes(p.startNs, p.timeNs);
   // The length is known before writing, so no fork()/join().
-  let len = t + 9 + exemplars.length + attrs.length;
+  let len = t + 9 + attrs.length;
   if (flags !== 0) len += 1 + varintSize(flags);
   w.uint32(0x0a).uint32(len); // data_points = 1
   if (typeof value === 'bigint') {
@@ -258,48 +312,19 @@ export function writeNumberDataPoint(
     scratch[TIMES_END] = 0x21; // as_double = 4, Bit64
     view.setFloat64(TIMES_END + 1, value, true);
   }
-  if (isInt && exemplars.length > 0) {
-    // Field order 2, 3, 5 (exemplars), 6 (as_int).
-    w.raw(TIMES[t / 9] as Uint8Array).raw(exemplars).raw(NINE);
-  } else {
-    if (t === TIMES_END) w.raw(TIMES_AND_VALUE);
-    else w.raw(TIMES[t / 9] as Uint8Array).raw(NINE);
-    if (exemplars.length > 0) w.raw(exemplars);
-  }
+  // Field order 2, 3, 4 or 6 (the value), 7 (attributes), 8 (flags).
+  if (t === TIMES_END) w.raw(TIMES_AND_VALUE);
+  else w.raw(TIMES[t / 9] as Uint8Array).raw(NINE);
   if (attrs.length > 0) w.raw(attrs);
   if (flags !== 0) w.tag(8, VARINT).uint32(flags);
 }
 
-/**
- * Writes one `HistogramDataPoint` (field 1 of Histogram).
- *
- * @param attrs        attributes pre-encoded as KeyValue fields numbered 9.
- * @param count        total count (fixed64), a non-negative integer.
- * @param sum          written when defined (`optional double`), e.g. omitted for
- *                     instruments that may record negative values.
- * @param bucketCounts `bounds.length + 1` counts; empty when the point has no buckets.
- * @param bounds       explicit boundaries, ascending.
- * @param min/max      written when defined.
- * @param flags        `DataPointFlags`; default 0.
- * @param exemplars    pre-encoded `Exemplar` fields numbered 8.
- */
-export function writeHistogramDataPoint(
-  w: BinaryWriter,
-  attrs: Uint8Array,
-  startNs: bigint,
-  timeNs: bigint,
-  count: number,
-  sum: number | undefined,
-  bucketCounts: ArrayLike<number>,
-  bounds: ArrayLike<number>,
-  min: number | undefined,
-  max: number | undefined,
-  flags = 0,
-  exemplars: Uint8Array = EMPTY,
-): void {
+/** Writes one `HistogramDataPoint` (field 1 of Histogram). */
+export function writeHistogramDataPoint(w: BinaryWriter, p: Readonly<HistogramPoint>): void {
+  const { attrs, count, sum, bucketCounts, bounds, min, max, flags } = p;
   // Staged whole and copied with one raw(): ~50 writer calls for 16 counts and 15 bounds
   // otherwise (measured 1.2 µs → 0.24 µs per point with the spec default boundaries).
-  const t = putTimes(startNs, timeNs);
+  const t = putTimes(p.startNs, p.timeNs);
   const nCounts = bucketCounts.length;
   const nBounds = bounds.length;
   st.pos = 0; // a throw in an earlier call may have left bytes behind
@@ -309,30 +334,29 @@ export function writeHistogramDataPoint(
   st.raw(TIMES[t / 9] as Uint8Array);
   const buf = st.buf;
   const dv = st.view;
-  let p = st.pos;
+  let pos = st.pos;
   if (count !== 0) {
-    buf[p] = 0x21; // count = 4, Bit64
-    dv.setUint32(p + 1, count >>> 0, true);
-    dv.setUint32(p + 5, Math.floor(count / TWO_POW_32) >>> 0, true);
-    p += 9;
+    buf[pos] = 0x21; // count = 4, Bit64
+    dv.setUint32(pos + 1, count >>> 0, true);
+    dv.setUint32(pos + 5, Math.floor(count / TWO_POW_32) >>> 0, true);
+    pos += 9;
   }
   if (sum !== undefined) {
-    buf[p] = 0x29; // sum = 5, Bit64
-    dv.setFloat64(p + 1, sum, true);
-    p += 9;
+    buf[pos] = 0x29; // sum = 5, Bit64
+    dv.setFloat64(pos + 1, sum, true);
+    pos += 9;
   }
   if (nCounts > 0) {
-    buf[p++] = 0x32; // bucket_counts = 6, packed fixed64
-    p = putVarint32(buf, p, nCounts * 8);
-    for (let i = 0; i < nCounts; i++, p += 8) {
+    buf[pos++] = 0x32; // bucket_counts = 6, packed fixed64
+    pos = writeVarint32(buf, pos, nCounts * 8);
+    for (let i = 0; i < nCounts; i++, pos += 8) {
       const c = bucketCounts[i] as number;
-      dv.setUint32(p, c >>> 0, true);
-      dv.setUint32(p + 4, Math.floor(c / TWO_POW_32) >>> 0, true);
+      dv.setUint32(pos, c >>> 0, true);
+      dv.setUint32(pos + 4, Math.floor(c / TWO_POW_32) >>> 0, true);
     }
   }
-  st.pos = p;
+  st.pos = pos;
   if (nBounds > 0) stageBounds(bounds);
-  if (exemplars.length > 0) st.raw(exemplars);
   if (attrs.length > 0) st.raw(attrs);
   if (flags !== 0) {
     st.reserve(6);
@@ -345,21 +369,12 @@ export function writeHistogramDataPoint(
   st.flushTo(w);
 }
 
-function putVarint32(buf: Uint8Array, p: number, v: number): number {
-  while (v > 0x7f) {
-    buf[p++] = (v & 0x7f) | 0x80;
-    v >>>= 7;
-  }
-  buf[p++] = v;
-  return p;
-}
-
 /** Stages `explicit_bounds` (field 7, packed double). */
 function stageBounds(bounds: ArrayLike<number>): void {
   const n = bounds.length;
   st.reserve(6 + n * 8);
   const dv = st.view;
-  let p = putVarint32(st.buf, st.pos + 1, n * 8);
+  let p = writeVarint32(st.buf, st.pos + 1, n * 8);
   st.buf[st.pos] = 0x3a;
   for (let i = 0; i < n; i++, p += 8) dv.setFloat64(p, bounds[i] as number, true);
   st.pos = p;
@@ -397,37 +412,11 @@ function stageFixed64Number(tag: number, v: number): void {
   st.pos = p + 9;
 }
 
-/**
- * Writes one `ExponentialHistogramDataPoint` (field 1 of ExponentialHistogram).
- *
- * @param attrs         attributes pre-encoded as KeyValue fields numbered 1.
- * @param scale         resolution, `sint32`.
- * @param zeroThreshold width of the zero bucket; 0 is omitted on the wire (proto3).
- * @param positive      buckets of positive values; `undefined` leaves the field unset,
- *                      an empty one is written as an empty message.
- * @param negative      likewise for negative values.
- * @param flags         `DataPointFlags`; default 0.
- * @param exemplars     pre-encoded `Exemplar` fields numbered 11.
- */
-export function writeExponentialHistogramDataPoint(
-  w: BinaryWriter,
-  attrs: Uint8Array,
-  startNs: bigint,
-  timeNs: bigint,
-  count: number,
-  sum: number | undefined,
-  scale: number,
-  zeroCount: number,
-  zeroThreshold: number,
-  positive: ExponentialBuckets | undefined,
-  negative: ExponentialBuckets | undefined,
-  min: number | undefined,
-  max: number | undefined,
-  flags = 0,
-  exemplars: Uint8Array = EMPTY,
-): void {
+/** Writes one `ExponentialHistogramDataPoint` (field 1 of ExponentialHistogram). */
+export function writeExponentialHistogramDataPoint(w: BinaryWriter, p: Readonly<ExponentialHistogramPoint>): void {
+  const { attrs, count, sum, scale, zeroCount, zeroThreshold, positive, negative, min, max, flags } = p;
   // Staged whole, like histogram points: up to 2 × 160 bucket varints per point.
-  const t = putTimes(startNs, timeNs);
+  const t = putTimes(p.startNs, p.timeNs);
   st.pos = 0; // a throw in an earlier call may have left bytes behind
   st.reserve(1);
   st.byte(0x0a); // data_points = 1
@@ -449,92 +438,9 @@ export function writeExponentialHistogramDataPoint(
     st.byte(0x50); // flags = 10
     st.varint32(flags);
   }
-  if (exemplars.length > 0) st.raw(exemplars); // exemplars = 11
   if (min !== undefined) st.tagDouble(0x61, min); // min = 12
   if (max !== undefined) st.tagDouble(0x69, max); // max = 13
   if (!Object.is(zeroThreshold, 0)) st.tagDouble(0x71, zeroThreshold); // zero_threshold = 14
   st.close(at);
   st.flushTo(w);
-}
-
-/**
- * Writes one `SummaryDataPoint` (field 1 of Summary). `quantiles[i]` pairs with
- * `values[i]`; `sum` is a plain proto3 double (0 omitted).
- *
- * @param attrs attributes pre-encoded as KeyValue fields numbered 7.
- */
-export function writeSummaryDataPoint(
-  w: BinaryWriter,
-  attrs: Uint8Array,
-  startNs: bigint,
-  timeNs: bigint,
-  count: number,
-  sum: number,
-  quantiles: ArrayLike<number>,
-  values: ArrayLike<number>,
-  flags = 0,
-): void {
-  const t = putTimes(startNs, timeNs);
-  const n = quantiles.length;
-  let qLen = 0;
-  for (let i = 0; i < n; i++) qLen += 1 + 1 + quantileSize(quantiles[i] as number, values[i] as number);
-  let len = t + qLen + attrs.length;
-  if (count !== 0) len += 9;
-  if (!Object.is(sum, 0)) len += 9;
-  if (flags !== 0) len += 1 + varintSize(flags);
-  w.uint32(0x0a).uint32(len);
-  if (t > 0) w.raw(TIMES[t / 9] as Uint8Array);
-  if (count !== 0) {
-    w.uint32(0x21); // count = 4
-    w.fixed32(count >>> 0).fixed32(Math.floor(count / TWO_POW_32) >>> 0);
-  }
-  if (!Object.is(sum, 0)) w.uint32(0x29).double(sum); // sum = 5
-  for (let i = 0; i < n; i++) {
-    const q = quantiles[i] as number;
-    const v = values[i] as number;
-    w.uint32(0x32).uint32(quantileSize(q, v)); // quantile_values = 6
-    if (!Object.is(q, 0)) w.uint32(0x09).double(q);
-    if (!Object.is(v, 0)) w.uint32(0x11).double(v);
-  }
-  if (attrs.length > 0) w.raw(attrs); // attributes = 7
-  if (flags !== 0) w.tag(8, VARINT).uint32(flags);
-}
-
-/** An integral bigint for an `isInt` number: truncated; non-finite values become 0. */
-function int64FromNumber(v: number): bigint {
-  return Number.isFinite(v) ? BigInt(Math.trunc(v)) : 0n;
-}
-
-function quantileSize(q: number, v: number): number {
-  return (Object.is(q, 0) ? 0 : 9) + (Object.is(v, 0) ? 0 : 9);
-}
-
-/**
- * Writes one `Exemplar` as field `fieldNo` (`POINT_EXEMPLARS_FIELD[kind]`). Build a
- * point's exemplar bytes with a separate writer and pass them to the point writer.
- *
- * @param filteredAttrs attributes pre-encoded as KeyValue fields numbered 7.
- * @param value         `as_int` when `isInt` (or a bigint), else `as_double`.
- * @param spanId        8 bytes, or empty when the measurement had no sampled span.
- * @param traceId       16 bytes, or empty.
- */
-export function writeExemplar(
-  w: BinaryWriter,
-  fieldNo: number,
-  filteredAttrs: Uint8Array,
-  timeNs: bigint,
-  value: number | bigint,
-  isInt: boolean,
-  spanId: Uint8Array = EMPTY,
-  traceId: Uint8Array = EMPTY,
-): void {
-  w.tag(fieldNo, LEN).fork();
-  if (timeNs !== 0n) w.uint32(0x11).fixed64(timeNs); // time_unix_nano = 2
-  const asInt = typeof value === 'bigint' || isInt;
-  if (!asInt) w.uint32(0x19).double(value as number); // as_double = 3
-  if (spanId.length > 0) w.uint32(0x22).bytes(spanId); // span_id = 4
-  if (traceId.length > 0) w.uint32(0x2a).bytes(traceId); // trace_id = 5
-  if (asInt) w.uint32(0x31).sfixed64(BigInt.asIntN(64, typeof value === 'bigint' ? value : int64FromNumber(value))); // as_int = 6
-  if (filteredAttrs.length > 0) w.raw(filteredAttrs); // filtered_attributes = 7
-  w.join();
 }

@@ -12,6 +12,8 @@
  *
  * Internal to src/otlp/encode; not re-entrant (one stage per module, used synchronously).
  */
+import { varintSize, writeVarint32 } from '../wire.js';
+
 const encoder = new TextEncoder();
 
 /** Growable byte buffer with protobuf primitive writes. Plain fields: this is a hot object. */
@@ -59,14 +61,7 @@ export class Stage {
   /** Writes an unsigned 32-bit varint. */
   varint32(v: number): void {
     this.reserve(5);
-    const buf = this.buf;
-    let p = this.pos;
-    while (v > 0x7f) {
-      buf[p++] = (v & 0x7f) | 0x80;
-      v >>>= 7;
-    }
-    buf[p++] = v;
-    this.pos = p;
+    this.pos = writeVarint32(this.buf, this.pos, v);
   }
 
   /** Writes an unsigned varint from a non-negative integral number (up to 2^53). */
@@ -189,17 +184,11 @@ export class Stage {
       this.buf[at] = len;
       return;
     }
-    const extra = len < 0x4000 ? 1 : len < 0x200000 ? 2 : len < 0x10000000 ? 3 : 4;
+    const extra = varintSize(len) - 1;
     this.reserve(extra);
     const buf = this.buf;
     buf.copyWithin(at + 1 + extra, at + 1, this.pos);
-    let v = len;
-    let p = at;
-    while (v > 0x7f) {
-      buf[p++] = (v & 0x7f) | 0x80;
-      v >>>= 7;
-    }
-    buf[p] = v;
+    writeVarint32(buf, at, len);
     this.pos += extra;
   }
 }

@@ -9,7 +9,7 @@ import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
 import { OpaqueSchema } from '../../../gen/otlp_fanout/internal/v1/opaque_pb.js';
 import { loadGatewayConfig } from '../../../src/gateway/config/load.js';
 import { startGateway } from '../../../src/gateway/gateway.js';
-import { opaqueBody } from '../../../src/gateway/receive/grpc-receiver.js';
+import { opaqueBody } from '../../../src/transport/pass-through.js';
 import { createMeterProvider } from '../../../src/metrics/meter-provider.js';
 import { createOtlpGrpcTransport } from '../../../src/transport/grpc.js';
 import { createOtlpHttpTransport } from '../../../src/transport/http.js';

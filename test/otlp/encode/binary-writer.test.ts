@@ -1,7 +1,8 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { BinaryWriter as Reference } from '@bufbuild/protobuf/wire';
-import { BinaryWriter, WireType } from '../../../src/otlp/encode/binary-writer.js';
+import { WireType } from '@bufbuild/protobuf/wire';
+import { BinaryWriter } from '../../../src/otlp/encode/binary-writer.js';
 
 // Our writer stands in for protobuf-es's in the direct encoders (start-up cost, see the
 // module comment): it must write the very same bytes for every call the encoders make.

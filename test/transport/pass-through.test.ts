@@ -5,9 +5,9 @@ import {
   ExportMetricsServiceRequestSchema,
 } from '../../gen/opentelemetry/proto/collector/metrics/v1/metrics_service_pb.js';
 import { ExportLogsServiceRequestSchema } from '../../gen/opentelemetry/proto/collector/logs/v1/logs_service_pb.js';
-import { rawMessage } from '../../src/transport/raw-message.js';
+import { rawMessage } from '../../src/transport/pass-through.js';
 
-const test = suite('transport/raw-message');
+const test = suite('transport/pass-through');
 
 test('empty body → empty message → empty bytes', () => {
   const m = rawMessage(ExportMetricsServiceRequestSchema, new Uint8Array(0));
