@@ -406,13 +406,15 @@ export class Reader implements DurableLogReader {
   }
 
   async #persistLoop(): Promise<void> {
-    await Promise.resolve(); // `finally` must run after `#persisting` is assigned, never before
+    // Wait for the end of the turn: acknowledgements of one turn (responses read in one poll phase)
+    // make one cursor write. Also, `finally` must run after `#persisting` is assigned.
+    await new Promise<void>((resolve) => setImmediate(resolve));
     let failed = false;
     try {
       while (this.#wanted && !this.#removed) {
         this.#wanted = false;
         const state = this.#acked;
-        await this.writer.write(state);
+        this.writer.write(state);
         this.#persisted = state;
       }
     } catch (e) {
