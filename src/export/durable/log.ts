@@ -840,9 +840,9 @@ class Log implements DurableLog, ReaderHost {
       else await new Promise<void>((r) => setImmediate(r));
     }
     for (const r of this.#readers.values()) {
+      await r.settle(); // cursor writes started before close() finish; later ones are not made
       r.detach(false);
       await r.idle();
-      await r.settle();
     }
     if (this.options.fsync !== 'never') await this.#syncNow().catch(() => undefined);
     for (const r of this.#readers.values()) await r.writer.close().catch(() => undefined);

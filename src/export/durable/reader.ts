@@ -411,7 +411,8 @@ export class Reader implements DurableLogReader {
     await new Promise<void>((resolve) => setImmediate(resolve));
     let failed = false;
     try {
-      while (this.#wanted && !this.#removed) {
+      // After close the cursor file is closed too: what was acknowledged since is repeated next time.
+      while (this.#wanted && !this.#removed && !this.host.closed) {
         this.#wanted = false;
         const state = this.#acked;
         this.writer.write(state);
