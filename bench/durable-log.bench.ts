@@ -225,7 +225,12 @@ const recovery: BenchCase[] = [
       },
     },
   },
-  { kind: 'value', name: '1 GiB log read back (read + ack, 1 MiB batches): CPU per 10 KiB record', unit: 'µs/record', impls: { ours: () => readBack('cpu') } },
+  {
+    kind: 'value',
+    name: '1 GiB log read back (read + ack, 1 MiB batches): CPU per 10 KiB record',
+    unit: 'µs/record',
+    impls: { ours: () => readBack('cpu') },
+  },
   { kind: 'value', name: '1 GiB log read back: wall time per 10 KiB record', unit: 'µs/record', impls: { ours: () => readBack('wall') } },
   { kind: 'value', name: '1 GiB log read back: peak RSS of the process', unit: 'MiB', impls: { ours: () => readBack('rss') } },
   {

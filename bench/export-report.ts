@@ -57,15 +57,33 @@ export function formatResults(variants: readonly Variant[], results: Results, cy
       rows.push([
         v.title,
         impl,
-        spread(figures.map((f) => f.cpuNs), ms),
-        impl.includes('collect') ? '–' : spread(figures.map((f) => f.wallNs), ms),
+        spread(
+          figures.map((f) => f.cpuNs),
+          ms,
+        ),
+        impl.includes('collect')
+          ? '–'
+          : spread(
+              figures.map((f) => f.wallNs),
+              ms,
+            ),
         `${(median(figures.map((f) => f.heapBytes)) / 1e6).toFixed(1)} MB`,
         `${p.grpc.toLocaleString('en-US')} · ${p.http.toLocaleString('en-US')}`,
       ]);
     }
   }
   out.push(
-    table(['variant', 'impl', 'CPU / cycle, median (min–max)', 'wall / cycle, median (min–max)', 'heap after', `points to gRPC · HTTP over ${cycles} cycles`], rows),
+    table(
+      [
+        'variant',
+        'impl',
+        'CPU / cycle, median (min–max)',
+        'wall / cycle, median (min–max)',
+        'heap after',
+        `points to gRPC · HTTP over ${cycles} cycles`,
+      ],
+      rows,
+    ),
   );
 
   const ratioRows: string[][] = [];
@@ -78,11 +96,20 @@ export function formatResults(variants: readonly Variant[], results: Results, cy
     const theirsCollect = byImpl?.get('official: collect+serialize');
     ratioRows.push([
       v.title,
-      ratio(ours.map((f) => f.cpuNs), theirs.map((f) => f.cpuNs)),
-      ratio(ours.map((f) => f.wallNs), theirs.map((f) => f.wallNs)),
+      ratio(
+        ours.map((f) => f.cpuNs),
+        theirs.map((f) => f.cpuNs),
+      ),
+      ratio(
+        ours.map((f) => f.wallNs),
+        theirs.map((f) => f.wallNs),
+      ),
       oursCollect === undefined || theirsCollect === undefined
         ? '–'
-        : ratio(oursCollect.map((f) => f.cpuNs), theirsCollect.map((f) => f.cpuNs)),
+        : ratio(
+            oursCollect.map((f) => f.cpuNs),
+            theirsCollect.map((f) => f.cpuNs),
+          ),
     ]);
   }
   if (ratioRows.length > 0) {
@@ -112,7 +139,7 @@ export function formatResults(variants: readonly Variant[], results: Results, cy
     }
   }
   if (splitRows.length > 0) {
-    out.push('', 'Where a cycle\'s CPU goes (medians; transport = whole cycle − collect-only run):', '');
+    out.push('', "Where a cycle's CPU goes (medians; transport = whole cycle − collect-only run):", '');
     out.push(table(['variant', 'side', 'whole cycle', 'collect + encode/serialize', 'transport (queue, client, acks)'], splitRows));
   }
   return out.join('\n');

@@ -22,10 +22,16 @@ type BenchAttributes = Readonly<Record<string, string | number>>;
 
 /** The instrument surface both our Meter and @opentelemetry/api's Meter provide. */
 export interface BenchMeter {
-  createCounter(name: string, options: { description: string; unit: string; valueType: ValueType }): {
+  createCounter(
+    name: string,
+    options: { description: string; unit: string; valueType: ValueType },
+  ): {
     add(value: number, attributes: BenchAttributes): void;
   };
-  createHistogram(name: string, options: { description: string; unit: string }): {
+  createHistogram(
+    name: string,
+    options: { description: string; unit: string },
+  ): {
     record(value: number, attributes: BenchAttributes): void;
   };
 }
@@ -108,7 +114,8 @@ export function expectedPoints(temporality: BenchTemporality, cycles: number, co
   let total = cycles > 0 ? SERIES : 0;
   for (let i = 1; i < cycles; i++) {
     const touched = new Set<number>();
-    for (const u of updatesFor(i)) touched.add(u.instrument < 0 ? COUNTERS * SERIES_PER_COUNTER + u.series : u.instrument * SERIES_PER_COUNTER + u.series);
+    for (const u of updatesFor(i))
+      touched.add(u.instrument < 0 ? COUNTERS * SERIES_PER_COUNTER + u.series : u.instrument * SERIES_PER_COUNTER + u.series);
     total += touched.size;
   }
   return total;

@@ -139,7 +139,19 @@ async function runChild(args: readonly string[]): Promise<void> {
 }
 
 function spawnChild(file: string, variant: Variant, impl: Impl, rx: { grpc: BenchReceiver; http: BenchReceiver }, o: Options) {
-  const args = [...process.execArgv, '--expose-gc', ...o.nodeFlags, file, CHILD_FLAG, variant.key, impl, rx.grpc.url, rx.http.url, String(o.warmupCycles), String(o.cycles)];
+  const args = [
+    ...process.execArgv,
+    '--expose-gc',
+    ...o.nodeFlags,
+    file,
+    CHILD_FLAG,
+    variant.key,
+    impl,
+    rx.grpc.url,
+    rx.http.url,
+    String(o.warmupCycles),
+    String(o.cycles),
+  ];
   return new Promise<ChildFigures>((resolve, reject) => {
     const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
     const timer = setTimeout(() => child.kill('SIGKILL'), CHILD_TIMEOUT_MS);
@@ -168,7 +180,13 @@ function spawnChild(file: string, variant: Variant, impl: Impl, rx: { grpc: Benc
  * and without a refused request; for collect-only sides, that they produced them and
  * nothing reached the receivers.
  */
-function checkPoints(variant: Variant, impl: Impl, produced: Produced | undefined, rx: { grpc: BenchReceiver; http: BenchReceiver }, cycles: number): Produced {
+function checkPoints(
+  variant: Variant,
+  impl: Impl,
+  produced: Produced | undefined,
+  rx: { grpc: BenchReceiver; http: BenchReceiver },
+  cycles: number,
+): Produced {
   // The network sides collect once more when they shut down (both SDKs flush on shutdown).
   const collections = produced === undefined ? cycles + 1 : cycles;
   const want: Produced = { grpc: expectedPoints(variant.grpc, cycles, collections), http: expectedPoints(variant.http, cycles, collections) };
@@ -178,9 +196,13 @@ function checkPoints(variant: Variant, impl: Impl, produced: Produced | undefine
     if (rx.grpc.tally.requests + rx.http.tally.requests > 0) throw new Error(`${where}: a collect-only side sent requests`);
     got = produced;
   } else {
-    for (const [name, r, t] of [['gRPC', rx.grpc, variant.grpc], ['HTTP', rx.http, variant.http]] as const) {
+    for (const [name, r, t] of [
+      ['gRPC', rx.grpc, variant.grpc],
+      ['HTTP', rx.http, variant.http],
+    ] as const) {
       if (r.tally.errors.length > 0) throw new Error(`${where}: ${name} receiver refused requests: ${r.tally.errors.slice(0, 3).join('; ')}`);
-      if (r.tally.temporalities.join() !== t) throw new Error(`${where}: ${name} backend wanted ${t}, got ${r.tally.temporalities.join() || 'nothing'}`);
+      if (r.tally.temporalities.join() !== t)
+        throw new Error(`${where}: ${name} backend wanted ${t}, got ${r.tally.temporalities.join() || 'nothing'}`);
     }
     got = { grpc: rx.grpc.tally.points, http: rx.http.tally.points };
   }

@@ -22,7 +22,8 @@ interface Upstream {
 const argv = process.argv.slice(2);
 const upstreams: Upstream[] = [];
 for (let i = 0; i < argv.length - 1; i++) {
-  if (argv[i] === '--forward') upstreams.push({ origin: new URL(argv[i + 1]!).origin, agent: new Agent({ keepAliveTimeout: 60_000 }), queue: [], busy: false });
+  if (argv[i] === '--forward')
+    upstreams.push({ origin: new URL(argv[i + 1]!).origin, agent: new Agent({ keepAliveTimeout: 60_000 }), queue: [], busy: false });
 }
 
 const headers = { 'content-type': 'application/x-protobuf' };
@@ -36,7 +37,13 @@ function flush(u: Upstream): void {
     u.busy = false;
     flush(u);
   };
-  const handler: Dispatcher.DispatchHandler = { onRequestStart() {}, onResponseStart() {}, onResponseData() {}, onResponseEnd: done, onResponseError: done };
+  const handler: Dispatcher.DispatchHandler = {
+    onRequestStart() {},
+    onResponseStart() {},
+    onResponseData() {},
+    onResponseEnd: done,
+    onResponseError: done,
+  };
   u.agent.dispatch({ origin: u.origin, path: '/v1/metrics', method: 'POST', headers, body }, handler);
 }
 

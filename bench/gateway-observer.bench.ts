@@ -38,7 +38,14 @@ function event(): RequestEvent {
   };
 }
 
-const forwardedA: ForwardedEvent = { upstream: 'a', signal: 'metrics', items: POINTS_PER_REQUEST, bytes: body.length, body: 'as_received', queued: true };
+const forwardedA: ForwardedEvent = {
+  upstream: 'a',
+  signal: 'metrics',
+  items: POINTS_PER_REQUEST,
+  bytes: body.length,
+  body: 'as_received',
+  queued: true,
+};
 const forwardedB: ForwardedEvent = { ...forwardedA, upstream: 'b' };
 
 function setup(o: GatewayObserver): Op {

@@ -126,7 +126,9 @@ for (let r = 0; r < ROUNDS; r++) {
 }
 
 const fmt = (us: number): string => us.toFixed(2);
-console.log(`gateway processors: ${ROUNDS} rounds × ${REQUESTS} requests of ${POINTS_PER_REQUEST} points (splice: 2 entries, 1 routed), node ${process.version}`);
+console.log(
+  `gateway processors: ${ROUNDS} rounds × ${REQUESTS} requests of ${POINTS_PER_REQUEST} points (splice: 2 entries, 1 routed), node ${process.version}`,
+);
 console.log('case    µs CPU/request: median (min – max)');
 for (const [name, xs] of results) console.log(`${name.padEnd(7)} ${fmt(median(xs))} (${fmt(Math.min(...xs))} – ${fmt(Math.max(...xs))})`);
 console.log(`edit / pass, per round: median ${median(ratios).toFixed(2)} (${Math.min(...ratios).toFixed(2)} – ${Math.max(...ratios).toFixed(2)})`);

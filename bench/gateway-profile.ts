@@ -62,11 +62,15 @@ function summarise(file: string): void {
   // The same, grouped by file (package for node_modules), to see which layer costs what.
   const byFile = new Map<string, number>();
   for (const [k, v] of self) {
-    const file = k.slice(k.indexOf(' ') + 1).replace(/:\d+$/, '').replace(/^node_modules\/((@[^/]+\/)?[^/]+).*$/, '$1');
+    const file = k
+      .slice(k.indexOf(' ') + 1)
+      .replace(/:\d+$/, '')
+      .replace(/^node_modules\/((@[^/]+\/)?[^/]+).*$/, '$1');
     byFile.set(file, (byFile.get(file) ?? 0) + v);
   }
   process.stdout.write('\nby file:\n');
-  for (const [k, v] of [...byFile].sort((a, b) => b[1] - a[1]).slice(0, 30)) process.stdout.write(`${((v / total) * 100).toFixed(1).padStart(5)}%  ${k}\n`);
+  for (const [k, v] of [...byFile].sort((a, b) => b[1] - a[1]).slice(0, 30))
+    process.stdout.write(`${((v / total) * 100).toFixed(1).padStart(5)}%  ${k}\n`);
 }
 
 async function main(): Promise<void> {
@@ -114,11 +118,19 @@ async function main(): Promise<void> {
   clearInterval(sampler);
   const cpuUsedMs = cpuMs(gw.pid!) - cpu0;
   const cpu = (cpuUsedMs / (performance.now() - t0)) * 100;
-  const stats = await Promise.all(receivers.map((r) => (r.send({ type: 'stats' }), message<{ requests: number; posts: number; deliveryP50Ms: number; deliveryP99Ms: number }>(r, 'stats', 5000))));
+  const stats = await Promise.all(
+    receivers.map(
+      (r) => (
+        r.send({ type: 'stats' }), message<{ requests: number; posts: number; deliveryP50Ms: number; deliveryP99Ms: number }>(r, 'stats', 5000)
+      ),
+    ),
+  );
   const d = stats.map((x) => `${x.requests}/${x.posts} p50 ${x.deliveryP50Ms.toFixed(2)} p99 ${x.deliveryP99Ms.toFixed(2)}`).join('; ');
   const delivered = Math.min(...stats.map((x) => x.requests));
   const perRequest = stats.length === 0 ? '' : `, ${((cpuUsedMs * 1000) / Math.max(1, delivered)).toFixed(1)} µs CPU per delivered request`;
-  process.stdout.write(`${JSON.stringify(result)}\n${floor ? 'floor' : 'gateway'} CPU ${cpu.toFixed(0)}%${perRequest}, RSS max ${rss.toFixed(1)} MiB; receivers (requests/posts, delivery ms): ${d}\n`);
+  process.stdout.write(
+    `${JSON.stringify(result)}\n${floor ? 'floor' : 'gateway'} CPU ${cpu.toFixed(0)}%${perRequest}, RSS max ${rss.toFixed(1)} MiB; receivers (requests/posts, delivery ms): ${d}\n`,
+  );
   if (!profile) {
     gw.kill('SIGKILL');
     rmSync(dir, { recursive: true, force: true });

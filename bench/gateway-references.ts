@@ -167,7 +167,14 @@ export async function startNginx(upstreams: readonly number[], workers: '1' | 'a
  */
 export function compileFloor(): { dir: string; js: string } {
   const dir = mkdtempSync(path.join(tmpdir(), 'otlp-fanout-floor-'));
-  execFileSync(here('../node_modules/.bin/esbuild'), [here('./gateway-floor.ts'), `--outdir=${dir}`, '--format=esm', '--platform=node', '--target=node20', '--log-level=warning']);
+  execFileSync(here('../node_modules/.bin/esbuild'), [
+    here('./gateway-floor.ts'),
+    `--outdir=${dir}`,
+    '--format=esm',
+    '--platform=node',
+    '--target=node20',
+    '--log-level=warning',
+  ]);
   writeFileSync(path.join(dir, 'package.json'), '{"type":"module"}\n');
   symlinkSync(here('../node_modules'), path.join(dir, 'node_modules'), 'dir');
   return { dir, js: path.join(dir, 'gateway-floor.js') };

@@ -19,7 +19,10 @@ const starts = Math.max(1, Number(argv[argv.indexOf('--starts') + 1] ?? 5) || 5)
 const SCENARIOS: readonly { name: string; args: string[] }[] = [
   { name: '`npm start` default: gRPC receiver, no upstream', args: ['--grpc', '127.0.0.1:0'] },
   { name: 'HTTP only: no gRPC receiver, one HTTP upstream', args: ['--grpc', 'off', '--forward', 'http://127.0.0.1:9'] },
-  { name: 'both: gRPC receiver, one HTTP and one gRPC upstream', args: ['--grpc', '127.0.0.1:0', '--forward', 'http://127.0.0.1:9', '--forward', 'grpc://127.0.0.1:9'] },
+  {
+    name: 'both: gRPC receiver, one HTTP and one gRPC upstream',
+    args: ['--grpc', '127.0.0.1:0', '--forward', 'http://127.0.0.1:9', '--forward', 'grpc://127.0.0.1:9'],
+  },
 ];
 
 /** Starts the gateway; resolves with ms to "listening" and, with `idle`, the preload's idle report. */
@@ -61,7 +64,7 @@ async function main(): Promise<void> {
   const preload = path.join(dir, 'idle-report.mjs');
   writeFileSync(
     preload,
-    "setTimeout(() => { gc(); gc(); const m = process.memoryUsage(); process.stderr.write(`IDLE ${(m.heapUsed / 1048576).toFixed(1)} | ${(m.rss / 1048576).toFixed(1)}\\n`); }, 1500);\n",
+    'setTimeout(() => { gc(); gc(); const m = process.memoryUsage(); process.stderr.write(`IDLE ${(m.heapUsed / 1048576).toFixed(1)} | ${(m.rss / 1048576).toFixed(1)}\\n`); }, 1500);\n',
   );
   try {
     const rows: string[] = [];
@@ -73,7 +76,9 @@ async function main(): Promise<void> {
       rows.push(`| ${s.name} | ${f(median(times))} (${f(Math.min(...times))}–${f(Math.max(...times))}) | ${idle ?? '– | –'} |`);
       process.stderr.write(`${s.name}: done\n`);
     }
-    process.stdout.write(['| configuration | ms to "listening" | idle heap used (MiB) | idle RSS (MiB) |', '| --- | --- | --- | --- |', ...rows].join('\n') + '\n');
+    process.stdout.write(
+      ['| configuration | ms to "listening" | idle heap used (MiB) | idle RSS (MiB) |', '| --- | --- | --- | --- |', ...rows].join('\n') + '\n',
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

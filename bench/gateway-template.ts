@@ -53,7 +53,12 @@ export function benchRequest(): BenchRequest {
   const message = create(ExportMetricsServiceRequestSchema, {
     resourceMetrics: [
       {
-        resource: { attributes: [{ key: 'bench.sent_at', value: str(PLACEHOLDER) }, { key: 'service.name', value: str('bench-load') }] },
+        resource: {
+          attributes: [
+            { key: 'bench.sent_at', value: str(PLACEHOLDER) },
+            { key: 'service.name', value: str('bench-load') },
+          ],
+        },
         scopeMetrics: [{ scope: { name: 'bench', version: '1' }, metrics }],
       },
     ],

@@ -151,7 +151,9 @@ function track(child: ChildProcess): ChildProcess {
 }
 
 async function startReceiver(decode: boolean): Promise<{ child: ChildProcess; port: number }> {
-  const child = track(fork(here('./gateway-receiver.ts'), decode ? ['--decode'] : [], { execArgv: TSX, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
+  const child = track(
+    fork(here('./gateway-receiver.ts'), decode ? ['--decode'] : [], { execArgv: TSX, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }),
+  );
   const ready = await message<{ port: number }>(child, 'ready', 15_000);
   pinTo(child.pid, 0);
   return { child, port: ready.port };
@@ -390,7 +392,17 @@ async function runSetup(o: Options, setup: Setup, round: number): Promise<Phase[
     const url = fwd?.url ?? `http://127.0.0.1:${receivers[0]!.port}`;
     const out: Phase[] = [];
     for (const mode of ['fixed', 'max'] as const) {
-      out.push(await runPhase(o, setup, mode, round, url, receivers.map((r) => r.child), fwd));
+      out.push(
+        await runPhase(
+          o,
+          setup,
+          mode,
+          round,
+          url,
+          receivers.map((r) => r.child),
+          fwd,
+        ),
+      );
     }
     return out;
   } finally {
@@ -422,7 +434,9 @@ function report(o: Options, phases: readonly Phase[], load: readonly [number, nu
     '',
   );
   lines.push(`### Max rate (${o.connections} connections, closed loop)`, '');
-  lines.push('| setup | accepted req/s | delivered req/s | upstream posts/s | delivered points/s | forwarder/direct (delivered) | client p99 | forwarder RSS (MiB) | forwarder CPU % | CPU µs per request: load gen / forwarder / receivers = all |');
+  lines.push(
+    '| setup | accepted req/s | delivered req/s | upstream posts/s | delivered points/s | forwarder/direct (delivered) | client p99 | forwarder RSS (MiB) | forwarder CPU % | CPU µs per request: load gen / forwarder / receivers = all |',
+  );
   lines.push('| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |');
   const directMax = of('direct', 'max');
   for (const s of SETUPS) {
@@ -435,23 +449,85 @@ function report(o: Options, phases: readonly Phase[], load: readonly [number, nu
             (v) => `${f2(v)}×`,
           );
     lines.push(
-      `| ${s.name} | ${spread(ps.map((p) => p.ackedPerSec), fk)} | ${spread(ps.map((p) => p.deliveredPerSec), fk)} | ${spread(ps.map((p) => p.postsPerSec), fk)} | ${spread(ps.map((p) => p.deliveredPerSec * POINTS_PER_REQUEST), fk)} | ${ratio} | ` +
-        `${spread(ps.map((p) => p.responseP99Ms), f1)} ms | ${s.upstreams === 0 ? '' : spread(ps.map((p) => (p.rssMaxBytes ?? 0) / 2 ** 20), f1)} | ` +
-        `${s.upstreams === 0 ? '' : spread(ps.map((p) => p.cpuPercent ?? 0), (v) => v.toFixed(0))} | ${cpuSplit(ps)} |`,
+      `| ${s.name} | ${spread(
+        ps.map((p) => p.ackedPerSec),
+        fk,
+      )} | ${spread(
+        ps.map((p) => p.deliveredPerSec),
+        fk,
+      )} | ${spread(
+        ps.map((p) => p.postsPerSec),
+        fk,
+      )} | ${spread(
+        ps.map((p) => p.deliveredPerSec * POINTS_PER_REQUEST),
+        fk,
+      )} | ${ratio} | ` +
+        `${spread(
+          ps.map((p) => p.responseP99Ms),
+          f1,
+        )} ms | ${
+          s.upstreams === 0
+            ? ''
+            : spread(
+                ps.map((p) => (p.rssMaxBytes ?? 0) / 2 ** 20),
+                f1,
+              )
+        } | ` +
+        `${
+          s.upstreams === 0
+            ? ''
+            : spread(
+                ps.map((p) => p.cpuPercent ?? 0),
+                (v) => v.toFixed(0),
+              )
+        } | ${cpuSplit(ps)} |`,
     );
   }
   lines.push('', `### Fixed rate (${o.rate} requests/s = ${fk(o.rate * POINTS_PER_REQUEST)} points/s)`, '');
-  lines.push('| setup | delivered req/s | delivery p50 | delivery p99 | added p50 | added p99 | client p99 | forwarder RSS (MiB) | forwarder CPU % |');
+  lines.push(
+    '| setup | delivered req/s | delivery p50 | delivery p99 | added p50 | added p99 | client p99 | forwarder RSS (MiB) | forwarder CPU % |',
+  );
   lines.push('| --- | --- | --- | --- | --- | --- | --- | --- | --- |');
   const directFixed = of('direct', 'fixed');
   for (const s of SETUPS) {
     const ps = of(s.name, 'fixed');
     const added = (pick: (p: Phase) => number): string =>
-      s.upstreams === 0 ? '' : `${spread(ps.map((p, i) => pick(p) - (directFixed[i] === undefined ? NaN : pick(directFixed[i]!))), f2)} ms`;
+      s.upstreams === 0
+        ? ''
+        : `${spread(
+            ps.map((p, i) => pick(p) - (directFixed[i] === undefined ? NaN : pick(directFixed[i]!))),
+            f2,
+          )} ms`;
     lines.push(
-      `| ${s.name} | ${spread(ps.map((p) => p.deliveredPerSec), fk)} | ${spread(ps.map((p) => p.deliveryP50Ms), f2)} ms | ${spread(ps.map((p) => p.deliveryP99Ms), f2)} ms | ` +
-        `${added((p) => p.deliveryP50Ms)} | ${added((p) => p.deliveryP99Ms)} | ${spread(ps.map((p) => p.responseP99Ms), f2)} ms | ` +
-        `${s.upstreams === 0 ? '' : spread(ps.map((p) => (p.rssMaxBytes ?? 0) / 2 ** 20), f1)} | ${s.upstreams === 0 ? '' : spread(ps.map((p) => p.cpuPercent ?? 0), (v) => v.toFixed(0))} |`,
+      `| ${s.name} | ${spread(
+        ps.map((p) => p.deliveredPerSec),
+        fk,
+      )} | ${spread(
+        ps.map((p) => p.deliveryP50Ms),
+        f2,
+      )} ms | ${spread(
+        ps.map((p) => p.deliveryP99Ms),
+        f2,
+      )} ms | ` +
+        `${added((p) => p.deliveryP50Ms)} | ${added((p) => p.deliveryP99Ms)} | ${spread(
+          ps.map((p) => p.responseP99Ms),
+          f2,
+        )} ms | ` +
+        `${
+          s.upstreams === 0
+            ? ''
+            : spread(
+                ps.map((p) => (p.rssMaxBytes ?? 0) / 2 ** 20),
+                f1,
+              )
+        } | ${
+          s.upstreams === 0
+            ? ''
+            : spread(
+                ps.map((p) => p.cpuPercent ?? 0),
+                (v) => v.toFixed(0),
+              )
+        } |`,
     );
   }
   if (SETUPS.some((s) => s.build === 'baseline')) lines.push(...baselineComparison(of));
@@ -467,7 +543,9 @@ function report(o: Options, phases: readonly Phase[], load: readonly [number, nu
       p.refused > 0 ? `${p.refused} refused (429/503)` : '',
       p.unreadable > 0 ? `${p.unreadable} unreadable at the receiver` : '',
       p.mode === 'fixed' && p.late > 0 ? `${p.late} sends >5 ms late` : '',
-      p.droppedItems > 0 ? `${fk(p.droppedItems)} points dropped by full upstream queues (${(p.queuedAtEndBytes / 2 ** 20).toFixed(0)} MiB still queued at the end)` : '',
+      p.droppedItems > 0
+        ? `${fk(p.droppedItems)} points dropped by full upstream queues (${(p.queuedAtEndBytes / 2 ** 20).toFixed(0)} MiB still queued at the end)`
+        : '',
       p.backlogDrained ? '' : "the warm-up's backlog had not drained when the phase began",
     ].filter((x) => x !== '');
     lines.push(`- ${p.setup}, ${p.mode}, round ${p.round + 1}: ${parts.join(', ')}`);
@@ -512,7 +590,9 @@ function referenceComparison(of: (setup: string, mode: string) => Phase[]): stri
     '',
   );
   const refs = [NGINX, ...(SETUPS.some((s) => s.name === NGINX_AUTO) ? [NGINX_AUTO] : []), FLOOR];
-  lines.push(`| phase | gateway µs/request | ${refs.map((r) => `${r.replace(', 2 upstreams', '')} µs/request`).join(' | ')} | gateway / nginx mirror | gateway / floor |`);
+  lines.push(
+    `| phase | gateway µs/request | ${refs.map((r) => `${r.replace(', 2 upstreams', '')} µs/request`).join(' | ')} | gateway / nginx mirror | gateway / floor |`,
+  );
   lines.push(`| --- | --- | ${refs.map(() => '---').join(' | ')} | --- | --- |`);
   const cpu = (p: Phase): number => p.cpuPerRequestUs.gateway;
   for (const mode of ['max', 'fixed'] as const) {
@@ -523,7 +603,9 @@ function referenceComparison(of: (setup: string, mode: string) => Phase[]): stri
       return rs.length === 0 ? '–' : spread(rs, (v) => `${f2(v)}×`);
     };
     const cell = (name: string): string => (of(name, mode).length === 0 ? '–' : spread(of(name, mode).map(cpu), f1));
-    lines.push(`| ${mode === 'max' ? 'max rate' : 'fixed rate'} | ${cell('gateway, 2 upstreams')} | ${refs.map(cell).join(' | ')} | ${ratio(NGINX)} | ${ratio(FLOOR)} |`);
+    lines.push(
+      `| ${mode === 'max' ? 'max rate' : 'fixed rate'} | ${cell('gateway, 2 upstreams')} | ${refs.map(cell).join(' | ')} | ${ratio(NGINX)} | ${ratio(FLOOR)} |`,
+    );
   }
   return lines;
 }
@@ -539,7 +621,9 @@ function cpuSplit(ps: readonly Phase[]): string {
 }
 
 function readCpuCount(): number {
-  return readFileSync('/proc/cpuinfo', 'utf8').split('\n').filter((l) => l.startsWith('processor')).length;
+  return readFileSync('/proc/cpuinfo', 'utf8')
+    .split('\n')
+    .filter((l) => l.startsWith('processor')).length;
 }
 
 async function main(): Promise<void> {

@@ -16,7 +16,12 @@
 import { logs, type LogRecord as ApiLogRecord } from '@opentelemetry/api-logs';
 import { ProtobufLogsSerializer } from '@opentelemetry/otlp-transformer';
 import { resourceFromAttributes } from '@opentelemetry/resources';
-import { BatchLogRecordProcessor, LoggerProvider as SdkLoggerProvider, type LogRecordExporter, type ReadableLogRecord } from '@opentelemetry/sdk-logs';
+import {
+  BatchLogRecordProcessor,
+  LoggerProvider as SdkLoggerProvider,
+  type LogRecordExporter,
+  type ReadableLogRecord,
+} from '@opentelemetry/sdk-logs';
 import { ExportResultCode, type ExportResult } from '@opentelemetry/core';
 import { runBench, median, type Op } from './lib/harness.js';
 import { createLoggerProvider } from '../src/logs/logger-provider.js';
@@ -120,7 +125,11 @@ await runBench(import.meta.url, {
             },
           });
           const log = provider.getLogger('bench');
-          const ns = await timeEndToEnd((r) => log.emit(r), () => provider.forceFlush(), () => count);
+          const ns = await timeEndToEnd(
+            (r) => log.emit(r),
+            () => provider.forceFlush(),
+            () => count,
+          );
           if (bytes === 0) throw new Error('nothing encoded');
           await provider.shutdown();
           return ns;
@@ -140,7 +149,11 @@ await runBench(import.meta.url, {
           const processor = new BatchLogRecordProcessor({ exporter, maxExportBatchSize: BATCH, maxQueueSize: 2048 });
           const provider = new SdkLoggerProvider({ resource: resourceFromAttributes(RESOURCE), processors: [processor] });
           const log = provider.getLogger('bench');
-          const ns = await timeEndToEnd((r) => log.emit(r), () => provider.forceFlush(), () => count);
+          const ns = await timeEndToEnd(
+            (r) => log.emit(r),
+            () => provider.forceFlush(),
+            () => count,
+          );
           if (bytes === 0) throw new Error('nothing encoded');
           await provider.shutdown();
           return ns;

@@ -27,7 +27,10 @@ export const RESOURCE = { 'service.name': 'bench', 'service.version': '1.0.0', '
 
 /** Anything with the API's instrument factories. */
 interface ApiMeter {
-  createCounter(name: string, options?: { description?: string; unit?: string; valueType?: number }): {
+  createCounter(
+    name: string,
+    options?: { description?: string; unit?: string; valueType?: number },
+  ): {
     add(v: number, a?: { [k: string]: string | number }): void;
   };
   createHistogram(name: string, options?: { description?: string; unit?: string }): { record(v: number, a?: { [k: string]: string | number }): void };
@@ -42,7 +45,11 @@ export function recordWorkload(meter: ApiMeter): void {
       valueType: c % 2 === 0 ? ValueType.INT : ValueType.DOUBLE,
     });
     for (let s = 0; s < 1000; s++) {
-      const attrs = { 'http.request.method': s % 2 === 0 ? 'GET' : 'POST', 'http.route': `/api/v1/items/${s}`, 'http.response.status_code': 200 + (s % 5) };
+      const attrs = {
+        'http.request.method': s % 2 === 0 ? 'GET' : 'POST',
+        'http.route': `/api/v1/items/${s}`,
+        'http.response.status_code': 200 + (s % 5),
+      };
       counter.add(c % 2 === 0 ? s + 1 : s + 0.5, attrs);
     }
   }
@@ -96,7 +103,8 @@ export function normalize(body: Uint8Array): ExportMetricsServiceRequest {
           p.timeUnixNano = 0n;
           p.attributes.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
         }
-        const text = (p: { attributes: Array<{ key: string }> }): string => JSON.stringify(p.attributes, (_, v: unknown) => (typeof v === 'bigint' ? String(v) : v));
+        const text = (p: { attributes: Array<{ key: string }> }): string =>
+          JSON.stringify(p.attributes, (_, v: unknown) => (typeof v === 'bigint' ? String(v) : v));
         pts.sort((a, b) => (text(a) < text(b) ? -1 : 1));
       }
     }

@@ -94,7 +94,11 @@ function gcNow(): void {
 
 const SERIES = 100_000;
 function seriesAttrs(): Labels[] {
-  return Array.from({ length: SERIES }, (_, i) => ({ 'http.request.method': i % 2 === 0 ? 'GET' : 'POST', 'http.route': `/api/v1/items/${i}`, 'http.response.status_code': 200 }));
+  return Array.from({ length: SERIES }, (_, i) => ({
+    'http.request.method': i % 2 === 0 ? 'GET' : 'POST',
+    'http.route': `/api/v1/items/${i}`,
+    'http.response.status_code': 200,
+  }));
 }
 
 /**
@@ -151,7 +155,10 @@ function memoryCase(withBuffers: boolean): BenchCase {
         perSeries(withBuffers, (attrs) => {
           const { counter } = prom();
           for (const a of attrs) {
-            counter.inc({ http_request_method: a['http.request.method'] as string, http_route: a['http.route'] as string, http_response_status_code: 200 }, 1);
+            counter.inc(
+              { http_request_method: a['http.request.method'] as string, http_route: a['http.route'] as string, http_response_status_code: 200 },
+              1,
+            );
           }
           (globalThis as { keep?: unknown }).keep = counter;
         }),
@@ -221,13 +228,15 @@ const cases: BenchCase[] = [
       ours: (): Op => {
         const { counter } = ours();
         return () => {
-          for (let i = 0; i < LOOP; i++) counter.add(1, { 'http.request.method': 'GET', 'http.route': '/api/v1/items', 'http.response.status_code': 200 });
+          for (let i = 0; i < LOOP; i++)
+            counter.add(1, { 'http.request.method': 'GET', 'http.route': '/api/v1/items', 'http.response.status_code': 200 });
         };
       },
       official: (): Op => {
         const { counter } = official();
         return () => {
-          for (let i = 0; i < LOOP; i++) counter.add(1, { 'http.request.method': 'GET', 'http.route': '/api/v1/items', 'http.response.status_code': 200 });
+          for (let i = 0; i < LOOP; i++)
+            counter.add(1, { 'http.request.method': 'GET', 'http.route': '/api/v1/items', 'http.response.status_code': 200 });
         };
       },
       'prom-client': (): Op => {
@@ -361,21 +370,24 @@ const cases: BenchCase[] = [
         const { counter } = ours();
         let k = 0;
         return () => {
-          for (let i = 0; i < LOOP; i++) counter.add(1, { 'http.request.method': 'GET', 'http.route': ROUTES[k++ % 1000], 'http.response.status_code': 200 });
+          for (let i = 0; i < LOOP; i++)
+            counter.add(1, { 'http.request.method': 'GET', 'http.route': ROUTES[k++ % 1000], 'http.response.status_code': 200 });
         };
       },
       official: (): Op => {
         const { counter } = official();
         let k = 0;
         return () => {
-          for (let i = 0; i < LOOP; i++) counter.add(1, { 'http.request.method': 'GET', 'http.route': ROUTES[k++ % 1000] as string, 'http.response.status_code': 200 });
+          for (let i = 0; i < LOOP; i++)
+            counter.add(1, { 'http.request.method': 'GET', 'http.route': ROUTES[k++ % 1000] as string, 'http.response.status_code': 200 });
         };
       },
       'prom-client': (): Op => {
         const { counter } = prom();
         let k = 0;
         return () => {
-          for (let i = 0; i < LOOP; i++) counter.inc({ http_request_method: 'GET', http_route: ROUTES[k++ % 1000] as string, http_response_status_code: 200 }, 1);
+          for (let i = 0; i < LOOP; i++)
+            counter.inc({ http_request_method: 'GET', http_route: ROUTES[k++ % 1000] as string, http_response_status_code: 200 }, 1);
         };
       },
     },

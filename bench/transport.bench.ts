@@ -195,7 +195,10 @@ async function measure(protocol: 'grpc' | 'http', impl: 'ours' | 'official', siz
 }
 
 const cases: BenchCase[] = [];
-for (const [protocol, label] of [['grpc', 'gRPC'], ['http', 'HTTP/protobuf']] as const) {
+for (const [protocol, label] of [
+  ['grpc', 'gRPC'],
+  ['http', 'HTTP/protobuf'],
+] as const) {
   for (const size of [SMALL, LARGE]) {
     cases.push({
       kind: 'value',

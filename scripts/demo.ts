@@ -10,10 +10,7 @@
  */
 import { parseArgs } from 'node:util';
 import { create, toBinary } from '@bufbuild/protobuf';
-import {
-  ExportTraceServiceRequestSchema,
-  ExportTraceServiceResponseSchema,
-} from '../gen/opentelemetry/proto/collector/trace/v1/trace_service_pb.js';
+import { ExportTraceServiceRequestSchema, ExportTraceServiceResponseSchema } from '../gen/opentelemetry/proto/collector/trace/v1/trace_service_pb.js';
 import { Span_SpanKind, Status_StatusCode } from '../gen/opentelemetry/proto/trace/v1/trace_pb.js';
 import { fromBinary } from '@bufbuild/protobuf';
 import { createTelemetry } from '../src/telemetry.js';
@@ -57,7 +54,14 @@ queue.add(-5);
 const logger = telemetry.loggerProvider.getLogger('demo', '0.1.0');
 logger.emit({ severityNumber: 9, severityText: 'INFO', body: 'demo started', attributes: { 'demo.run': Date.now() } });
 logger.emit({ severityNumber: 13, severityText: 'WARN', body: { event: 'slow request', route: '/checkout', ms: 412 } });
-logger.emit({ severityNumber: 17, severityText: 'ERROR', body: 'payment failed', exception: new Error('card declined'), traceId: '5b8efff798038103d269b633813fc60c', spanId: 'eee19b7ec3c1b174' });
+logger.emit({
+  severityNumber: 17,
+  severityText: 'ERROR',
+  body: 'payment failed',
+  exception: new Error('card declined'),
+  traceId: '5b8efff798038103d269b633813fc60c',
+  spanId: 'eee19b7ec3c1b174',
+});
 
 await telemetry.forceFlush();
 const report = await telemetry.shutdown();
@@ -78,8 +82,24 @@ const spans = create(ExportTraceServiceRequestSchema, {
         {
           scope: { name: 'demo', version: '0.1.0' },
           spans: [
-            { traceId, spanId: id(1), name: 'GET /checkout', kind: Span_SpanKind.SERVER, startTimeUnixNano: now - 40_000_000n, endTimeUnixNano: now, status: { code: Status_StatusCode.OK } },
-            { traceId, spanId: id(2), parentSpanId: id(1), name: 'SELECT cart', kind: Span_SpanKind.CLIENT, startTimeUnixNano: now - 30_000_000n, endTimeUnixNano: now - 10_000_000n },
+            {
+              traceId,
+              spanId: id(1),
+              name: 'GET /checkout',
+              kind: Span_SpanKind.SERVER,
+              startTimeUnixNano: now - 40_000_000n,
+              endTimeUnixNano: now,
+              status: { code: Status_StatusCode.OK },
+            },
+            {
+              traceId,
+              spanId: id(2),
+              parentSpanId: id(1),
+              name: 'SELECT cart',
+              kind: Span_SpanKind.CLIENT,
+              startTimeUnixNano: now - 30_000_000n,
+              endTimeUnixNano: now - 10_000_000n,
+            },
             {
               traceId,
               spanId: id(3),

@@ -95,7 +95,9 @@ async function gateway(configFile: string | undefined, flags: GatewayFlags): Pro
       );
     },
     repeated(signal, afterMillis) {
-      say(`otlp-fanout gateway: ${signal} again after ${afterMillis.toFixed(1)} ms, taken as the same stop (a process group signalled with npm in it delivers it twice); still draining`);
+      say(
+        `otlp-fanout gateway: ${signal} again after ${afterMillis.toFixed(1)} ms, taken as the same stop (a process group signalled with npm in it delivers it twice); still draining`,
+      );
     },
     abandon(signal) {
       say(`otlp-fanout gateway: second ${signal}, stopping without waiting for the drain`);
@@ -169,10 +171,12 @@ async function main(argv: readonly string[]): Promise<void> {
       process.exitCode = command.exitCode;
       return;
     case 'usage-error':
-      fail(`${command.message}\n\n${USAGE}`, EXIT_CODES.usage);
+      return fail(`${command.message}\n\n${USAGE}`, EXIT_CODES.usage);
     case 'gateway':
       await gateway(command.configFile, command.flags);
   }
 }
 
-main(process.argv.slice(2)).catch((e: unknown) => fail(`unexpected failure: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`, EXIT_CODES.cannotStart));
+main(process.argv.slice(2)).catch((e: unknown) =>
+  fail(`unexpected failure: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}`, EXIT_CODES.cannotStart),
+);

@@ -59,7 +59,9 @@ async function run(args: readonly string[]): Promise<Result> {
     ]).finally(() => clearTimeout(timer));
     let loaded: string[] = [];
     try {
-      loaded = readFileSync(log, 'utf8').split('\n').filter((l) => l !== '');
+      loaded = readFileSync(log, 'utf8')
+        .split('\n')
+        .filter((l) => l !== '');
     } catch {
       // Nothing recorded: the assertion on `loaded` below says so.
     }
@@ -76,8 +78,14 @@ for (const args of [['--version'], ['-v'], ['gateway', '--version'], ['gateway',
     assert.is(r.stdout, `otlp-fanout ${version}\n`);
     assert.is(r.stderr, '');
     const ours = r.loaded.filter((u) => u.startsWith('file:') && u.includes('/src/'));
-    assert.ok(ours.some((u) => u.endsWith('/src/cli.ts')), `the hook recorded the CLI itself: ${r.loaded.join(', ')}`);
-    assert.equal(ours.filter((u) => u.includes('/src/gateway/')), []);
+    assert.ok(
+      ours.some((u) => u.endsWith('/src/cli.ts')),
+      `the hook recorded the CLI itself: ${r.loaded.join(', ')}`,
+    );
+    assert.equal(
+      ours.filter((u) => u.includes('/src/gateway/')),
+      [],
+    );
   });
 }
 

@@ -100,7 +100,10 @@ test('gateway rooms import only what their role allows', () => {
 test('the OTLP Prometheus renderer does not import the gateway', () => {
   const loaded = [...staticGraph(join(root, 'otlp/prometheus/render.ts'))].map((f) => relative(root, f));
   assert.ok(loaded.includes('otlp/prometheus/names.ts'), 'graph walked');
-  assert.equal(loaded.filter((f) => f.startsWith('gateway/')), []);
+  assert.equal(
+    loaded.filter((f) => f.startsWith('gateway/')),
+    [],
+  );
 });
 
 /** Files a module loads at import time (value imports and re-exports; `import type` and `import()` excluded). */
@@ -138,13 +141,19 @@ function packagesLoaded(graph: Iterable<string>): Set<string> {
 test('the HTTP transport does not load connect (gRPC codes come from our own table)', () => {
   const packages = [...packagesLoaded(staticGraph(join(root, 'transport/http.ts')))];
   assert.ok(packages.includes('undici'), 'graph walked');
-  assert.equal(packages.filter((p) => p.startsWith('@connectrpc/')), []);
+  assert.equal(
+    packages.filter((p) => p.startsWith('@connectrpc/')),
+    [],
+  );
 });
 
 test('the CLI loads the gateway only to run it (--version and --help answer without it)', () => {
   const loaded = [...staticGraph(join(root, 'cli.ts'))].map((f) => relative(root, f));
   assert.ok(loaded.includes('cli-args.ts'), 'graph walked');
-  assert.equal(loaded.filter((f) => f.startsWith('gateway/')), []);
+  assert.equal(
+    loaded.filter((f) => f.startsWith('gateway/')),
+    [],
+  );
 });
 
 test('the gateway CLI loads connect and undici only for what it uses (gRPC receiver, upstreams)', () => {
@@ -154,9 +163,15 @@ test('the gateway CLI loads connect and undici only for what it uses (gRPC recei
   for (const m of readFileSync(cli, 'utf8').matchAll(/\bimport\('(\.[^']+)'\)/g)) {
     for (const f of staticGraph(resolve(dirname(cli), m[1]!).replace(/\.js$/, '.ts'))) graph.add(f);
   }
-  assert.ok([...graph].some((f) => f.endsWith('gateway/gateway.ts')), 'graph walked');
+  assert.ok(
+    [...graph].some((f) => f.endsWith('gateway/gateway.ts')),
+    'graph walked',
+  );
   const packages = [...packagesLoaded(graph)];
-  assert.equal(packages.filter((p) => p === 'undici' || p.startsWith('@connectrpc/')), []);
+  assert.equal(
+    packages.filter((p) => p === 'undici' || p.startsWith('@connectrpc/')),
+    [],
+  );
 });
 
 /**
@@ -181,8 +196,14 @@ test('the main entry loads no generated schema and nothing from protobuf-es', ()
   const { files, packages } = startupLoad(join(root, 'index.ts'));
   const gen = resolve(root, '..', 'gen');
   assert.ok(files.has(join(root, 'metrics/meter-provider.ts')), 'graph walked');
-  assert.equal([...files].filter((f) => f.startsWith(gen)).map((f) => relative(gen, f)), []);
-  assert.equal([...packages].filter((p) => p.startsWith('@bufbuild/')), []);
+  assert.equal(
+    [...files].filter((f) => f.startsWith(gen)).map((f) => relative(gen, f)),
+    [],
+  );
+  assert.equal(
+    [...packages].filter((p) => p.startsWith('@bufbuild/')),
+    [],
+  );
 });
 
 test.run();

@@ -119,8 +119,7 @@ function parseArgs(argv: readonly string[]): Options {
     else if (a === '--clock') {
       if (next !== 'cpu' && next !== 'wall') throw new RangeError(`--clock: expected cpu or wall, got ${JSON.stringify(next)}`);
       opts.clock = next;
-    }
-    else continue;
+    } else continue;
     i++;
   }
   return opts;
@@ -146,9 +145,7 @@ export async function runBench(moduleUrl: string, spec: BenchSpec): Promise<Case
   const opts = parseArgs(process.argv.slice(2));
   const file = fileURLToPath(moduleUrl);
   const ours = spec.ours ?? 'ours';
-  const cases = spec.cases
-    .map((c, index) => ({ c, index }))
-    .filter(({ c }) => opts.filter === undefined || c.name.includes(opts.filter));
+  const cases = spec.cases.map((c, index) => ({ c, index })).filter(({ c }) => opts.filter === undefined || c.name.includes(opts.filter));
   const results: CaseResult[] = cases.map(({ c }) => ({
     name: c.name,
     results: Object.keys(c.impls).map((impl) => ({ impl, perProcess: [] })),
@@ -169,7 +166,11 @@ export async function runBench(moduleUrl: string, spec: BenchSpec): Promise<Case
       }
     }
   }
-  const table = formatTable(cases.map(({ c }) => c), results, ours);
+  const table = formatTable(
+    cases.map(({ c }) => c),
+    results,
+    ours,
+  );
   process.stdout.write(`\n## ${spec.title}\n\n${table}\n`);
   process.stdout.write(
     `\n${opts.rounds} processes per implementation, run one at a time, interleaved; ` +
@@ -309,10 +310,7 @@ function formatTable(cases: readonly BenchCase[], results: readonly CaseResult[]
       const fmt = (v: number) => (c.kind === 'value' ? `${v.toFixed(1)} ${c.unit}` : formatNs(v));
       const min = Math.min(...i.perProcess);
       const max = Math.max(...i.perProcess);
-      const throughput =
-        c.kind !== 'value' && c.itemsPerOp !== undefined
-          ? formatRate((c.itemsPerOp * 1e9) / med, c.itemUnit ?? 'items')
-          : '';
+      const throughput = c.kind !== 'value' && c.itemsPerOp !== undefined ? formatRate((c.itemsPerOp * 1e9) / med, c.itemUnit ?? 'items') : '';
       const ratios = ratioCols.map((o) => {
         if (i.impl !== ours || oursResult === undefined) return '';
         const theirs = r.results.find((x) => x.impl === o);

@@ -49,7 +49,11 @@ export async function collectOfficialWorkload(options: WorkloadOptions = {}): Pr
       valueType: c % 2 === 0 ? ValueType.INT : ValueType.DOUBLE,
     });
     for (let s = 0; s < seriesPerCounter; s++) {
-      const attrs = { 'http.request.method': s % 2 === 0 ? 'GET' : 'POST', 'http.route': `/api/v1/items/${s}`, 'http.response.status_code': 200 + (s % 5) };
+      const attrs = {
+        'http.request.method': s % 2 === 0 ? 'GET' : 'POST',
+        'http.route': `/api/v1/items/${s}`,
+        'http.response.status_code': 200 + (s % 5),
+      };
       counter.add(c % 2 === 0 ? s + 1 : s + 0.5, attrs);
     }
   }

@@ -29,7 +29,15 @@ export function compileGateway(prefix: string, from: string = root): { cli: stri
   };
   walk(path.join(from, 'src'));
   walk(path.join(from, 'gen'));
-  execFileSync(path.join(root, 'node_modules/.bin/esbuild'), [...files, `--outdir=${dir}`, `--outbase=${from}`, '--format=esm', '--platform=node', '--target=node20', '--log-level=warning']);
+  execFileSync(path.join(root, 'node_modules/.bin/esbuild'), [
+    ...files,
+    `--outdir=${dir}`,
+    `--outbase=${from}`,
+    '--format=esm',
+    '--platform=node',
+    '--target=node20',
+    '--log-level=warning',
+  ]);
   writeFileSync(path.join(dir, 'package.json'), '{"type":"module"}\n');
   symlinkSync(path.join(from, 'node_modules'), path.join(dir, 'node_modules'), 'dir');
   return { cli: path.join(dir, 'src/cli.js'), dir };

@@ -29,18 +29,9 @@ export class ConfigError extends Error implements ConfigProblem {
  * One warning per distinct (field, value): "<field>: <value> is not allowed; expected <allowed>;
  * <fallback>". Resolving the same configuration twice stays quiet.
  */
-export function warnInvalid(
-  field: string,
-  value: unknown,
-  allowed: string,
-  fallback: string,
-  redacted = false,
-): void {
+export function warnInvalid(field: string, value: unknown, allowed: string, fallback: string, redacted = false): void {
   const shown = showValue(value, redacted);
-  warnOnce(
-    `config:${field}:${shown}`,
-    `${field}: ${shown} is not allowed; expected ${allowed}; ${fallback}`,
-  );
+  warnOnce(`config:${field}:${shown}`, `${field}: ${shown} is not allowed; expected ${allowed}; ${fallback}`);
 }
 
 /** A one-time warning about the configuration that is not about one bad value. */

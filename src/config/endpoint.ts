@@ -51,12 +51,7 @@ export function hasScheme(value: string): boolean {
  * The URL a transport should use for `signal`: the full request URL for HTTP, the origin for
  * gRPC. `endpoint` must have passed `endpointProblem()`.
  */
-export function targetUrl(
-  endpoint: EndpointSetting | undefined,
-  protocol: Protocol,
-  signal: ExportSignal,
-  insecure: boolean,
-): string {
+export function targetUrl(endpoint: EndpointSetting | undefined, protocol: Protocol, signal: ExportSignal, insecure: boolean): string {
   const grpc = PROTOCOLS[protocol].transport === 'grpc';
   if (endpoint === undefined) {
     return grpc ? DEFAULTS.backend.grpcEndpoint : `${DEFAULTS.backend.httpEndpoint}${SIGNAL_SPECS[signal].httpPath}`;

@@ -133,10 +133,7 @@ export function readBackendEnv(env: EnvRecord, name: string): BackendLayer {
   return { ...layer, temporality, signals, variables };
 }
 
-function envBackends(
-  env: EnvRecord,
-  exporters: EnvConfig['exporters'],
-): { backends: BackendLayer[]; inactiveOtlp?: BackendLayer | undefined } {
+function envBackends(env: EnvRecord, exporters: EnvConfig['exporters']): { backends: BackendLayer[]; inactiveOtlp?: BackendLayer | undefined } {
   const backends: BackendLayer[] = [];
   const killed = (s: ExportSignal): boolean => exporters[s]?.includes('none') === true;
 
@@ -331,13 +328,10 @@ function list<T extends string>(env: EnvRecord, variable: string, allowed: reado
 
 function exporterList(env: EnvRecord, variable: string): ExporterName[] | undefined {
   const chosen = list(env, variable, EXPORTERS);
-  if (chosen !== undefined && chosen.includes('none') && chosen.length > 1) {
+  if (chosen?.includes('none') && chosen.length > 1) {
     // An operator who wrote `none` anywhere wants it off; exporting anyway would be the surprise.
     const value = str(env, variable) ?? '';
-    warnConfig(
-      `${variable}:none:${value}`,
-      `${variable}: ${JSON.stringify(value)} names "none" together with other exporters; exporting nothing`,
-    );
+    warnConfig(`${variable}:none:${value}`, `${variable}: ${JSON.stringify(value)} names "none" together with other exporters; exporting nothing`);
     return ['none'];
   }
   return chosen;

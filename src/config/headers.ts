@@ -10,10 +10,7 @@ import { warnInvalid } from './config-error.js';
  * Validated, lower-cased headers; later entries win over earlier ones with the same name.
  * Each rejected entry is one warning naming `field` and the header name.
  */
-export function normalizeHeaders(
-  entries: Iterable<readonly [string, unknown]>,
-  field: string,
-): Record<string, string> {
+export function normalizeHeaders(entries: Iterable<readonly [string, unknown]>, field: string): Record<string, string> {
   const out: Record<string, string> = {};
   for (const [rawName, value] of entries) {
     const name = rawName.trim().toLowerCase();
@@ -21,7 +18,7 @@ export function normalizeHeaders(
     // serve a gRPC target of another signal.
     const problem = headerProblem(name, value, true);
     if (problem === 'name') {
-      warnInvalid(`${field}`, rawName, 'header names made of letters, digits and !#$%&\'*+.^_`|~-', 'header skipped');
+      warnInvalid(`${field}`, rawName, "header names made of letters, digits and !#$%&'*+.^_`|~-", 'header skipped');
       continue;
     }
     if (problem === 'reserved') {

@@ -45,7 +45,6 @@ export type HistogramAggregation = 'explicit_bucket_histogram' | 'base2_exponent
  */
 export type BackendKind = 'otlp' | 'console' | 'memory';
 
-
 /**
  * TLS material: the transports' TLS options (transport/options.ts, their owner), plus paths.
  * From code, `ca`/`cert`/`key` are PEM text or bytes; `caFile`/`certFile`/`keyFile` are paths read

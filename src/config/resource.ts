@@ -18,10 +18,7 @@ import { packageVersion } from '../internal/package-version.js';
  * The process's resource attributes, frozen. Reads only OTEL_SERVICE_NAME and
  * OTEL_RESOURCE_ATTRIBUTES from `env` (the rest of it is ignored here).
  */
-export function detectResource(
-  options: Pick<TelemetryOptions, 'serviceName' | 'resource'> = {},
-  env: EnvRecord = process.env,
-): Readonly<Attributes> {
+export function detectResource(options: Pick<TelemetryOptions, 'serviceName' | 'resource'> = {}, env: EnvRecord = process.env): Readonly<Attributes> {
   const { serviceName, resourceAttributes } = readEnv({
     OTEL_SERVICE_NAME: env.OTEL_SERVICE_NAME,
     OTEL_RESOURCE_ATTRIBUTES: env.OTEL_RESOURCE_ATTRIBUTES,

@@ -18,15 +18,7 @@
  */
 import { readFileSync } from 'node:fs';
 import type { Attributes } from '../otlp/types.js';
-import type {
-  BackendKind,
-  Compression,
-  ExportSignal,
-  HistogramAggregation,
-  Protocol,
-  TelemetryOptions,
-  Temporality,
-} from './options.js';
+import type { BackendKind, Compression, ExportSignal, HistogramAggregation, Protocol, TelemetryOptions, Temporality } from './options.js';
 import { DEFAULTS } from './options.js';
 import type { QueueLimits } from '../export/backend.js';
 import type { RetryPolicy } from '../export/retry.js';
@@ -173,10 +165,22 @@ export function resolveConfig(options: TelemetryOptions = {}, env: EnvRecord = p
   const limits = group(logs.limits, 'logs.limits');
   const D = DEFAULTS;
 
-  const interval = setting(opts.exportIntervalMillis, 'exportIntervalMillis', MILLIS,
-    e.exportIntervalMillis, 'OTEL_METRIC_EXPORT_INTERVAL', D.exportIntervalMillis);
-  let timeout = setting(opts.exportTimeoutMillis, 'exportTimeoutMillis', MILLIS,
-    e.exportTimeoutMillis, 'OTEL_METRIC_EXPORT_TIMEOUT', D.exportTimeoutMillis);
+  const interval = setting(
+    opts.exportIntervalMillis,
+    'exportIntervalMillis',
+    MILLIS,
+    e.exportIntervalMillis,
+    'OTEL_METRIC_EXPORT_INTERVAL',
+    D.exportIntervalMillis,
+  );
+  let timeout = setting(
+    opts.exportTimeoutMillis,
+    'exportTimeoutMillis',
+    MILLIS,
+    e.exportTimeoutMillis,
+    'OTEL_METRIC_EXPORT_TIMEOUT',
+    D.exportTimeoutMillis,
+  );
   if (timeout.value > interval.value) {
     // An export still running when the next one starts would pile up without bound. Our own
     // default meeting a short interval is no mistake of the user's: clamp it quietly.
@@ -187,10 +191,22 @@ export function resolveConfig(options: TelemetryOptions = {}, env: EnvRecord = p
   }
 
   const eb = e.logs.batch;
-  const queueSize = setting(batch.maxQueueSize, 'logs.batch.maxQueueSize', COUNT,
-    eb.maxQueueSize, 'OTEL_BLRP_MAX_QUEUE_SIZE', D.logs.batch.maxQueueSize);
-  let batchSize = setting(batch.maxExportBatchSize, 'logs.batch.maxExportBatchSize', COUNT,
-    eb.maxExportBatchSize, 'OTEL_BLRP_MAX_EXPORT_BATCH_SIZE', D.logs.batch.maxExportBatchSize);
+  const queueSize = setting(
+    batch.maxQueueSize,
+    'logs.batch.maxQueueSize',
+    COUNT,
+    eb.maxQueueSize,
+    'OTEL_BLRP_MAX_QUEUE_SIZE',
+    D.logs.batch.maxQueueSize,
+  );
+  let batchSize = setting(
+    batch.maxExportBatchSize,
+    'logs.batch.maxExportBatchSize',
+    COUNT,
+    eb.maxExportBatchSize,
+    'OTEL_BLRP_MAX_EXPORT_BATCH_SIZE',
+    D.logs.batch.maxExportBatchSize,
+  );
   if (batchSize.value > queueSize.value) {
     // Spec: the batch size must not exceed the queue size; a batch could never fill.
     if (batchSize.explicit) {
@@ -198,20 +214,52 @@ export function resolveConfig(options: TelemetryOptions = {}, env: EnvRecord = p
     }
     batchSize = { ...batchSize, value: queueSize.value };
   }
-  const delay = setting(batch.scheduledDelayMillis, 'logs.batch.scheduledDelayMillis', DELAY,
-    eb.scheduledDelayMillis, 'OTEL_BLRP_SCHEDULE_DELAY', D.logs.batch.scheduledDelayMillis);
-  const logTimeout = setting(batch.exportTimeoutMillis, 'logs.batch.exportTimeoutMillis', MILLIS,
-    eb.exportTimeoutMillis, 'OTEL_BLRP_EXPORT_TIMEOUT', D.logs.batch.exportTimeoutMillis);
+  const delay = setting(
+    batch.scheduledDelayMillis,
+    'logs.batch.scheduledDelayMillis',
+    DELAY,
+    eb.scheduledDelayMillis,
+    'OTEL_BLRP_SCHEDULE_DELAY',
+    D.logs.batch.scheduledDelayMillis,
+  );
+  const logTimeout = setting(
+    batch.exportTimeoutMillis,
+    'logs.batch.exportTimeoutMillis',
+    MILLIS,
+    eb.exportTimeoutMillis,
+    'OTEL_BLRP_EXPORT_TIMEOUT',
+    D.logs.batch.exportTimeoutMillis,
+  );
 
   const el = e.logs.limits;
-  const countLimit = setting(limits.attributeCountLimit, 'logs.limits.attributeCountLimit', LIMIT,
-    el.attributeCountLimit, 'OTEL_LOGRECORD_ATTRIBUTE_COUNT_LIMIT', D.logs.limits.attributeCountLimit);
-  const lengthLimit = setting(limits.attributeValueLengthLimit, 'logs.limits.attributeValueLengthLimit', NO_LIMIT,
-    el.attributeValueLengthLimit, 'OTEL_LOGRECORD_ATTRIBUTE_VALUE_LENGTH_LIMIT', D.logs.limits.attributeValueLengthLimit);
-  const cardinality = setting(metrics.cardinalityLimit, 'metrics.cardinalityLimit', COUNT,
-    e.metrics.cardinalityLimit, 'OTEL_FANOUT_METRICS_CARDINALITY_LIMIT', D.metrics.cardinalityLimit);
-  const histogram = word(metrics.defaultHistogramAggregation, 'metrics.defaultHistogramAggregation', HISTOGRAMS) ??
-    e.metrics.defaultHistogramAggregation ?? D.metrics.defaultHistogramAggregation;
+  const countLimit = setting(
+    limits.attributeCountLimit,
+    'logs.limits.attributeCountLimit',
+    LIMIT,
+    el.attributeCountLimit,
+    'OTEL_LOGRECORD_ATTRIBUTE_COUNT_LIMIT',
+    D.logs.limits.attributeCountLimit,
+  );
+  const lengthLimit = setting(
+    limits.attributeValueLengthLimit,
+    'logs.limits.attributeValueLengthLimit',
+    NO_LIMIT,
+    el.attributeValueLengthLimit,
+    'OTEL_LOGRECORD_ATTRIBUTE_VALUE_LENGTH_LIMIT',
+    D.logs.limits.attributeValueLengthLimit,
+  );
+  const cardinality = setting(
+    metrics.cardinalityLimit,
+    'metrics.cardinalityLimit',
+    COUNT,
+    e.metrics.cardinalityLimit,
+    'OTEL_FANOUT_METRICS_CARDINALITY_LIMIT',
+    D.metrics.cardinalityLimit,
+  );
+  const histogram =
+    word(metrics.defaultHistogramAggregation, 'metrics.defaultHistogramAggregation', HISTOGRAMS) ??
+    e.metrics.defaultHistogramAggregation ??
+    D.metrics.defaultHistogramAggregation;
 
   let views: readonly ViewOptions[] = Object.freeze([]);
   if (metrics.views !== undefined) {
@@ -461,8 +509,7 @@ function resolveBackend(
     queue,
     retry: resolveRetry(x.retry, `${f}.retry`),
     maxRequestBytes,
-    maxPointsPerRequest:
-      num(x.maxPointsPerRequest, `${f}.maxPointsPerRequest`, { ...COUNT, infinity: true }) ?? d.maxPointsPerRequest,
+    maxPointsPerRequest: num(x.maxPointsPerRequest, `${f}.maxPointsPerRequest`, { ...COUNT, infinity: true }) ?? d.maxPointsPerRequest,
   });
 }
 
@@ -522,8 +569,7 @@ function resolveTarget(
       const given = material.cert !== undefined ? sources.cert! : sources.key!;
       warnConfig(
         `tls-pair:${given.field}`,
-        `${given.field}: a client certificate and key go together; ` +
-          `backend "${name}" sends ${signal} without client authentication`,
+        `${given.field}: a client certificate and key go together; ` + `backend "${name}" sends ${signal} without client authentication`,
       );
       material.cert = material.key = undefined;
     }

@@ -327,7 +327,10 @@ export function createBackend(options: BackendOptions): Backend {
         const old = queue.shift()!;
         queueBytes -= old.body.byteLength;
         counts.itemsDropped += old.items;
-        warnOnce(`queue-full:${name}`, `backend "${name}" queue is full (limits ${limits.maxRequests} requests / ${limits.maxBytes} bytes): dropping the oldest requests`);
+        warnOnce(
+          `queue-full:${name}`,
+          `backend "${name}" queue is full (limits ${limits.maxRequests} requests / ${limits.maxBytes} bytes): dropping the oldest requests`,
+        );
       }
       if (maxBatchBytes === 0) pump();
       else if (!pumpScheduled) {

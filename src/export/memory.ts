@@ -59,8 +59,7 @@ export function createMemoryTransport(): Transport & MemoryStore {
     metricsNamed(name) {
       const out: Metric[] = [];
       for (const req of metrics)
-        for (const rm of req.resourceMetrics)
-          for (const sm of rm.scopeMetrics) for (const m of sm.metrics) if (m.name === name) out.push(m);
+        for (const rm of req.resourceMetrics) for (const sm of rm.scopeMetrics) for (const m of sm.metrics) if (m.name === name) out.push(m);
       return out;
     },
     logRecords() {

@@ -57,10 +57,7 @@ export function retryDelayMillis(
   random: () => number = Math.random,
 ): number {
   if (serverDelayMillis !== undefined && serverDelayMillis >= 0) return serverDelayMillis;
-  const base = Math.min(
-    policy.maxBackoffMillis,
-    policy.initialBackoffMillis * Math.pow(policy.multiplier, Math.max(0, attempt - 1)),
-  );
+  const base = Math.min(policy.maxBackoffMillis, policy.initialBackoffMillis * policy.multiplier ** Math.max(0, attempt - 1));
   const spread = policy.jitter * (2 * random() - 1);
   return Math.max(0, Math.round(base * (1 + spread)));
 }

@@ -83,7 +83,8 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
   let httpUrl: string | undefined;
   try {
     // Loaded only when gRPC is on: connect and its HTTP/2 router are most of an HTTP-only gateway's start-up.
-    if (config.grpc !== null && grpcModule !== undefined) grpc = await (await grpcModule).startGrpcReceiver({ ...common, config: config.grpc, httpUrl: () => httpUrl });
+    if (config.grpc !== null && grpcModule !== undefined)
+      grpc = await (await grpcModule).startGrpcReceiver({ ...common, config: config.grpc, httpUrl: () => httpUrl });
     if (config.http !== null) {
       http = await startHttpReceiver({ ...common, config: config.http });
       httpUrl = `${config.http.tls === null ? 'http' : 'https'}://${formatAddress(http.host, http.port)}`;

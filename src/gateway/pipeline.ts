@@ -60,7 +60,11 @@ export async function buildPipeline(config: GatewayConfig, options: PipelineOpti
   await registry.prepare([...config.upstreams, ...config.tenants.flatMap((t) => t.upstreams)]);
   const shared = config.upstreams.map((c) => registry.acquire(c));
   const own = new Map<string, Upstream[]>();
-  for (const t of config.tenants) own.set(t.name, t.upstreams.map((c) => registry.acquire(c)));
+  for (const t of config.tenants)
+    own.set(
+      t.name,
+      t.upstreams.map((c) => registry.acquire(c)),
+    );
   const upstreams = [...shared, ...[...own.values()].flat()];
   const compiler = createChainCompiler();
   const upstreamChains = new Map<string, ProcessorChain | null>();

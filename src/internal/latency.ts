@@ -30,7 +30,7 @@ export class LatencyHistogram {
     let seen = 0;
     for (let i = 0; i < BUCKETS; i++) {
       seen += this.counts[i]!;
-      if (seen >= rank) return Math.min(this.max, MIN_MS * Math.pow(GROWTH, i));
+      if (seen >= rank) return Math.min(this.max, MIN_MS * GROWTH ** i);
     }
     return this.max;
   }

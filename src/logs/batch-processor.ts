@@ -173,10 +173,7 @@ export class BatchLogProcessor {
     if (this.#shutdown !== undefined) return;
     if (!this.#queue.push(record)) {
       this.#dropped++;
-      warnOnce(
-        'logs.queue.full',
-        `log buffer full (maxQueueSize ${this.#options.maxQueueSize}); new records are dropped until it drains`,
-      );
+      warnOnce('logs.queue.full', `log buffer full (maxQueueSize ${this.#options.maxQueueSize}); new records are dropped until it drains`);
       return;
     }
     if (this.#busy || this.#inFlight !== undefined || this.#draining > 0) return;

@@ -183,7 +183,8 @@ function limitObject(value: object, lengthLimit: number, depth: number, path: ob
 export function warnInvalid(value: unknown): void {
   // Arrays and plain maps are only invalid when cut for depth or a cycle, which warned already.
   if (typeof value === 'object' && value !== null && (Array.isArray(value) || isPlainObject(value))) return;
-  const kind = typeof value === 'object' && value !== null ? ((value as { constructor?: { name?: unknown } }).constructor?.name ?? 'object') : typeof value;
+  const kind =
+    typeof value === 'object' && value !== null ? ((value as { constructor?: { name?: unknown } }).constructor?.name ?? 'object') : typeof value;
   warnOnce(
     `logs.value.invalid.${String(kind)}`,
     `a log value of type ${String(kind)} has no OTLP form (allowed: string, number, bigint, boolean, Uint8Array, arrays and plain objects of these); it is dropped`,
@@ -203,11 +204,7 @@ export interface LimitedAttributes {
  * `target.droppedAttributesCount`. The copy is made even when nothing is cut, because the caller may
  * reuse its object after `emit()` returns.
  */
-export function limitAttributesInto(
-  target: LimitedAttributes,
-  attrs: { readonly [key: string]: unknown },
-  limits: ResolvedLogRecordLimits,
-): void {
+export function limitAttributesInto(target: LimitedAttributes, attrs: { readonly [key: string]: unknown }, limits: ResolvedLogRecordLimits): void {
   const out: { [key: string]: AnyValueInput } = {};
   const countLimit = limits.attributeCountLimit;
   const lengthLimit = limits.attributeValueLengthLimit;

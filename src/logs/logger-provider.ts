@@ -205,7 +205,9 @@ function canonicalKey(v: unknown, depth = 0): string {
       if (v instanceof Uint8Array) return `b[${v.join(',')}]`;
       if (Array.isArray(v)) return `[${v.map((item) => canonicalKey(item, depth + 1)).join(',')}]`;
       const map = v as { readonly [key: string]: unknown };
-      const keys = Object.keys(map).filter((k) => map[k] !== undefined).sort();
+      const keys = Object.keys(map)
+        .filter((k) => map[k] !== undefined)
+        .sort();
       return `{${keys.map((k) => `${JSON.stringify(k)}:${canonicalKey(map[k], depth + 1)}`).join(',')}}`;
     }
     default:

@@ -52,7 +52,7 @@ export function toEpochNanos(t: unknown, field: string): bigint | undefined {
 
 function describe(v: unknown): string {
   try {
-    return typeof v === 'object' && v !== null && !(v instanceof Date) ? JSON.stringify(v) ?? String(v) : String(v);
+    return typeof v === 'object' && v !== null && !(v instanceof Date) ? (JSON.stringify(v) ?? String(v)) : String(v);
   } catch {
     return typeof v;
   }

@@ -119,9 +119,7 @@ export class RequestBuilder {
 
   #openCost(): number {
     return (
-      (this.#resourceOpen ? 0 : this.#resourceOpenCost) +
-      (this.#scopeOpen ? 0 : this.#scopeOpenCost) +
-      (this.#metricOpen ? 0 : this.#metricOpenCost)
+      (this.#resourceOpen ? 0 : this.#resourceOpenCost) + (this.#scopeOpen ? 0 : this.#scopeOpenCost) + (this.#metricOpen ? 0 : this.#metricOpenCost)
     );
   }
 

@@ -107,7 +107,11 @@ export function validateView(v: unknown, field: string): View {
   }
   if (name !== undefined) {
     if (instrumentName === undefined || /[*?]/.test(instrumentName)) {
-      throw new MetricsConfigError(`${field}.name`, name, 'a rename only in a view that selects one instrument by an exact instrumentName (no wildcard)');
+      throw new MetricsConfigError(
+        `${field}.name`,
+        name,
+        'a rename only in a view that selects one instrument by an exact instrumentName (no wildcard)',
+      );
     }
     if (!isValidInstrumentName(name)) throw new MetricsConfigError(`${field}.name`, name, 'a valid instrument name');
   }

@@ -6,10 +6,7 @@
  * (~80 ms and ~5 MiB of RSS at start-up, `npm run bench:startup`).
  */
 import { fromBinary } from '@bufbuild/protobuf';
-import {
-  ExportLogsServiceRequestSchema,
-  type ExportLogsServiceRequest,
-} from '../../gen/opentelemetry/proto/collector/logs/v1/logs_service_pb.js';
+import { ExportLogsServiceRequestSchema, type ExportLogsServiceRequest } from '../../gen/opentelemetry/proto/collector/logs/v1/logs_service_pb.js';
 import {
   ExportMetricsServiceRequestSchema,
   type ExportMetricsServiceRequest,
@@ -37,4 +34,3 @@ export function decodeExportRequest<S extends Signal>(signal: S, body: Uint8Arra
         : fromBinary(ExportTraceServiceRequestSchema, body);
   return decoded as ExportRequestOf[S];
 }
-

@@ -93,7 +93,6 @@ const enum Kind {
   HexId,
 }
 
-
 interface FieldPlan {
   readonly field: DescField;
   readonly kind: Kind;
@@ -146,8 +145,9 @@ function planFor(desc: DescMessage): MessagePlan {
       repeated,
       implicit: !repeated && field.oneof === undefined && field.presence === IMPLICIT && kind !== Kind.Message,
       key,
-      keyWords: Int32Array.from({ length: Math.ceil(key.length / 4) }, (_, i) =>
-        (key[4 * i] ?? 0) | ((key[4 * i + 1] ?? 0) << 8) | ((key[4 * i + 2] ?? 0) << 16) | ((key[4 * i + 3] ?? 0) << 24),
+      keyWords: Int32Array.from(
+        { length: Math.ceil(key.length / 4) },
+        (_, i) => (key[4 * i] ?? 0) | ((key[4 * i + 1] ?? 0) << 8) | ((key[4 * i + 2] ?? 0) << 16) | ((key[4 * i + 3] ?? 0) << 24),
       ),
       bit: 1 << index,
       conflicts: field.oneof === undefined ? 1 << index : oneofBits(desc, field),

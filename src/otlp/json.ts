@@ -268,10 +268,7 @@ function rewriteId(obj: JsonObject, key: string, bytes: number, path: string): v
   }
   const base64 = hexToBase64(v, bytes);
   if (base64 === undefined) {
-    throw new OtlpJsonError(
-      `${path}.${key}`,
-      `${describe(v)} is not a ${bytes}-byte id; expected ${bytes * 2} hex digits (either case) or ""`,
-    );
+    throw new OtlpJsonError(`${path}.${key}`, `${describe(v)} is not a ${bytes}-byte id; expected ${bytes * 2} hex digits (either case) or ""`);
   }
   obj[key] = base64;
 }
@@ -456,4 +453,3 @@ function describe(v: unknown): string {
 function isObject(v: unknown): v is JsonObject {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
-

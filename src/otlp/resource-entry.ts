@@ -38,7 +38,6 @@ export interface EntryParts {
   readonly entryRest: Uint8Array[];
 }
 
-
 /**
  * Takes apart the entry `entry` (the whole field: tag, length, message). Several `resource`
  * fields are merged as protobuf merges them (their attributes concatenated). Throws on bytes
@@ -124,7 +123,10 @@ export function buildEntry(parts: EntryParts, attributes: readonly Uint8Array[])
   let restSize = 0;
   for (const f of parts.entryRest) restSize += f.length;
   const innerHead = w.tag(1, LEN).uint32(resource.length).finish();
-  const outerHead = w.tag(1, LEN).uint32(innerHead.length + resource.length + restSize).finish();
+  const outerHead = w
+    .tag(1, LEN)
+    .uint32(innerHead.length + resource.length + restSize)
+    .finish();
   const out = new Uint8Array(outerHead.length + innerHead.length + resource.length + restSize);
   out.set(outerHead);
   let at = outerHead.length;

@@ -31,7 +31,6 @@ export interface ScanResult {
   readonly items: number;
 }
 
-
 // Field numbers: request.resource_* = 1; Resource* { resource = 1, scope_* = 2 }; Scope* { items = 2 }.
 // Metric: gauge 5, sum 7, histogram 9, exponential_histogram 10, summary 11; each has data_points = 1.
 const METRIC_DATA_FIELDS = new Set([5, 7, 9, 10, 11]);

@@ -50,7 +50,14 @@ function spec(
 
 /** Every signal's facts. */
 export const SIGNAL_SPECS: Readonly<Record<Signal, SignalSpec>> = Object.freeze({
-  metrics: spec('metrics', 'metrics', 'Metrics', ['data point', 'data points'], ['resource_metrics', 'scope_metrics', 'metrics'], 'rejectedDataPoints'),
+  metrics: spec(
+    'metrics',
+    'metrics',
+    'Metrics',
+    ['data point', 'data points'],
+    ['resource_metrics', 'scope_metrics', 'metrics'],
+    'rejectedDataPoints',
+  ),
   logs: spec('logs', 'logs', 'Logs', ['log record', 'log records'], ['resource_logs', 'scope_logs', 'log_records'], 'rejectedLogRecords'),
   traces: spec('traces', 'trace', 'Trace', ['span', 'spans'], ['resource_spans', 'scope_spans', 'spans'], 'rejectedSpans'),
 });

@@ -145,4 +145,3 @@ function errorCode(e: unknown): string | undefined {
   const code = (e as { code?: unknown }).code;
   return typeof code === 'string' ? code : undefined;
 }
-

@@ -148,10 +148,7 @@ export function headerProblem(name: string, value: unknown, grpc: boolean): Head
  * Validates the common options for `protocol` and resolves the endpoints.
  * Throws {@link TransportOptionError} naming the field, the value and what is allowed.
  */
-export function validateTransportOptions(
-  options: OtlpTransportOptions | undefined,
-  protocol: 'http' | 'grpc',
-): ResolvedTransportOptions {
+export function validateTransportOptions(options: OtlpTransportOptions | undefined, protocol: 'http' | 'grpc'): ResolvedTransportOptions {
   const o = options ?? {};
   if (typeof o !== 'object' || o === null) throw new TransportOptionError('options', o, 'expected an object');
   const tls = validateTls(o.tls);

@@ -73,10 +73,7 @@ export interface TransportModules {
 export async function loadTransportModules(protocols: Iterable<Protocol>): Promise<TransportModules> {
   const kinds = new Set<TransportKind>();
   for (const p of protocols) kinds.add(PROTOCOLS[p].transport);
-  const [grpc, http] = await Promise.all([
-    kinds.has('grpc') ? import('./grpc.js') : undefined,
-    kinds.has('http') ? import('./http.js') : undefined,
-  ]);
+  const [grpc, http] = await Promise.all([kinds.has('grpc') ? import('./grpc.js') : undefined, kinds.has('http') ? import('./http.js') : undefined]);
   return { grpc, http };
 }
 

@@ -58,8 +58,7 @@ export function grpcFailure(code: number, message: string, retryDelayMs: number 
     return failed('throttled', message, retryDelayMs !== undefined, { status: code, retryAfterMs: retryDelayMs, cause });
   }
   const retryable = RETRYABLE_GRPC_CODES.has(code);
-  const ours: TransportErrorCode =
-    code === GrpcCode.DeadlineExceeded ? 'deadline_exceeded' : retryable ? 'unavailable' : 'rejected';
+  const ours: TransportErrorCode = code === GrpcCode.DeadlineExceeded ? 'deadline_exceeded' : retryable ? 'unavailable' : 'rejected';
   return failed(ours, message, retryable, { status: code, retryAfterMs: retryDelayMs, cause });
 }
 

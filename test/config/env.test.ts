@@ -54,8 +54,20 @@ const steps: Step[] = [
   ['OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE', 'LOWMEMORY', 'temporality', 'lowmemory', false],
   ['OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE', 'cumulative', 'temporality', 'cumulative', false],
   ['OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE', 'deltas', 'temporality', undefined, true],
-  ['OTEL_EXPORTER_OTLP_METRICS_DEFAULT_HISTOGRAM_AGGREGATION', 'BASE2_EXPONENTIAL_BUCKET_HISTOGRAM', 'metrics.defaultHistogramAggregation', 'base2_exponential_bucket_histogram', false],
-  ['OTEL_EXPORTER_OTLP_METRICS_DEFAULT_HISTOGRAM_AGGREGATION', 'explicit_bucket_histogram', 'metrics.defaultHistogramAggregation', 'explicit_bucket_histogram', false],
+  [
+    'OTEL_EXPORTER_OTLP_METRICS_DEFAULT_HISTOGRAM_AGGREGATION',
+    'BASE2_EXPONENTIAL_BUCKET_HISTOGRAM',
+    'metrics.defaultHistogramAggregation',
+    'base2_exponential_bucket_histogram',
+    false,
+  ],
+  [
+    'OTEL_EXPORTER_OTLP_METRICS_DEFAULT_HISTOGRAM_AGGREGATION',
+    'explicit_bucket_histogram',
+    'metrics.defaultHistogramAggregation',
+    'explicit_bucket_histogram',
+    false,
+  ],
   ['OTEL_EXPORTER_OTLP_METRICS_DEFAULT_HISTOGRAM_AGGREGATION', 'exponential', 'metrics.defaultHistogramAggregation', undefined, true],
   ['OTEL_FANOUT_METRICS_CARDINALITY_LIMIT', '100', 'metrics.cardinalityLimit', 100, false],
   ['OTEL_FANOUT_METRICS_CARDINALITY_LIMIT', '0', 'metrics.cardinalityLimit', undefined, true],
@@ -165,9 +177,27 @@ otlp.before.each(capture);
 
 // [variable, value, path in the `otlp` layer, expected, warned]
 const targetSteps: Step[] = [
-  ['OTEL_EXPORTER_OTLP_ENDPOINT', 'http://c:4318', 'target.endpoint', { value: 'http://c:4318', field: 'OTEL_EXPORTER_OTLP_ENDPOINT', perSignal: false }, false],
-  ['OTEL_EXPORTER_OTLP_METRICS_ENDPOINT', 'http://c:4318/m', 'metrics.endpoint', { value: 'http://c:4318/m', field: 'OTEL_EXPORTER_OTLP_METRICS_ENDPOINT', perSignal: true }, false],
-  ['OTEL_EXPORTER_OTLP_LOGS_ENDPOINT', 'c:4317', 'logs.endpoint', { value: 'c:4317', field: 'OTEL_EXPORTER_OTLP_LOGS_ENDPOINT', perSignal: true }, false],
+  [
+    'OTEL_EXPORTER_OTLP_ENDPOINT',
+    'http://c:4318',
+    'target.endpoint',
+    { value: 'http://c:4318', field: 'OTEL_EXPORTER_OTLP_ENDPOINT', perSignal: false },
+    false,
+  ],
+  [
+    'OTEL_EXPORTER_OTLP_METRICS_ENDPOINT',
+    'http://c:4318/m',
+    'metrics.endpoint',
+    { value: 'http://c:4318/m', field: 'OTEL_EXPORTER_OTLP_METRICS_ENDPOINT', perSignal: true },
+    false,
+  ],
+  [
+    'OTEL_EXPORTER_OTLP_LOGS_ENDPOINT',
+    'c:4317',
+    'logs.endpoint',
+    { value: 'c:4317', field: 'OTEL_EXPORTER_OTLP_LOGS_ENDPOINT', perSignal: true },
+    false,
+  ],
   ['OTEL_EXPORTER_OTLP_ENDPOINT', 'ftp://c', 'target.endpointInvalid', true, true],
   ['OTEL_EXPORTER_OTLP_PROTOCOL', 'grpc', 'target.protocol', 'grpc', false],
   ['OTEL_EXPORTER_OTLP_PROTOCOL', 'HTTP/JSON', 'target.protocol', 'http/json', false],
@@ -182,9 +212,21 @@ const targetSteps: Step[] = [
   ['OTEL_EXPORTER_OTLP_COMPRESSION', 'zstd', 'target.compression', undefined, true],
   ['OTEL_EXPORTER_OTLP_METRICS_COMPRESSION', 'gzip', 'metrics.compression', 'gzip', false],
   ['OTEL_EXPORTER_OTLP_CERTIFICATE', '/etc/ca.pem', 'target.ca', { field: 'OTEL_EXPORTER_OTLP_CERTIFICATE', file: '/etc/ca.pem' }, false],
-  ['OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE', '/etc/c.pem', 'target.cert', { field: 'OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE', file: '/etc/c.pem' }, false],
+  [
+    'OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE',
+    '/etc/c.pem',
+    'target.cert',
+    { field: 'OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE', file: '/etc/c.pem' },
+    false,
+  ],
   ['OTEL_EXPORTER_OTLP_CLIENT_KEY', '/etc/k.pem', 'target.key', { field: 'OTEL_EXPORTER_OTLP_CLIENT_KEY', file: '/etc/k.pem' }, false],
-  ['OTEL_EXPORTER_OTLP_METRICS_CERTIFICATE', '/m/ca.pem', 'metrics.ca', { field: 'OTEL_EXPORTER_OTLP_METRICS_CERTIFICATE', file: '/m/ca.pem' }, false],
+  [
+    'OTEL_EXPORTER_OTLP_METRICS_CERTIFICATE',
+    '/m/ca.pem',
+    'metrics.ca',
+    { field: 'OTEL_EXPORTER_OTLP_METRICS_CERTIFICATE', file: '/m/ca.pem' },
+    false,
+  ],
   ['OTEL_EXPORTER_OTLP_LOGS_CLIENT_KEY', '/l/k.pem', 'logs.key', { field: 'OTEL_EXPORTER_OTLP_LOGS_CLIENT_KEY', file: '/l/k.pem' }, false],
   ['OTEL_EXPORTER_OTLP_INSECURE', 'true', 'target.insecure', true, false],
   ['OTEL_EXPORTER_OTLP_INSECURE', 'false', 'target.insecure', false, false],
@@ -231,14 +273,57 @@ const activation: Array<[string, EnvRecord, ReturnType<typeof summary>, boolean]
   ['explicit otlp exporter: default endpoint', { OTEL_METRICS_EXPORTER: 'otlp' }, [['otlp', undefined, ['metrics']]], false],
   ['explicit otlp for both', { OTEL_METRICS_EXPORTER: 'otlp', OTEL_LOGS_EXPORTER: 'otlp' }, [['otlp', undefined, ['metrics', 'logs']]], false],
   ['none switches a signal off', { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c', OTEL_METRICS_EXPORTER: 'none' }, [['otlp', undefined, ['logs']]], false],
-  ['an exporter list without otlp wins over the endpoint', { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c', OTEL_METRICS_EXPORTER: 'console', OTEL_LOGS_EXPORTER: 'none' }, [['console', 'console', ['metrics']]], true],
+  [
+    'an exporter list without otlp wins over the endpoint',
+    { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c', OTEL_METRICS_EXPORTER: 'console', OTEL_LOGS_EXPORTER: 'none' },
+    [['console', 'console', ['metrics']]],
+    true,
+  ],
   ['console for both', { OTEL_METRICS_EXPORTER: 'console', OTEL_LOGS_EXPORTER: 'console' }, [['console', 'console', ['metrics', 'logs']]], false],
-  ['otlp and console', { OTEL_METRICS_EXPORTER: 'otlp,console' }, [['otlp', undefined, ['metrics']], ['console', 'console', ['metrics']]], false],
-  ['a broken endpoint still selects OTLP (the resolver leaves it out)', { OTEL_EXPORTER_OTLP_ENDPOINT: 'nope://' }, [['otlp', undefined, ['metrics', 'logs']]], false],
-  ['named backends', { OTEL_FANOUT_BACKENDS: 'tenant, central' }, [['tenant', undefined, ['metrics', 'logs']], ['central', undefined, ['metrics', 'logs']]], false],
+  [
+    'otlp and console',
+    { OTEL_METRICS_EXPORTER: 'otlp,console' },
+    [
+      ['otlp', undefined, ['metrics']],
+      ['console', 'console', ['metrics']],
+    ],
+    false,
+  ],
+  [
+    'a broken endpoint still selects OTLP (the resolver leaves it out)',
+    { OTEL_EXPORTER_OTLP_ENDPOINT: 'nope://' },
+    [['otlp', undefined, ['metrics', 'logs']]],
+    false,
+  ],
+  [
+    'named backends',
+    { OTEL_FANOUT_BACKENDS: 'tenant, central' },
+    [
+      ['tenant', undefined, ['metrics', 'logs']],
+      ['central', undefined, ['metrics', 'logs']],
+    ],
+    false,
+  ],
   ['named with SIGNALS', { OTEL_FANOUT_BACKENDS: 'a', OTEL_FANOUT_BACKEND_A_SIGNALS: 'LOGS' }, [['a', undefined, ['logs']]], false],
-  ['none is a kill switch for named backends', { OTEL_FANOUT_BACKENDS: 'a,b', OTEL_LOGS_EXPORTER: 'none', OTEL_FANOUT_BACKEND_B_SIGNALS: 'logs' }, [['a', undefined, ['metrics']], ['b', undefined, []]], false],
-  ['otlp, console and named, in that order', { OTEL_FANOUT_BACKENDS: 'z', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c', OTEL_LOGS_EXPORTER: 'otlp,console' }, [['otlp', undefined, ['metrics', 'logs']], ['console', 'console', ['logs']], ['z', undefined, ['metrics', 'logs']]], false],
+  [
+    'none is a kill switch for named backends',
+    { OTEL_FANOUT_BACKENDS: 'a,b', OTEL_LOGS_EXPORTER: 'none', OTEL_FANOUT_BACKEND_B_SIGNALS: 'logs' },
+    [
+      ['a', undefined, ['metrics']],
+      ['b', undefined, []],
+    ],
+    false,
+  ],
+  [
+    'otlp, console and named, in that order',
+    { OTEL_FANOUT_BACKENDS: 'z', OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c', OTEL_LOGS_EXPORTER: 'otlp,console' },
+    [
+      ['otlp', undefined, ['metrics', 'logs']],
+      ['console', 'console', ['logs']],
+      ['z', undefined, ['metrics', 'logs']],
+    ],
+    false,
+  ],
 ];
 for (const [title, env, want, inactive] of activation) {
   declared(title, () => {
@@ -267,7 +352,10 @@ const naming: Array<[string, string[], string[]]> = [
 for (const [value, names, warned] of naming) {
   declared(`OTEL_FANOUT_BACKENDS=${JSON.stringify(value)}`, () => {
     const cfg = readEnv({ OTEL_FANOUT_BACKENDS: value });
-    assert.equal(cfg.backends.map((b) => b.name), names);
+    assert.equal(
+      cfg.backends.map((b) => b.name),
+      names,
+    );
     assert.is(warnings.length, warned.length, warnings.join('\n'));
     warned.forEach((w, i) => {
       assert.match(warnings[i]!, 'OTEL_FANOUT_BACKENDS');
@@ -311,7 +399,11 @@ declared('the multi-backend scheme reads every per-backend variable', () => {
   });
   assert.is(tenant.variables.length, 7);
   assert.is(central.name, 'central-eu');
-  assert.equal(central.logs.endpoint, { value: 'https://logs.central/ingest', field: 'OTEL_FANOUT_BACKEND_CENTRAL_EU_LOGS_ENDPOINT', perSignal: true });
+  assert.equal(central.logs.endpoint, {
+    value: 'https://logs.central/ingest',
+    field: 'OTEL_FANOUT_BACKEND_CENTRAL_EU_LOGS_ENDPOINT',
+    perSignal: true,
+  });
   assert.equal(central.target.ca, { field: 'OTEL_FANOUT_BACKEND_CENTRAL_EU_CERTIFICATE', file: '/etc/central-ca.pem' });
   assert.is(central.target.insecure, false);
   assert.equal(central.metrics.headers, { 'x-kind': 'metrics' });

@@ -12,7 +12,14 @@ test.before.each(() => {
 });
 
 test('names are lower-cased and later entries win', () => {
-  const got = normalizeHeaders([['Authorization', 'a'], ['X-Tenant', 't'], ['authorization', 'b']], 'H');
+  const got = normalizeHeaders(
+    [
+      ['Authorization', 'a'],
+      ['X-Tenant', 't'],
+      ['authorization', 'b'],
+    ],
+    'H',
+  );
   assert.equal(got, { authorization: 'b', 'x-tenant': 't' });
   assert.equal(warnings, []);
 });
@@ -33,7 +40,13 @@ const rejected: Array<[string, unknown, string]> = [
 ];
 for (const [name, value, field] of rejected) {
   test(`rejects ${JSON.stringify(name)}=${JSON.stringify(value)} with one warning`, () => {
-    const got = normalizeHeaders([[name, value], ['ok', 'yes']], 'H');
+    const got = normalizeHeaders(
+      [
+        [name, value],
+        ['ok', 'yes'],
+      ],
+      'H',
+    );
     assert.equal(got, { ok: 'yes' });
     assert.is(warnings.length, 1);
     assert.ok(warnings[0]!.startsWith(`otlp-fanout: ${field}:`), warnings[0]);
@@ -48,7 +61,16 @@ test('a rejected value is never printed', () => {
 });
 
 test('tab and Latin-1 inside a value are allowed', () => {
-  assert.equal(normalizeHeaders([['x', 'a\tb'], ['y', 'café']], 'H'), { x: 'a\tb', y: 'café' });
+  assert.equal(
+    normalizeHeaders(
+      [
+        ['x', 'a\tb'],
+        ['y', 'café'],
+      ],
+      'H',
+    ),
+    { x: 'a\tb', y: 'café' },
+  );
   assert.equal(warnings, []);
 });
 

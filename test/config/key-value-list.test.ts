@@ -7,27 +7,65 @@ const test = suite('config/key-value-list');
 
 // [input, entries, problems]
 const steps: Array<[string, Array<[string, string]>, string[]]> = [
-  ['a=1,b=2', [['a', '1'], ['b', '2']], []],
-  ['  a = 1 ,\tb=2  ', [['a', '1'], ['b', '2']], []],
+  [
+    'a=1,b=2',
+    [
+      ['a', '1'],
+      ['b', '2'],
+    ],
+    [],
+  ],
+  [
+    '  a = 1 ,\tb=2  ',
+    [
+      ['a', '1'],
+      ['b', '2'],
+    ],
+    [],
+  ],
   ['a=hello%20world', [['a', 'hello world']], []],
   ['a=1%2C2%3D3', [['a', '1,2=3']], []],
   ['k%20x=v', [['k x', 'v']], []],
   ['a=x+y', [['a', 'x+y']], []], // baggage: plus is a plus
   ['a=b64==', [['a', 'b64==']], []], // first "=" splits
   ['a=', [['a', '']], []],
-  ['a=1,,b=2,', [['a', '1'], ['b', '2']], []],
+  [
+    'a=1,,b=2,',
+    [
+      ['a', '1'],
+      ['b', '2'],
+    ],
+    [],
+  ],
   ['a=%E2%82%AC', [['a', '€']], []],
-  ['a=1,broken,b=2', [['a', '1'], ['b', '2']], ['entry 2 has no "="']],
+  [
+    'a=1,broken,b=2',
+    [
+      ['a', '1'],
+      ['b', '2'],
+    ],
+    ['entry 2 has no "="'],
+  ],
   ['=v,a=1', [['a', '1']], ['entry 1 has an empty key']],
   ['a=%zz,b=%E2%82', [], ['entry 1 has an invalid percent-encoding', 'entry 2 has an invalid percent-encoding']],
-  ['a=1,a=2', [['a', '1'], ['a', '2']], []], // order kept; callers let the later one win
+  [
+    'a=1,a=2',
+    [
+      ['a', '1'],
+      ['a', '2'],
+    ],
+    [],
+  ], // order kept; callers let the later one win
   ['', [], []],
 ];
 
 for (const [input, entries, problems] of steps) {
   test(`parses ${JSON.stringify(input)}`, () => {
     const got = parseKeyValueList(input);
-    assert.equal(got.entries.map(([k, v]) => [k, v]), entries);
+    assert.equal(
+      got.entries.map(([k, v]) => [k, v]),
+      entries,
+    );
     assert.equal([...got.problems], problems);
   });
 }
@@ -57,7 +95,11 @@ test('property: encodeURIComponent round-trips through the parser (seeded)', () 
     const text = pairs.map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`).join(' , ');
     const got = parseKeyValueList(text);
     assert.equal(got.problems, [], text);
-    assert.equal(got.entries.map(([k, v]) => [k, v]), pairs, text);
+    assert.equal(
+      got.entries.map(([k, v]) => [k, v]),
+      pairs,
+      text,
+    );
   }
 });
 

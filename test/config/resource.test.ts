@@ -38,9 +38,24 @@ test('detected attributes', () => {
 const names: Array<[string, Parameters<typeof detectResource>[0], Record<string, string>, string]> = [
   ['fallback', {}, {}, UNKNOWN],
   ['resource attributes variable', {}, { OTEL_RESOURCE_ATTRIBUTES: 'service.name=from-attrs' }, 'from-attrs'],
-  ['OTEL_SERVICE_NAME beats the attributes variable', {}, { OTEL_SERVICE_NAME: 'from-env', OTEL_RESOURCE_ATTRIBUTES: 'service.name=from-attrs' }, 'from-env'],
-  ['code resource beats the environment', { resource: { 'service.name': 'from-code-resource' } }, { OTEL_SERVICE_NAME: 'from-env' }, 'from-code-resource'],
-  ['code serviceName beats everything', { serviceName: 'checkout', resource: { 'service.name': 'other' } }, { OTEL_SERVICE_NAME: 'from-env', OTEL_RESOURCE_ATTRIBUTES: 'service.name=x' }, 'checkout'],
+  [
+    'OTEL_SERVICE_NAME beats the attributes variable',
+    {},
+    { OTEL_SERVICE_NAME: 'from-env', OTEL_RESOURCE_ATTRIBUTES: 'service.name=from-attrs' },
+    'from-env',
+  ],
+  [
+    'code resource beats the environment',
+    { resource: { 'service.name': 'from-code-resource' } },
+    { OTEL_SERVICE_NAME: 'from-env' },
+    'from-code-resource',
+  ],
+  [
+    'code serviceName beats everything',
+    { serviceName: 'checkout', resource: { 'service.name': 'other' } },
+    { OTEL_SERVICE_NAME: 'from-env', OTEL_RESOURCE_ATTRIBUTES: 'service.name=x' },
+    'checkout',
+  ],
   ['empty OTEL_SERVICE_NAME is unset', {}, { OTEL_SERVICE_NAME: '', OTEL_RESOURCE_ATTRIBUTES: 'service.name=a' }, 'a'],
   ['percent-decoded', {}, { OTEL_RESOURCE_ATTRIBUTES: 'service.name=my%20svc' }, 'my svc'],
 ];
@@ -93,7 +108,6 @@ test('a resource that is not an object is ignored with a warning', () => {
 test('the caller cannot change what was returned', () => {
   const r = detectResource({ resource: { a: 'b' } }, {}) as Record<string, unknown>;
   assert.throws(() => {
-    'use strict';
     r.a = 'c';
   });
 });

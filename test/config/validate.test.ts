@@ -3,12 +3,7 @@ import * as assert from 'uvu/assert';
 import { chmodSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  resolveConfig,
-  type ResolvedBackend,
-  type ResolvedConfig,
-  type ResolvedOtlpBackend,
-} from '../../src/config/validate.js';
+import { resolveConfig, type ResolvedBackend, type ResolvedConfig, type ResolvedOtlpBackend } from '../../src/config/validate.js';
 import { ConfigError } from '../../src/config/config-error.js';
 import { DEFAULTS, type BackendOptions, type TelemetryOptions } from '../../src/config/options.js';
 import type { EnvRecord } from '../../src/config/env.js';
@@ -92,9 +87,35 @@ basics('the product example resolves to two ready backends', () => {
 });
 
 basics('the result is deeply frozen', () => {
-  const cfg = resolveConfig({ backends: [{ name: 'a', headers: { x: '1' } }, { name: 'm', kind: 'memory' }] }, {});
+  const cfg = resolveConfig(
+    {
+      backends: [
+        { name: 'a', headers: { x: '1' } },
+        { name: 'm', kind: 'memory' },
+      ],
+    },
+    {},
+  );
   const a = otlpBackend(cfg, 'a');
-  for (const o of [cfg, cfg.resource, cfg.metrics, cfg.metrics.views, cfg.logs, cfg.logs.batch, cfg.logs.limits, cfg.backends, a, a.signals, a.metrics, a.metrics!.headers, a.metrics!.tls, a.queue, a.retry, cfg.backends[1], cfg.backends[1]!.signals]) {
+  for (const o of [
+    cfg,
+    cfg.resource,
+    cfg.metrics,
+    cfg.metrics.views,
+    cfg.logs,
+    cfg.logs.batch,
+    cfg.logs.limits,
+    cfg.backends,
+    a,
+    a.signals,
+    a.metrics,
+    a.metrics!.headers,
+    a.metrics!.tls,
+    a.queue,
+    a.retry,
+    cfg.backends[1],
+    cfg.backends[1]!.signals,
+  ]) {
     assert.ok(Object.isFrozen(o));
   }
 });
@@ -145,9 +166,27 @@ const pSteps: P[] = [
   ['metrics.cardinalityLimit', { metrics: { cardinalityLimit: 50 } }, { OTEL_FANOUT_METRICS_CARDINALITY_LIMIT: '100' }, 50, 0],
   ['metrics.cardinalityLimit', {}, { OTEL_FANOUT_METRICS_CARDINALITY_LIMIT: '100' }, 100, 0],
   ['metrics.cardinalityLimit', { metrics: { cardinalityLimit: 1.5 } }, {}, 2000, 1],
-  ['metrics.defaultHistogramAggregation', {}, { OTEL_EXPORTER_OTLP_METRICS_DEFAULT_HISTOGRAM_AGGREGATION: 'base2_exponential_bucket_histogram' }, 'base2_exponential_bucket_histogram', 0],
-  ['metrics.defaultHistogramAggregation', { metrics: { defaultHistogramAggregation: 'explicit_bucket_histogram' } }, { OTEL_EXPORTER_OTLP_METRICS_DEFAULT_HISTOGRAM_AGGREGATION: 'base2_exponential_bucket_histogram' }, 'explicit_bucket_histogram', 0],
-  ['metrics.defaultHistogramAggregation', { metrics: { defaultHistogramAggregation: 'exponential' as 'explicit_bucket_histogram' } }, {}, 'explicit_bucket_histogram', 1],
+  [
+    'metrics.defaultHistogramAggregation',
+    {},
+    { OTEL_EXPORTER_OTLP_METRICS_DEFAULT_HISTOGRAM_AGGREGATION: 'base2_exponential_bucket_histogram' },
+    'base2_exponential_bucket_histogram',
+    0,
+  ],
+  [
+    'metrics.defaultHistogramAggregation',
+    { metrics: { defaultHistogramAggregation: 'explicit_bucket_histogram' } },
+    { OTEL_EXPORTER_OTLP_METRICS_DEFAULT_HISTOGRAM_AGGREGATION: 'base2_exponential_bucket_histogram' },
+    'explicit_bucket_histogram',
+    0,
+  ],
+  [
+    'metrics.defaultHistogramAggregation',
+    { metrics: { defaultHistogramAggregation: 'exponential' as 'explicit_bucket_histogram' } },
+    {},
+    'explicit_bucket_histogram',
+    1,
+  ],
   ['logs.batch.maxQueueSize', { logs: { batch: { maxQueueSize: 10 } } }, { OTEL_BLRP_MAX_QUEUE_SIZE: '20' }, 10, 0],
   // The default batch (512) meets a smaller queue: clamped quietly, the user set nothing wrong.
   ['logs.batch.maxExportBatchSize', { logs: { batch: { maxQueueSize: 10 } } }, {}, 10, 0],
@@ -159,7 +198,13 @@ const pSteps: P[] = [
   ['logs.batch.exportTimeoutMillis', {}, { OTEL_BLRP_EXPORT_TIMEOUT: '700' }, 700, 0],
   ['logs.limits.attributeCountLimit', { logs: { limits: { attributeCountLimit: 0 } } }, { OTEL_LOGRECORD_ATTRIBUTE_COUNT_LIMIT: '5' }, 0, 0],
   ['logs.limits.attributeCountLimit', {}, { OTEL_ATTRIBUTE_COUNT_LIMIT: '7' }, 7, 0],
-  ['logs.limits.attributeValueLengthLimit', { logs: { limits: { attributeValueLengthLimit: Infinity } } }, { OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT: '9' }, Infinity, 0],
+  [
+    'logs.limits.attributeValueLengthLimit',
+    { logs: { limits: { attributeValueLengthLimit: Infinity } } },
+    { OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT: '9' },
+    Infinity,
+    0,
+  ],
   ['logs.limits.attributeValueLengthLimit', {}, { OTEL_ATTRIBUTE_VALUE_LENGTH_LIMIT: '9' }, 9, 0],
   ['logs.limits.attributeValueLengthLimit', { logs: { limits: { attributeValueLengthLimit: -1 } } }, {}, Infinity, 1],
   ['logs.batch.maxQueueSize', { logs: 'big' as unknown as NonNullable<TelemetryOptions['logs']> }, {}, 2048, 1],
@@ -262,13 +307,31 @@ errors('everything else is a warning, never a throw', () => {
   assert.is(a.maxRequestBytes, DEFAULTS.backend.maxRequestBytes);
   assert.is(a.maxPointsPerRequest, Infinity);
   for (const field of [
-    'serviceName', 'exportIntervalMillis', 'metrics:', 'backends[0].protocol', 'backends[0].compression', 'backends[0].temporality',
-    'backends[0].timeoutMillis', 'backends[0].headers', 'backends[0].signals', 'backends[0].tls.ca', 'backends[0].tls.insecure',
-    'backends[0].queue.maxBytes', 'backends[0].queue.maxRequests', 'backends[0].retry.enabled', 'backends[0].retry.multiplier',
-    'backends[0].retry.jitter', 'backends[0].retry.initialBackoffMillis', 'backends[0].retry.maxElapsedMillis',
-    'backends[0].maxRequestBytes', 'backends[0].maxPointsPerRequest',
+    'serviceName',
+    'exportIntervalMillis',
+    'metrics:',
+    'backends[0].protocol',
+    'backends[0].compression',
+    'backends[0].temporality',
+    'backends[0].timeoutMillis',
+    'backends[0].headers',
+    'backends[0].signals',
+    'backends[0].tls.ca',
+    'backends[0].tls.insecure',
+    'backends[0].queue.maxBytes',
+    'backends[0].queue.maxRequests',
+    'backends[0].retry.enabled',
+    'backends[0].retry.multiplier',
+    'backends[0].retry.jitter',
+    'backends[0].retry.initialBackoffMillis',
+    'backends[0].retry.maxElapsedMillis',
+    'backends[0].maxRequestBytes',
+    'backends[0].maxPointsPerRequest',
   ]) {
-    assert.ok(warnings.some((w) => w.includes(field)), `a warning names ${field}\n${warnings.join('\n')}`);
+    assert.ok(
+      warnings.some((w) => w.includes(field)),
+      `a warning names ${field}\n${warnings.join('\n')}`,
+    );
   }
 });
 
@@ -294,7 +357,15 @@ errors('a bad endpoint or kind leaves the backend out instead of sending elsewhe
 });
 
 errors('a broken environment endpoint leaves its backend out', () => {
-  const cfg = resolveConfig({}, { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://', OTEL_FANOUT_BACKENDS: 'a,b', OTEL_FANOUT_BACKEND_A_LOGS_ENDPOINT: 'x://y', OTEL_FANOUT_BACKEND_B_ENDPOINT: 'http://b' });
+  const cfg = resolveConfig(
+    {},
+    {
+      OTEL_EXPORTER_OTLP_ENDPOINT: 'http://',
+      OTEL_FANOUT_BACKENDS: 'a,b',
+      OTEL_FANOUT_BACKEND_A_LOGS_ENDPOINT: 'x://y',
+      OTEL_FANOUT_BACKEND_B_ENDPOINT: 'http://b',
+    },
+  );
   assert.equal(names(cfg), ['b']);
   assert.is(warnings.length, 2);
   assert.match(warnings[0]!, 'OTEL_EXPORTER_OTLP_ENDPOINT');
@@ -342,13 +413,53 @@ merge('environment only: the otlp backend with the spec default protocol', () =>
 
 // [title, env, metrics url, logs url]
 const urlSteps: Array<[string, EnvRecord, string | undefined, string | undefined]> = [
-  ['explicit otlp, no endpoint: spec default, http', { OTEL_METRICS_EXPORTER: 'otlp', OTEL_LOGS_EXPORTER: 'otlp' }, 'http://localhost:4318/v1/metrics', 'http://localhost:4318/v1/logs'],
-  ['explicit otlp, grpc: spec default :4317', { OTEL_METRICS_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' }, 'http://localhost:4317', undefined],
-  ['per-signal endpoint used as is, generic one extended', { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318', OTEL_EXPORTER_OTLP_LOGS_ENDPOINT: 'http://l:9000/ingest' }, 'http://c:4318/v1/metrics', 'http://l:9000/ingest'],
-  ['per-signal protocol', { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4317', OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc', OTEL_EXPORTER_OTLP_LOGS_PROTOCOL: 'http/json', OTEL_EXPORTER_OTLP_LOGS_ENDPOINT: 'http://c:4318/v1/logs' }, 'http://c:4317', 'http://c:4318/v1/logs'],
-  ['scheme-less grpc + insecure', { OTEL_EXPORTER_OTLP_ENDPOINT: 'c:4317', OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc', OTEL_EXPORTER_OTLP_INSECURE: 'true' }, 'http://c:4317', 'http://c:4317'],
-  ['scheme-less grpc, secure by default', { OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: 'c:4317', OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' }, 'https://c:4317', undefined],
-  ['per-signal insecure', { OTEL_EXPORTER_OTLP_ENDPOINT: 'c:4317', OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc', OTEL_EXPORTER_OTLP_METRICS_INSECURE: 'true' }, 'http://c:4317', 'https://c:4317'],
+  [
+    'explicit otlp, no endpoint: spec default, http',
+    { OTEL_METRICS_EXPORTER: 'otlp', OTEL_LOGS_EXPORTER: 'otlp' },
+    'http://localhost:4318/v1/metrics',
+    'http://localhost:4318/v1/logs',
+  ],
+  [
+    'explicit otlp, grpc: spec default :4317',
+    { OTEL_METRICS_EXPORTER: 'otlp', OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' },
+    'http://localhost:4317',
+    undefined,
+  ],
+  [
+    'per-signal endpoint used as is, generic one extended',
+    { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4318', OTEL_EXPORTER_OTLP_LOGS_ENDPOINT: 'http://l:9000/ingest' },
+    'http://c:4318/v1/metrics',
+    'http://l:9000/ingest',
+  ],
+  [
+    'per-signal protocol',
+    {
+      OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c:4317',
+      OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc',
+      OTEL_EXPORTER_OTLP_LOGS_PROTOCOL: 'http/json',
+      OTEL_EXPORTER_OTLP_LOGS_ENDPOINT: 'http://c:4318/v1/logs',
+    },
+    'http://c:4317',
+    'http://c:4318/v1/logs',
+  ],
+  [
+    'scheme-less grpc + insecure',
+    { OTEL_EXPORTER_OTLP_ENDPOINT: 'c:4317', OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc', OTEL_EXPORTER_OTLP_INSECURE: 'true' },
+    'http://c:4317',
+    'http://c:4317',
+  ],
+  [
+    'scheme-less grpc, secure by default',
+    { OTEL_EXPORTER_OTLP_METRICS_ENDPOINT: 'c:4317', OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc' },
+    'https://c:4317',
+    undefined,
+  ],
+  [
+    'per-signal insecure',
+    { OTEL_EXPORTER_OTLP_ENDPOINT: 'c:4317', OTEL_EXPORTER_OTLP_PROTOCOL: 'grpc', OTEL_EXPORTER_OTLP_METRICS_INSECURE: 'true' },
+    'http://c:4317',
+    'https://c:4317',
+  ],
 ];
 for (const [title, env, m, l] of urlSteps) {
   merge(`urls: ${title}`, () => {
@@ -367,7 +478,12 @@ const endpointSteps: Array<[string, Partial<BackendOptions>, EnvRecord, string]>
   ['env base', {}, { [`${A}ENDPOINT`]: 'http://e:1' }, 'http://e:1/v1/metrics'],
   ['env signal over env base', {}, { [`${A}ENDPOINT`]: 'http://e:1', [`${A}METRICS_ENDPOINT`]: 'http://es:1/m' }, 'http://es:1/m'],
   ['code base over env signal', { endpoint: 'http://c:1' }, { [`${A}METRICS_ENDPOINT`]: 'http://es:1/m' }, 'http://c:1/v1/metrics'],
-  ['code signal over code base', { endpoint: 'http://c:1', metrics: { endpoint: 'http://cs:1/m' } }, { [`${A}METRICS_ENDPOINT`]: 'http://es:1/m' }, 'http://cs:1/m'],
+  [
+    'code signal over code base',
+    { endpoint: 'http://c:1', metrics: { endpoint: 'http://cs:1/m' } },
+    { [`${A}METRICS_ENDPOINT`]: 'http://es:1/m' },
+    'http://cs:1/m',
+  ],
   ['code signal alone', { metrics: { endpoint: 'http://cs:1/m' } }, {}, 'http://cs:1/m'],
 ];
 for (const [title, code, env, want] of endpointSteps) {
@@ -395,7 +511,11 @@ merge('protocol, timeout and compression follow the same order', () => {
 merge('headers merge by name: env, env per-signal, code, code per-signal', () => {
   const cfg = resolveConfig(
     { backends: [{ name: 'otlp', headers: { 'X-Code': 'c', shared: 'code' }, metrics: { headers: { 'x-metric': 'cm', shared: 'code-metrics' } } }] },
-    { OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c', OTEL_EXPORTER_OTLP_HEADERS: 'authorization=env,shared=env', OTEL_EXPORTER_OTLP_METRICS_HEADERS: 'shared=env-metrics,x-env-metric=1' },
+    {
+      OTEL_EXPORTER_OTLP_ENDPOINT: 'http://c',
+      OTEL_EXPORTER_OTLP_HEADERS: 'authorization=env,shared=env',
+      OTEL_EXPORTER_OTLP_METRICS_HEADERS: 'shared=env-metrics,x-env-metric=1',
+    },
   );
   const b = otlpBackend(cfg, 'otlp');
   assert.equal(b.metrics!.headers, { authorization: 'env', shared: 'code-metrics', 'x-env-metric': '1', 'x-code': 'c', 'x-metric': 'cm' });
@@ -404,7 +524,12 @@ merge('headers merge by name: env, env per-signal, code, code per-signal', () =>
 
 merge('a code backend takes secrets from its own variables, even when the environment does not declare it', () => {
   const cfg = resolveConfig(
-    { backends: [{ name: 'tenant', endpoint: 'http://t:4318' }, { name: 'plain', endpoint: 'http://p:4318' }] },
+    {
+      backends: [
+        { name: 'tenant', endpoint: 'http://t:4318' },
+        { name: 'plain', endpoint: 'http://p:4318' },
+      ],
+    },
     { OTEL_FANOUT_BACKEND_TENANT_HEADERS: 'authorization=Bearer%20xyz', OTEL_FANOUT_BACKEND_TENANT_TEMPORALITY: 'delta' },
   );
   const t = otlpBackend(cfg, 'tenant');
@@ -431,7 +556,12 @@ merge('OTLP variables that select nothing are reported once as ignored', () => {
 
 merge('code and environment backends together: code order first, merged by name', () => {
   const cfg = resolveConfig(
-    { backends: [{ name: 'central', endpoint: 'http://code-central:4318' }, { name: 'mem', kind: 'memory', signals: ['logs'] }] },
+    {
+      backends: [
+        { name: 'central', endpoint: 'http://code-central:4318' },
+        { name: 'mem', kind: 'memory', signals: ['logs'] },
+      ],
+    },
     {
       OTEL_FANOUT_BACKENDS: 'tenant,central',
       OTEL_FANOUT_BACKEND_TENANT_ENDPOINT: 'http://tenant:4317',
@@ -456,18 +586,21 @@ merge('code and environment backends together: code order first, merged by name'
 });
 
 merge('the example in the README (Configuration)', () => {
-  const cfg = resolveConfig({}, {
-    OTEL_SERVICE_NAME: 'checkout',
-    OTEL_FANOUT_BACKENDS: 'tenant,central',
-    OTEL_FANOUT_BACKEND_TENANT_ENDPOINT: 'https://tenant.example:4317',
-    OTEL_FANOUT_BACKEND_TENANT_PROTOCOL: 'grpc',
-    OTEL_FANOUT_BACKEND_TENANT_TEMPORALITY: 'delta',
-    OTEL_FANOUT_BACKEND_TENANT_HEADERS: 'authorization=Bearer%20abc123',
-    OTEL_FANOUT_BACKEND_TENANT_SIGNALS: 'metrics',
-    OTEL_FANOUT_BACKEND_CENTRAL_ENDPOINT: 'http://central:4318',
-    OTEL_FANOUT_BACKEND_CENTRAL_COMPRESSION: 'gzip',
-    OTEL_FANOUT_BACKEND_CENTRAL_LOGS_ENDPOINT: 'http://logs.central:9000/ingest',
-  });
+  const cfg = resolveConfig(
+    {},
+    {
+      OTEL_SERVICE_NAME: 'checkout',
+      OTEL_FANOUT_BACKENDS: 'tenant,central',
+      OTEL_FANOUT_BACKEND_TENANT_ENDPOINT: 'https://tenant.example:4317',
+      OTEL_FANOUT_BACKEND_TENANT_PROTOCOL: 'grpc',
+      OTEL_FANOUT_BACKEND_TENANT_TEMPORALITY: 'delta',
+      OTEL_FANOUT_BACKEND_TENANT_HEADERS: 'authorization=Bearer%20abc123',
+      OTEL_FANOUT_BACKEND_TENANT_SIGNALS: 'metrics',
+      OTEL_FANOUT_BACKEND_CENTRAL_ENDPOINT: 'http://central:4318',
+      OTEL_FANOUT_BACKEND_CENTRAL_COMPRESSION: 'gzip',
+      OTEL_FANOUT_BACKEND_CENTRAL_LOGS_ENDPOINT: 'http://logs.central:9000/ingest',
+    },
+  );
   assert.equal(warnings, []);
   assert.is(cfg.serviceName, 'checkout');
   const tenant = otlpBackend(cfg, 'tenant');
@@ -505,16 +638,33 @@ merge('temporality: backend > OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE 
     { backends: [{ name: 'a' }, { name: 'b', temporality: 'cumulative' }] },
     { OTEL_EXPORTER_OTLP_METRICS_TEMPORALITY_PREFERENCE: 'delta', OTEL_FANOUT_BACKENDS: 'c,d', OTEL_FANOUT_BACKEND_D_TEMPORALITY: 'lowmemory' },
   );
-  assert.equal(cfg.backends.map((b) => [b.name, b.temporality]), [['a', 'delta'], ['b', 'cumulative'], ['c', 'delta'], ['d', 'lowmemory']]);
+  assert.equal(
+    cfg.backends.map((b) => [b.name, b.temporality]),
+    [
+      ['a', 'delta'],
+      ['b', 'cumulative'],
+      ['c', 'delta'],
+      ['d', 'lowmemory'],
+    ],
+  );
 });
 
 merge('the none kill switch does not touch code backends (code wins)', () => {
   const cfg = resolveConfig({ backends: [{ name: 'a' }] }, { OTEL_METRICS_EXPORTER: 'none', OTEL_FANOUT_BACKENDS: 'b' });
-  assert.equal(cfg.backends.map((b) => [b.name, b.signals]), [['a', ['metrics', 'logs']], ['b', ['logs']]]);
+  assert.equal(
+    cfg.backends.map((b) => [b.name, b.signals]),
+    [
+      ['a', ['metrics', 'logs']],
+      ['b', ['logs']],
+    ],
+  );
 });
 
 merge('code signals override the environment ones', () => {
-  const cfg = resolveConfig({ backends: [{ name: 'b', signals: ['metrics'] }] }, { OTEL_FANOUT_BACKENDS: 'b', OTEL_FANOUT_BACKEND_B_SIGNALS: 'logs' });
+  const cfg = resolveConfig(
+    { backends: [{ name: 'b', signals: ['metrics'] }] },
+    { OTEL_FANOUT_BACKENDS: 'b', OTEL_FANOUT_BACKEND_B_SIGNALS: 'logs' },
+  );
   const b = otlpBackend(cfg, 'b');
   assert.equal(b.signals, ['metrics']);
   assert.ok(b.metrics !== undefined && b.logs === undefined);
@@ -541,12 +691,15 @@ tls.after(() => {
 tls.before.each(capture);
 
 tls('files named by the variables are read into Buffers', () => {
-  const cfg = resolveConfig({}, {
-    OTEL_EXPORTER_OTLP_ENDPOINT: 'https://c:4318',
-    OTEL_EXPORTER_OTLP_CERTIFICATE: join(dir, 'ca.pem'),
-    OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE: join(dir, 'client.pem'),
-    OTEL_EXPORTER_OTLP_CLIENT_KEY: join(dir, 'client.key'),
-  });
+  const cfg = resolveConfig(
+    {},
+    {
+      OTEL_EXPORTER_OTLP_ENDPOINT: 'https://c:4318',
+      OTEL_EXPORTER_OTLP_CERTIFICATE: join(dir, 'ca.pem'),
+      OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE: join(dir, 'client.pem'),
+      OTEL_EXPORTER_OTLP_CLIENT_KEY: join(dir, 'client.key'),
+    },
+  );
   const t = otlpBackend(cfg, 'otlp').metrics!.tls;
   assert.ok(Buffer.isBuffer(t.ca));
   assert.is(t.ca!.toString(), PEM);
@@ -558,7 +711,11 @@ tls('files named by the variables are read into Buffers', () => {
 
 tls('code PEM (string or bytes) beats the environment file; code file paths work too', () => {
   const cfg = resolveConfig(
-    { backends: [{ name: 'a', endpoint: 'https://c', tls: { ca: Buffer.from(PEM.replace('MIIB', 'CODE')), certFile: join(dir, 'client.pem'), key: KEY } }] },
+    {
+      backends: [
+        { name: 'a', endpoint: 'https://c', tls: { ca: Buffer.from(PEM.replace('MIIB', 'CODE')), certFile: join(dir, 'client.pem'), key: KEY } },
+      ],
+    },
     { [`${A}CERTIFICATE`]: join(dir, 'ca.pem') },
   );
   const t = otlpBackend(cfg, 'a').logs!.tls;
@@ -568,11 +725,14 @@ tls('code PEM (string or bytes) beats the environment file; code file paths work
 });
 
 tls('per-signal certificate beats the backend-wide one', () => {
-  const cfg = resolveConfig({}, {
-    OTEL_EXPORTER_OTLP_ENDPOINT: 'https://c',
-    OTEL_EXPORTER_OTLP_CERTIFICATE: join(dir, 'missing.pem'),
-    OTEL_EXPORTER_OTLP_METRICS_CERTIFICATE: join(dir, 'ca.pem'),
-  });
+  const cfg = resolveConfig(
+    {},
+    {
+      OTEL_EXPORTER_OTLP_ENDPOINT: 'https://c',
+      OTEL_EXPORTER_OTLP_CERTIFICATE: join(dir, 'missing.pem'),
+      OTEL_EXPORTER_OTLP_METRICS_CERTIFICATE: join(dir, 'ca.pem'),
+    },
+  );
   const b = otlpBackend(cfg, 'otlp');
   assert.is(b.metrics!.tls.ca!.toString(), PEM);
   // Logs fall back to the unreadable backend-wide file: that signal is left out, metrics still go.
@@ -583,11 +743,20 @@ tls('per-signal certificate beats the backend-wide one', () => {
 
 // [title, env, warning fragments]
 const fileErrors: Array<[string, EnvRecord, string[]]> = [
-  ['a missing CA file', { OTEL_EXPORTER_OTLP_CERTIFICATE: '/nonexistent/ca.pem' }, ['OTEL_EXPORTER_OTLP_CERTIFICATE', '"/nonexistent/ca.pem"', 'ENOENT']],
-  ['a directory', { OTEL_EXPORTER_OTLP_CLIENT_KEY: '/', OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE: '/' }, ['OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE', 'EISDIR']],
+  [
+    'a missing CA file',
+    { OTEL_EXPORTER_OTLP_CERTIFICATE: '/nonexistent/ca.pem' },
+    ['OTEL_EXPORTER_OTLP_CERTIFICATE', '"/nonexistent/ca.pem"', 'ENOENT'],
+  ],
+  [
+    'a directory',
+    { OTEL_EXPORTER_OTLP_CLIENT_KEY: '/', OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE: '/' },
+    ['OTEL_EXPORTER_OTLP_CLIENT_CERTIFICATE', 'EISDIR'],
+  ],
   ['a DER file', { OTEL_EXPORTER_OTLP_CERTIFICATE: 'DIR/ca.der' }, ['OTEL_EXPORTER_OTLP_CERTIFICATE', 'is not PEM']],
 ];
-if (process.getuid?.() !== 0) fileErrors.push(['an unreadable file', { OTEL_EXPORTER_OTLP_CERTIFICATE: 'DIR/unreadable.pem' }, ['OTEL_EXPORTER_OTLP_CERTIFICATE', 'EACCES']]);
+if (process.getuid?.() !== 0)
+  fileErrors.push(['an unreadable file', { OTEL_EXPORTER_OTLP_CERTIFICATE: 'DIR/unreadable.pem' }, ['OTEL_EXPORTER_OTLP_CERTIFICATE', 'EACCES']]);
 for (const [title, env, fragments] of fileErrors) {
   tls(`${title}: one clear warning, the backend is left out`, () => {
     const withDir = Object.fromEntries(Object.entries(env).map(([k, v]) => [k, v?.replace('DIR', dir)]));
@@ -653,11 +822,41 @@ const badViews: ReadonlyArray<readonly [string, unknown, string, string, string]
   ['instrumentName not a string', { instrumentName: 7 }, 'metrics.views[0].instrumentName', '7', 'a string'],
   ['rename with a wildcard', { instrumentName: 'http.*', name: 'h' }, 'metrics.views[0].name', '"h"', 'exact instrumentName'],
   ['invalid new name', { instrumentName: 'a', name: '9lives' }, 'metrics.views[0].name', '"9lives"', 'a valid instrument name'],
-  ['include and exclude', { instrumentName: 'a', attributeKeys: { include: ['x'], exclude: ['y'] } }, 'metrics.views[0].attributeKeys', 'an object', 'not both'],
-  ['include not strings', { instrumentName: 'a', attributeKeys: { include: [1] } }, 'metrics.views[0].attributeKeys.include', 'an array', 'an array of strings'],
-  ['unknown aggregation', { instrumentName: 'a', aggregation: { type: 'avg' } }, 'metrics.views[0].aggregation.type', '"avg"', 'one of default, drop, sum'],
-  ['boundaries not increasing', { instrumentName: 'a', aggregation: { type: 'explicit_bucket_histogram', boundaries: [1, 1] } }, 'metrics.views[0].aggregation.boundaries[1]', '1', 'strictly increasing'],
-  ['maxScale out of range', { instrumentName: 'a', aggregation: { type: 'base2_exponential_bucket_histogram', maxScale: 99 } }, 'metrics.views[0].aggregation.maxScale', '99', 'an integer in [-10, 20]'],
+  [
+    'include and exclude',
+    { instrumentName: 'a', attributeKeys: { include: ['x'], exclude: ['y'] } },
+    'metrics.views[0].attributeKeys',
+    'an object',
+    'not both',
+  ],
+  [
+    'include not strings',
+    { instrumentName: 'a', attributeKeys: { include: [1] } },
+    'metrics.views[0].attributeKeys.include',
+    'an array',
+    'an array of strings',
+  ],
+  [
+    'unknown aggregation',
+    { instrumentName: 'a', aggregation: { type: 'avg' } },
+    'metrics.views[0].aggregation.type',
+    '"avg"',
+    'one of default, drop, sum',
+  ],
+  [
+    'boundaries not increasing',
+    { instrumentName: 'a', aggregation: { type: 'explicit_bucket_histogram', boundaries: [1, 1] } },
+    'metrics.views[0].aggregation.boundaries[1]',
+    '1',
+    'strictly increasing',
+  ],
+  [
+    'maxScale out of range',
+    { instrumentName: 'a', aggregation: { type: 'base2_exponential_bucket_histogram', maxScale: 99 } },
+    'metrics.views[0].aggregation.maxScale',
+    '99',
+    'an integer in [-10, 20]',
+  ],
   ['cardinality limit 0', { instrumentName: 'a', cardinalityLimit: 0 }, 'metrics.views[0].cardinalityLimit', '0', 'an integer ≥ 1'],
 ];
 

@@ -92,7 +92,13 @@ function blocksOf(doc: string): Block[] {
   return out;
 }
 
-const docs = ['README.md', ...readdirSync(path.join(root, 'docs')).filter((f) => f.endsWith('.md')).sort().map((f) => `docs/${f}`)];
+const docs = [
+  'README.md',
+  ...readdirSync(path.join(root, 'docs'))
+    .filter((f) => f.endsWith('.md'))
+    .sort()
+    .map((f) => `docs/${f}`),
+];
 const blocks = docs.flatMap(blocksOf);
 const where = (b: Block, offset = 0): string => `${b.doc}:${b.line + 1 + offset}`;
 
@@ -248,7 +254,10 @@ async function checkEnvironment(commands: readonly string[]): Promise<string[]> 
     const telemetry = createTelemetry({ env, selfMetrics: false });
     try {
       const names = new Set(telemetry.config.backends.map((b) => b.name));
-      const declared = (env['OTEL_FANOUT_BACKENDS'] ?? '').split(',').map((n) => n.trim()).filter((n) => n !== '');
+      const declared = (env['OTEL_FANOUT_BACKENDS'] ?? '')
+        .split(',')
+        .map((n) => n.trim())
+        .filter((n) => n !== '');
       return [...warnings, ...declared.filter((n) => !names.has(n)).map((n) => `backend ${n} was not resolved`)];
     } finally {
       await telemetry.shutdown();
@@ -329,7 +338,10 @@ for (const b of blocks) {
         check(r.code === 0, `${where(b, -1)}: the snippet exited with ${r.code}:\n${r.output}`);
         check(!r.stderr.includes('OTLP_FANOUT'), `${where(b, -1)}: the snippet printed a warning:\n${r.stderr}`);
         if (b.code.includes(GRPC_PORT) || b.code.includes(HTTP_PORT)) {
-          check(receiver!.requests.length > 0, `${where(b, -1)}: nothing reached the receiver standing in for ${GRPC_PORT} / ${HTTP_PORT}:\n${r.output}`);
+          check(
+            receiver!.requests.length > 0,
+            `${where(b, -1)}: nothing reached the receiver standing in for ${GRPC_PORT} / ${HTTP_PORT}:\n${r.output}`,
+          );
         }
       });
       break;
@@ -357,7 +369,9 @@ for (const b of blocks) {
       break;
     default:
       test(name, () =>
-        assert.unreachable(`${where(b, -1)}: a \`${b.lang}\` block cannot be checked: give it a language (ts, yaml, sh, text) or mark it "snippet: skip REASON"`),
+        assert.unreachable(
+          `${where(b, -1)}: a \`${b.lang}\` block cannot be checked: give it a language (ts, yaml, sh, text) or mark it "snippet: skip REASON"`,
+        ),
       );
   }
 }

@@ -21,8 +21,7 @@ function scripted(steps: Step[]) {
       const step = steps.length > 0 ? steps.shift()! : ({ kind: 'ok' } as const);
       if (step !== 'stall') return Promise.resolve(step);
       return new Promise((resolve) => {
-        const abort = (): void =>
-          resolve({ kind: 'failed', retryable: true, error: new TransportError('aborted', 'aborted') });
+        const abort = (): void => resolve({ kind: 'failed', retryable: true, error: new TransportError('aborted', 'aborted') });
         if (options?.signal?.aborted) abort();
         options?.signal?.addEventListener('abort', abort, { once: true });
       });
@@ -56,7 +55,13 @@ test('delivers queued requests in order and counts items', async () => {
   b.enqueue('metrics', body(3, 1), 10);
   b.enqueue('logs', body(4, 2), 5);
   assert.ok(await b.flush(1000));
-  assert.equal(t.calls.map((c) => [c.signal, c.body[0]]), [['metrics', 1], ['logs', 2]]);
+  assert.equal(
+    t.calls.map((c) => [c.signal, c.body[0]]),
+    [
+      ['metrics', 1],
+      ['logs', 2],
+    ],
+  );
   const s = b.stats();
   assert.is(s.itemsSent, 15);
   assert.is(s.requestsSent, 2);
@@ -72,7 +77,10 @@ test('retries a retryable failure with backoff, then succeeds; the same bytes ar
   b.enqueue('metrics', payload, 4);
   assert.ok(await b.flush(2000));
   assert.is(t.calls.length, 3);
-  assert.ok(t.calls.every((c) => c.body === payload), 'no copy per attempt');
+  assert.ok(
+    t.calls.every((c) => c.body === payload),
+    'no copy per attempt',
+  );
   assert.ok(t.calls[2]!.at - t.calls[1]!.at >= 8, 'second backoff is doubled (10 ms)');
   const s = b.stats();
   assert.is(s.retries, 2);
@@ -285,7 +293,10 @@ test('sixteen deliveries in flight, each listening to its abort signal: no MaxLi
   assert.is(aborted, 16, 'shutdown aborts every delivery');
   await new Promise((r) => setImmediate(r));
   process.off('warning', onWarning);
-  assert.equal(processWarnings.filter((n) => n === 'MaxListenersExceededWarning'), []);
+  assert.equal(
+    processWarnings.filter((n) => n === 'MaxListenersExceededWarning'),
+    [],
+  );
 });
 
 test.run();

@@ -174,7 +174,10 @@ test('a stalled backend (accepts, never answers) does not delay a healthy one', 
     assert.ok(s.queueRequests >= 3, 'later collections wait in the stalled backend queue');
   } finally {
     const report = await telemetry.shutdown();
-    assert.ok(report.undelivered.some((u) => u.backend === 'stalled'), 'shutdown reports what the stalled backend kept');
+    assert.ok(
+      report.undelivered.some((u) => u.backend === 'stalled'),
+      'shutdown reports what the stalled backend kept',
+    );
     await healthy.close();
     await stalled.close();
   }
@@ -224,7 +227,9 @@ test('a failed delta export stays queued and is delivered later: no data lost', 
   });
   const telemetry = createTelemetry({
     env: {},
-    backends: [{ name: 'd', endpoint: r.httpUrl, protocol: 'http/protobuf', temporality: 'delta', retry: { initialBackoffMillis: 30, maxBackoffMillis: 30 } }],
+    backends: [
+      { name: 'd', endpoint: r.httpUrl, protocol: 'http/protobuf', temporality: 'delta', retry: { initialBackoffMillis: 30, maxBackoffMillis: 30 } },
+    ],
     exportIntervalMillis: 3_600_000,
     exportTimeoutMillis: 200,
     selfMetrics: false,

@@ -5,13 +5,10 @@
 import { create, toBinary } from '@bufbuild/protobuf';
 import { ConnectError, createClient } from '@connectrpc/connect';
 import { compressionGzip, createGrpcTransport, Http2SessionManager } from '@connectrpc/connect-node';
-import {
-  ExportLogsServiceRequestSchema,
-  type ExportLogsServiceRequest,
-} from '../../gen/opentelemetry/proto/collector/logs/v1/logs_service_pb.js';
+import { ExportLogsServiceRequestSchema, type ExportLogsServiceRequest } from '../../gen/opentelemetry/proto/collector/logs/v1/logs_service_pb.js';
 import {
   ExportMetricsServiceRequestSchema,
-  MetricsService,
+  type MetricsService,
   type ExportMetricsServiceRequest,
 } from '../../gen/opentelemetry/proto/collector/metrics/v1/metrics_service_pb.js';
 import {
@@ -99,7 +96,12 @@ export function metricsRequest(services: readonly string[], points = 1, extra: R
               name: `${s}.gauge`,
               data: {
                 case: 'gauge' as const,
-                value: { dataPoints: Array.from({ length: points }, (_, i) => ({ timeUnixNano: BigInt(1_700_000_000_000_000_000 + i), value: { case: 'asInt' as const, value: BigInt(i) } })) },
+                value: {
+                  dataPoints: Array.from({ length: points }, (_, i) => ({
+                    timeUnixNano: BigInt(1_700_000_000_000_000_000 + i),
+                    value: { case: 'asInt' as const, value: BigInt(i) },
+                  })),
+                },
               },
             },
           ],
@@ -113,7 +115,18 @@ export function logsRequest(services: readonly string[]): ExportLogsServiceReque
   return create(ExportLogsServiceRequestSchema, {
     resourceLogs: services.map((s) => ({
       resource: { attributes: [{ key: 'service.name', value: str(s) }] },
-      scopeLogs: [{ logRecords: [{ timeUnixNano: 5n, body: { value: { case: 'stringValue' as const, value: `hello from ${s}` } }, traceId: new Uint8Array(16).fill(3), spanId: new Uint8Array(8).fill(4) }] }],
+      scopeLogs: [
+        {
+          logRecords: [
+            {
+              timeUnixNano: 5n,
+              body: { value: { case: 'stringValue' as const, value: `hello from ${s}` } },
+              traceId: new Uint8Array(16).fill(3),
+              spanId: new Uint8Array(8).fill(4),
+            },
+          ],
+        },
+      ],
     })),
   });
 }
@@ -122,7 +135,13 @@ export function tracesRequest(services: readonly string[]): ExportTraceServiceRe
   return create(ExportTraceServiceRequestSchema, {
     resourceSpans: services.map((s) => ({
       resource: { attributes: [{ key: 'service.name', value: str(s) }] },
-      scopeSpans: [{ spans: [{ name: `${s}.span`, traceId: new Uint8Array(16).fill(1), spanId: new Uint8Array(8).fill(2), startTimeUnixNano: 1n, endTimeUnixNano: 2n }] }],
+      scopeSpans: [
+        {
+          spans: [
+            { name: `${s}.span`, traceId: new Uint8Array(16).fill(1), spanId: new Uint8Array(8).fill(2), startTimeUnixNano: 1n, endTimeUnixNano: 2n },
+          ],
+        },
+      ],
     })),
   });
 }
@@ -148,7 +167,13 @@ export const PROTOBUF = { 'content-type': 'application/x-protobuf' };
 export const JSON_TYPE = { 'content-type': 'application/json' };
 
 /** Sends one encoded request over gRPC with our own transport (3 s timeout). */
-export async function grpcExport(url: string, signal: Signal, body: Uint8Array, headers: Record<string, string> = {}, gzip = false): Promise<ExportResult> {
+export async function grpcExport(
+  url: string,
+  signal: Signal,
+  body: Uint8Array,
+  headers: Record<string, string> = {},
+  gzip = false,
+): Promise<ExportResult> {
   const t = createOtlpGrpcTransport({ endpoint: url, headers, timeoutMillis: 3000, compression: gzip ? 'gzip' : 'none' });
   try {
     return await t.export(signal, body);
@@ -173,9 +198,20 @@ export type GrpcOutcome = { readonly ok: true; readonly rejected: bigint } | { r
  * Calls Export over gRPC with connect's own client (so codes and details are read as sent),
  * passing `body` through unchanged; `gzip` compresses it; 3 s timeout.
  */
-export async function grpcCall(url: string, signal: Signal, body: Uint8Array, headers: Record<string, string> = {}, gzip = false): Promise<GrpcOutcome> {
+export async function grpcCall(
+  url: string,
+  signal: Signal,
+  body: Uint8Array,
+  headers: Record<string, string> = {},
+  gzip = false,
+): Promise<GrpcOutcome> {
   const session = new Http2SessionManager(url);
-  const transport = createGrpcTransport({ baseUrl: url, sessionManager: session, ...(gzip ? { sendCompression: compressionGzip } : {}), compressMinBytes: 0 });
+  const transport = createGrpcTransport({
+    baseUrl: url,
+    sessionManager: session,
+    ...(gzip ? { sendCompression: compressionGzip } : {}),
+    compressMinBytes: 0,
+  });
   const options = { headers, timeoutMs: 3000 };
   try {
     // One client type for the three services: they differ only in their message types.

@@ -123,7 +123,11 @@ async function compare(signal: Signal, protocol: ReceiverProtocol, count: number
   assert.is(reference.length, count);
   const want = canonical(reference);
   const arrived = (rx: Receiver): number => canonical(rx.requests.filter(ofSignal(signal))).length;
-  await eventually(() => arrived(gRx) === want.length && arrived(hRx) === want.length, 3000, `${want.length} ${signal} resource entries at both upstreams`);
+  await eventually(
+    () => arrived(gRx) === want.length && arrived(hRx) === want.length,
+    3000,
+    `${want.length} ${signal} resource entries at both upstreams`,
+  );
   for (const upstream of [gRx, hRx]) {
     const got = upstream.requests.filter(ofSignal(signal));
     assert.ok(got.length >= 1 && got.length <= count, `${got.length} requests for ${count} sent`);

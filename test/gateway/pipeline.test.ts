@@ -103,15 +103,24 @@ test('a request before the swap uses pipeline A, one after uses B (routes and te
   try {
     const body = bin.metrics(metricsRequest(['svc']));
     assert.is((await post(s.url, body, PROTOBUF)).status, 200);
-    assert.equal(s.forwarded.map((f) => f.upstream), ['x']);
+    assert.equal(
+      s.forwarded.map((f) => f.upstream),
+      ['x'],
+    );
 
     s.holder.swap(s.b);
     // B turns authentication on: the same anonymous request is now refused...
     assert.is((await post(s.url, body, PROTOBUF)).status, 401);
-    assert.equal(s.refused.map((r) => r.reason), ['unauthenticated']);
+    assert.equal(
+      s.refused.map((r) => r.reason),
+      ['unauthenticated'],
+    );
     // ...and an authenticated one follows B's route.
     assert.is((await post(s.url, body, { ...PROTOBUF, authorization: 'Bearer acme-token-1' })).status, 200);
-    assert.equal(s.forwarded.map((f) => f.upstream), ['x', 'y']);
+    assert.equal(
+      s.forwarded.map((f) => f.upstream),
+      ['x', 'y'],
+    );
   } finally {
     await s.close();
   }
@@ -140,7 +149,11 @@ test('a request that arrived before the swap finishes on A, even when its body c
       wait();
     });
     assert.is(await status, 200, 'A has no authentication');
-    assert.equal(s.forwarded.map((f) => f.upstream), ['x'], "A's route");
+    assert.equal(
+      s.forwarded.map((f) => f.upstream),
+      ['x'],
+      "A's route",
+    );
     assert.is(s.holder.reads, 1, 'one read per request');
   } finally {
     await s.close();

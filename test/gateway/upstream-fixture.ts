@@ -23,10 +23,7 @@ export function stats(name: string, s: Partial<BackendStats> = {}): BackendStats
 }
 
 /** An upstream view whose stats a test sets through `current`. */
-export function upstream(
-  name: string,
-  protocol: UpstreamView['protocol'] = 'grpc',
-): UpstreamView & { current: BackendStats } {
+export function upstream(name: string, protocol: UpstreamView['protocol'] = 'grpc'): UpstreamView & { current: BackendStats } {
   const u = {
     name,
     endpoint: `http://127.0.0.1:9/${name}`,

@@ -221,22 +221,37 @@ pb('unknown fields at every level are kept in $unknown and re-encoded byte for b
   const bytes = w.finish();
 
   const m = fromBinary(ExportMetricsServiceRequestSchema, bytes);
-  assert.equal(m.$unknown?.map((u) => [u.no, u.wireType]), [[99, WireType.LengthDelimited]]);
+  assert.equal(
+    m.$unknown?.map((u) => [u.no, u.wireType]),
+    [[99, WireType.LengthDelimited]],
+  );
   const rm = m.resourceMetrics[0]!;
-  assert.equal(rm.$unknown?.map((u) => u.no), [50]);
-  assert.equal(rm.resource?.$unknown?.map((u) => u.no), [77]);
+  assert.equal(
+    rm.$unknown?.map((u) => u.no),
+    [50],
+  );
+  assert.equal(
+    rm.resource?.$unknown?.map((u) => u.no),
+    [77],
+  );
   assert.is(rm.resource?.attributes[0]?.key, 'k');
   const metric = rm.scopeMetrics[0]!.metrics[0]!;
-  assert.equal(metric.$unknown?.map((u) => u.no), [13]);
+  assert.equal(
+    metric.$unknown?.map((u) => u.no),
+    [13],
+  );
   assert.is(metric.data.case, 'gauge');
   if (metric.data.case === 'gauge') {
     const p = metric.data.value.dataPoints[0]!;
     assert.is(p.timeUnixNano, 42n);
     assert.equal(p.value, { case: 'asInt', value: -1n });
-    assert.equal(p.$unknown?.map((u) => [u.no, u.wireType]), [
-      [40, WireType.Bit32],
-      [41, WireType.Bit64],
-    ]);
+    assert.equal(
+      p.$unknown?.map((u) => [u.no, u.wireType]),
+      [
+        [40, WireType.Bit32],
+        [41, WireType.Bit64],
+      ],
+    );
   }
   assert.equal(toBinary(ExportMetricsServiceRequestSchema, m), bytes);
 });
@@ -257,7 +272,10 @@ pb('unknown fields survive our receiver and do not fail the request', async () =
     });
     assert.is(res.status, 200);
     const r = await rx.waitFor(ofSignal('traces'));
-    assert.equal(r.message.$unknown?.map((u) => u.no), [1000]);
+    assert.equal(
+      r.message.$unknown?.map((u) => u.no),
+      [1000],
+    );
     assert.equal(toBinary(ExportTraceServiceRequestSchema, r.message), body);
   } finally {
     await rx.close();
@@ -281,10 +299,7 @@ js('invalid JSON and non-object documents fail with OtlpJsonError at $', () => {
 js('wrong shapes name the offending field', () => {
   assert.is(jsonError(ExportMetricsServiceRequestSchema, '{"resourceMetrics":{}}').path, '$.resourceMetrics');
   assert.match(jsonError(ExportMetricsServiceRequestSchema, '{"resourceMetrics":[null]}').path, /^\$\.resourceMetrics/);
-  const e = jsonError(
-    ExportMetricsServiceRequestSchema,
-    '{"resourceMetrics":[{"scopeMetrics":[{"metrics":[{"name":5}]}]}]}',
-  );
+  const e = jsonError(ExportMetricsServiceRequestSchema, '{"resourceMetrics":[{"scopeMetrics":[{"metrics":[{"name":5}]}]}]}');
   assert.is(e.path, '$.resourceMetrics[0].scopeMetrics[0].metrics[0].name');
 });
 
@@ -353,8 +368,7 @@ js('ids: bad hex, wrong length and non-strings fail naming the field; upper case
 });
 
 js('int64 as number and as string, signed and unsigned, with limits', () => {
-  const point = (fields: string) =>
-    `{"resourceMetrics":[{"scopeMetrics":[{"metrics":[{"gauge":{"dataPoints":[{${fields}}]}}]}]}]}`;
+  const point = (fields: string) => `{"resourceMetrics":[{"scopeMetrics":[{"metrics":[{"gauge":{"dataPoints":[{${fields}}]}}]}]}]}`;
   const first = (text: string) => {
     const d = decodeJson(ExportMetricsServiceRequestSchema, text).resourceMetrics[0]!.scopeMetrics[0]!.metrics[0]!.data;
     if (d.case !== 'gauge') throw new Error('not a gauge');
@@ -396,11 +410,12 @@ js('int64 as number and as string, signed and unsigned, with limits', () => {
   );
   const body = any.resourceLogs[0]!.scopeLogs[0]!.logRecords[0]!.body?.value;
   assert.ok(body?.case === 'arrayValue');
-  if (body?.case === 'arrayValue') assert.equal(body.value.values.map((v) => v.value.value), [5n, 6n, -9223372036854775808n]);
-  const bad = jsonError(
-    ExportLogsServiceRequestSchema,
-    '{"resourceLogs":[{"scopeLogs":[{"logRecords":[{"body":{"intValue":"x"}}]}]}]}',
-  );
+  if (body?.case === 'arrayValue')
+    assert.equal(
+      body.value.values.map((v) => v.value.value),
+      [5n, 6n, -9223372036854775808n],
+    );
+  const bad = jsonError(ExportLogsServiceRequestSchema, '{"resourceLogs":[{"scopeLogs":[{"logRecords":[{"body":{"intValue":"x"}}]}]}]}');
   assert.is(bad.path, '$.resourceLogs[0].scopeLogs[0].logRecords[0].body.intValue');
 });
 

@@ -26,11 +26,7 @@ import type { ExportLogsServiceRequest } from '../../gen/opentelemetry/proto/col
 import type { ExportMetricsServiceRequest } from '../../gen/opentelemetry/proto/collector/metrics/v1/metrics_service_pb.js';
 import type { ExportTraceServiceRequest } from '../../gen/opentelemetry/proto/collector/trace/v1/trace_service_pb.js';
 import type { AnyValue, InstrumentationScope, KeyValue } from '../../gen/opentelemetry/proto/common/v1/common_pb.js';
-import type {
-  ExponentialHistogramDataPoint_Buckets,
-  Metric,
-  NumberDataPoint,
-} from '../../gen/opentelemetry/proto/metrics/v1/metrics_pb.js';
+import type { ExponentialHistogramDataPoint_Buckets, Metric, NumberDataPoint } from '../../gen/opentelemetry/proto/metrics/v1/metrics_pb.js';
 import { AggregationTemporality } from '../../gen/opentelemetry/proto/metrics/v1/metrics_pb.js';
 import type { Resource } from '../../gen/opentelemetry/proto/resource/v1/resource_pb.js';
 import { api, sdkMetrics } from './official.js';

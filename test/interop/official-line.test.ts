@@ -15,7 +15,12 @@ const test = suite('interop/official line');
 if (peersDir === undefined) {
   test('default: the 2.x line of the devDependencies', () => {
     assert.is(line.major, 2);
-    for (const name of ['@opentelemetry/sdk-metrics', '@opentelemetry/sdk-logs', '@opentelemetry/sdk-trace-base', '@opentelemetry/otlp-transformer']) {
+    for (const name of [
+      '@opentelemetry/sdk-metrics',
+      '@opentelemetry/sdk-logs',
+      '@opentelemetry/sdk-trace-base',
+      '@opentelemetry/otlp-transformer',
+    ]) {
       const p = loadedPackage(name);
       assert.ok(p.dir.endsWith(join('node_modules', ...name.split('/'))), `${name} from ${p.dir}`);
     }

@@ -55,7 +55,11 @@ function assertKeyValues(req: ExportMetricsServiceRequest): void {
   assert.equal(attr(res, 'attr.double')?.value, { case: 'doubleValue', value: 3.25 });
   const ints = attr(res, 'attr.array.int')?.value;
   assert.is(ints?.case, 'arrayValue');
-  if (ints?.case === 'arrayValue') assert.equal(ints.value.values.map((v) => v.value.value), [1n, -2n, 3n]);
+  if (ints?.case === 'arrayValue')
+    assert.equal(
+      ints.value.values.map((v) => v.value.value),
+      [1n, -2n, 3n],
+    );
   const sm = rm.scopeMetrics[0]!;
   assert.is(sm.scope?.name, 'interop.metrics');
   assert.is(sm.scope?.version, '1.2.3');
@@ -95,10 +99,7 @@ function assertKeyValues(req: ExportMetricsServiceRequest): void {
   assert.equal(cpu.value.dataPoints[0]?.value, { case: 'asInt', value: 8n });
   const temp = metric(req, 'temperature').data;
   if (temp.case !== 'gauge') throw new Error('temperature is not a gauge');
-  assert.equal(
-    temp.value.dataPoints.map((p) => p.value.value).sort(),
-    [-3.25, 21.5],
-  );
+  assert.equal(temp.value.dataPoints.map((p) => p.value.value).sort(), [-3.25, 21.5]);
   const mem = metric(req, 'memory.usage').data;
   if (mem.case !== 'gauge') throw new Error('memory.usage is not a gauge');
   assert.equal(mem.value.dataPoints[0]?.value, { case: 'asDouble', value: 123.5 });

@@ -28,8 +28,7 @@ type TracerProviderClass = typeof sdkTrace.BasicTracerProvider;
 const TracerProvider: TracerProviderClass =
   line.major >= 3 ? (sdkTrace as unknown as { TracerProvider: TracerProviderClass }).TracerProvider : sdkTrace.BasicTracerProvider;
 const SimpleSpanProcessor = sdkTrace.SimpleSpanProcessor as unknown as new (arg: SpanExporter | { exporter: SpanExporter }) => SpanProcessor;
-const simpleSpanProcessor = (exporter: SpanExporter): SpanProcessor =>
-  new SimpleSpanProcessor(line.major >= 3 ? { exporter } : exporter);
+const simpleSpanProcessor = (exporter: SpanExporter): SpanProcessor => new SimpleSpanProcessor(line.major >= 3 ? { exporter } : exporter);
 
 /** Resource attributes of every attribute value type. */
 export const RESOURCE_ATTRIBUTES: Attributes = {

@@ -29,14 +29,8 @@ import { emitOfficialLogs, recordOfficialMetrics, recordOfficialSpans } from './
 import { genLogsRequest, genMetricsRequest, genTraceRequest, nanos } from './sdk-to-gen.js';
 import { transformer } from './official.js';
 
-const {
-  JsonLogsSerializer,
-  JsonMetricsSerializer,
-  JsonTraceSerializer,
-  ProtobufLogsSerializer,
-  ProtobufMetricsSerializer,
-  ProtobufTraceSerializer,
-} = transformer;
+const { JsonLogsSerializer, JsonMetricsSerializer, JsonTraceSerializer, ProtobufLogsSerializer, ProtobufMetricsSerializer, ProtobufTraceSerializer } =
+  transformer;
 
 const test = suite('interop/official serializers vs ours, through our transports');
 

@@ -79,7 +79,7 @@ batching('a partial batch leaves after scheduledDelayMillis', async () => {
   await p.shutdown();
 });
 
-batching('the schedule and export timeouts never keep the process alive (timers are unref\'d)', async () => {
+batching("the schedule and export timeouts never keep the process alive (timers are unref'd)", async () => {
   const refTimers = (): number => process.getActiveResourcesInfo().filter((r) => r === 'Timeout').length;
   const before = refTimers();
   const gate = deferred();
@@ -142,7 +142,10 @@ batching('exports never overlap, even with a slow asynchronous sink', async () =
   }
   await p.forceFlush();
   assert.is(maxActive, 1);
-  assert.equal(got, Array.from({ length: 23 }, (_, i) => `r${i}`));
+  assert.equal(
+    got,
+    Array.from({ length: 23 }, (_, i) => `r${i}`),
+  );
   await p.shutdown();
 });
 

@@ -1,12 +1,6 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import {
-  INVALID,
-  limitAnyValue,
-  limitAttributesInto,
-  validateLogRecordLimits,
-  type LimitedAttributes,
-} from '../../src/logs/limits.js';
+import { INVALID, limitAnyValue, limitAttributesInto, validateLogRecordLimits, type LimitedAttributes } from '../../src/logs/limits.js';
 import { captureWarnings } from './helpers.js';
 
 const validate = suite('logs/limits validateLogRecordLimits');
@@ -18,10 +12,13 @@ validate('defaults are 128 and Infinity, frozen', () => {
 });
 
 validate('accepts 0, integers and Infinity', () => {
-  assert.equal({ ...validateLogRecordLimits({ attributeCountLimit: 0, attributeValueLengthLimit: 5 }) }, {
-    attributeCountLimit: 0,
-    attributeValueLengthLimit: 5,
-  });
+  assert.equal(
+    { ...validateLogRecordLimits({ attributeCountLimit: 0, attributeValueLengthLimit: 5 }) },
+    {
+      attributeCountLimit: 0,
+      attributeValueLengthLimit: 5,
+    },
+  );
   assert.is(validateLogRecordLimits({ attributeCountLimit: Infinity }).attributeCountLimit, Infinity);
 });
 
@@ -76,7 +73,10 @@ value('truncation never leaves half a surrogate pair', () => {
 value('functions, symbols and class instances are INVALID; inside containers they are nulled or left out', () => {
   const w = captureWarnings();
   try {
-    assert.is(limitAnyValue(() => 1, 10), INVALID);
+    assert.is(
+      limitAnyValue(() => 1, 10),
+      INVALID,
+    );
     assert.is(limitAnyValue(Symbol('x'), 10), INVALID);
     assert.is(limitAnyValue(new Date(0), 10), INVALID);
     assert.is(limitAnyValue(new Map(), 10), INVALID);

@@ -73,7 +73,10 @@ api('registered with logs.setGlobalLoggerProvider, records emitted through the a
     assert.is(mine.scope?.name, 'my-lib');
     assert.is(mine.scope?.version, '1.2.3');
     assert.is(mine.schemaUrl, 'https://scope/schema');
-    assert.equal(mine.scope?.attributes.map((kv) => [kv.key, str(kv.value)]), [['team', 'core']]);
+    assert.equal(
+      mine.scope?.attributes.map((kv) => [kv.key, str(kv.value)]),
+      [['team', 'core']],
+    );
     const r = mine.logRecords[0]!;
     assert.is(r.timeUnixNano, 1_700_000_000_123_000_000n);
     assert.is(r.observedTimeUnixNano, 1_700_000_001_000_000_005n);
@@ -155,7 +158,12 @@ emit('invalid input never throws: warnings once, safe fallbacks', async () => {
     log.emit({ body: 'sev2', severityNumber: 2.5 });
     log.emit({ body: 'ids', traceId: 'zz', spanId: SPAN, traceFlags: 1, context: spanCtx(TRACE, SPAN) });
     log.emit({ body: 'flags', traceFlags: 300, context: spanCtx(TRACE, SPAN) });
-    log.emit({ body: 'types', severityText: 5 as unknown as string, eventName: {} as unknown as string, timestamp: 'yesterday' as unknown as number });
+    log.emit({
+      body: 'types',
+      severityText: 5 as unknown as string,
+      eventName: {} as unknown as string,
+      timestamp: 'yesterday' as unknown as number,
+    });
     log.emit({ body: (() => 1) as unknown as string });
     log.emit(null as unknown as object);
     log.emit({
@@ -198,7 +206,13 @@ emit('limits from the provider options apply to records and scopes', async () =>
   log.emit({ attributes: { s: 'abcdef', arr: ['abcdef', 'xy'], extra: 1, more: 2 }, body: 'body is not truncated' });
   await provider.forceFlush();
   const sl = sink.requests()[0]!.resourceLogs[0]!.scopeLogs[0]!;
-  assert.equal(sl.scope?.attributes.map((kv) => [kv.key, str(kv.value)]), [['a', 'sco'], ['b', 1n]]);
+  assert.equal(
+    sl.scope?.attributes.map((kv) => [kv.key, str(kv.value)]),
+    [
+      ['a', 'sco'],
+      ['b', 1n],
+    ],
+  );
   assert.is(sl.scope?.droppedAttributesCount, 1);
   const r = sl.logRecords[0]!;
   assert.is(str(r.body), 'body is not truncated');

@@ -56,13 +56,10 @@ test('under a cumulative consumer the limit holds for the life of the process', 
       [OVERFLOW, 1],
     ],
   );
-  assert.equal(
-    pairs(await points(d)),
-    [
-      ['k=a', 1],
-      [OVERFLOW, 1],
-    ],
-  );
+  assert.equal(pairs(await points(d)), [
+    ['k=a', 1],
+    [OVERFLOW, 1],
+  ]);
 });
 
 test('delta only: idle series are reclaimed once every consumer collected them, freeing their slot', async () => {
@@ -76,13 +73,23 @@ test('delta only: idle series are reclaimed once every consumer collected them, 
   // d2 has not collected yet: a and b are held for it.
   ctr.add(1, { k: 'c' });
   assert.equal(point(await points(d1), 'c', OVERFLOW)?.value, 1);
-  assert.equal(pairs(await points(d2)), [['k=a', 1], ['k=b', 1], [OVERFLOW, 1]]);
+  assert.equal(pairs(await points(d2)), [
+    ['k=a', 1],
+    ['k=b', 1],
+    [OVERFLOW, 1],
+  ]);
   // Next drain: nothing held any more, everything reclaimed.
   assert.equal(await points(d1), []);
   ctr.add(2, { k: 'c' });
   ctr.add(3, { k: 'd' });
-  assert.equal(pairs(await points(d1)), [['k=c', 2], ['k=d', 3]]);
-  assert.equal(pairs(await points(d2)), [['k=c', 2], ['k=d', 3]]);
+  assert.equal(pairs(await points(d1)), [
+    ['k=c', 2],
+    ['k=d', 3],
+  ]);
+  assert.equal(pairs(await points(d2)), [
+    ['k=c', 2],
+    ['k=d', 3],
+  ]);
 });
 
 test('a cached attributes object whose series was reclaimed gets a new live series', async () => {
@@ -103,7 +110,13 @@ test('a view sets its own limit; histograms overflow alike', async () => {
   const h = p.getMeter('m').createHistogram('h');
   for (let i = 0; i < 5; i++) h.record(i, { i });
   const ps = await points(c);
-  assert.equal(ps.map((x) => [x.attrs, x.count]), [['i=0', 1], [OVERFLOW, 4]]);
+  assert.equal(
+    ps.map((x) => [x.attrs, x.count]),
+    [
+      ['i=0', 1],
+      [OVERFLOW, 4],
+    ],
+  );
   assert.is(point(ps, 'h', OVERFLOW)?.sum, 10);
 });
 
@@ -118,13 +131,29 @@ test('observable: the first limit − 1 sets observed in each collection win', a
     .addCallback((r) => {
       for (const i of order) r.observe(base * i, { i });
     });
-  assert.equal(pairs(await points(c)), [['i=1', 10], ['i=2', 20], [OVERFLOW, 70]]);
+  assert.equal(pairs(await points(c)), [
+    ['i=1', 10],
+    ['i=2', 20],
+    [OVERFLOW, 70],
+  ]);
   order = [4, 3, 2, 1];
-  assert.equal(pairs(await points(c)), [['i=3', 30], ['i=4', 40], [OVERFLOW, 30]]);
-  assert.equal(pairs(await points(d)), [['i=3', 30], ['i=4', 40], [OVERFLOW, 30]]);
+  assert.equal(pairs(await points(c)), [
+    ['i=3', 30],
+    ['i=4', 40],
+    [OVERFLOW, 30],
+  ]);
+  assert.equal(pairs(await points(d)), [
+    ['i=3', 30],
+    ['i=4', 40],
+    [OVERFLOW, 30],
+  ]);
   base = 11;
   // Deltas of the overflowed sets are still differences from their own previous values.
-  assert.equal(pairs(await points(d)), [['i=3', 3], ['i=4', 4], [OVERFLOW, 3]]);
+  assert.equal(pairs(await points(d)), [
+    ['i=3', 3],
+    ['i=4', 4],
+    [OVERFLOW, 3],
+  ]);
 });
 
 test.run();

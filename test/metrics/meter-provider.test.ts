@@ -222,7 +222,10 @@ api('fresh literals in any key order share a series; attributes come out sorted'
   assert.is(ps[0]?.value, 3);
   const kvs = msgs[0]?.resourceMetrics[0]?.scopeMetrics[0]?.metrics[0]?.data;
   assert.ok(kvs?.case === 'sum');
-  assert.equal(kvs.value.dataPoints[0]?.attributes.map((kv) => kv.key), ['a', 'b']);
+  assert.equal(
+    kvs.value.dataPoints[0]?.attributes.map((kv) => kv.key),
+    ['a', 'b'],
+  );
 });
 
 api('registers as the global @opentelemetry/api provider: one-line adoption', async () => {
@@ -249,12 +252,18 @@ api('registers as the global @opentelemetry/api provider: one-line adoption', as
 });
 
 api('options are validated with errors naming the field', () => {
-  assert.throws(() => createMeterProvider({ cardinalityLimit: 0 }), (e: unknown) => e instanceof MetricsConfigError && e.field === 'cardinalityLimit');
+  assert.throws(
+    () => createMeterProvider({ cardinalityLimit: 0 }),
+    (e: unknown) => e instanceof MetricsConfigError && e.field === 'cardinalityLimit',
+  );
   assert.throws(
     () => createMeterProvider({ defaultHistogramAggregation: 'nope' as 'explicit_bucket_histogram' }),
     (e: unknown) => e instanceof MetricsConfigError && e.field === 'defaultHistogramAggregation',
   );
-  assert.throws(() => createMeterProvider({ resource: { a: {} as string } }), (e: unknown) => e instanceof MetricsConfigError && e.field === 'resource.a');
+  assert.throws(
+    () => createMeterProvider({ resource: { a: {} as string } }),
+    (e: unknown) => e instanceof MetricsConfigError && e.field === 'resource.a',
+  );
   assert.throws(
     () => createMeterProvider().registerConsumer({ temporality: 'sometimes' as 'delta' }),
     (e: unknown) => e instanceof MetricsConfigError && e.field === 'temporality',
@@ -338,8 +347,14 @@ cb('an aborted collection stops waiting; a late observation is dropped, not carr
     const next = await points(c);
     return { got, next };
   });
-  assert.equal(result.got.map((x) => x.metric), ['ok']);
-  assert.equal(result.next.map((x) => x.metric), ['ok']);
+  assert.equal(
+    result.got.map((x) => x.metric),
+    ['ok'],
+  );
+  assert.equal(
+    result.next.map((x) => x.metric),
+    ['ok'],
+  );
   assert.ok(warnings.some((w) => /observed after its collection ended/.test(w)));
 });
 
@@ -360,7 +375,10 @@ cb('batch callbacks observe only the instruments they were registered for', asyn
     const second = await points(c);
     return { first, second };
   });
-  assert.equal(result.first.map((x) => [x.metric, x.value]), [['a', 1]]);
+  assert.equal(
+    result.first.map((x) => [x.metric, x.value]),
+    [['a', 1]],
+  );
   assert.equal(result.second, []);
   assert.ok(warnings.some((w) => /not registered for/.test(w)));
 });
@@ -411,7 +429,10 @@ cb('collectSync runs sync callbacks, does not wait for async ones, and drops the
     await hops(3);
     return flatten(bodies.map((b) => fromBinary(ExportMetricsServiceRequestSchema, b)));
   });
-  assert.equal(result.map((x) => x.metric), ['c', 'sync']);
+  assert.equal(
+    result.map((x) => x.metric),
+    ['c', 'sync'],
+  );
   assert.ok(warnings.some((w) => /"async" observed after its collection ended/.test(w)));
 });
 
@@ -426,7 +447,10 @@ cb('collect() and collectMessages() are one data model', async () => {
     flatten(bytes.map((b) => fromBinary(ExportMetricsServiceRequestSchema, b))).map((x) => x.value),
     [1],
   );
-  assert.equal(flatten(msgs).map((x) => x.value), [2]);
+  assert.equal(
+    flatten(msgs).map((x) => x.value),
+    [2],
+  );
 });
 
 cb('unregister and shutdown: collect returns nothing, other consumers go on', async () => {

@@ -26,7 +26,13 @@ class PullReader extends MetricReader {
 /** Anything that creates instruments the way the API does. */
 type AnyMeter = Pick<
   Meter,
-  'createCounter' | 'createUpDownCounter' | 'createHistogram' | 'createGauge' | 'createObservableCounter' | 'createObservableGauge' | 'createObservableUpDownCounter'
+  | 'createCounter'
+  | 'createUpDownCounter'
+  | 'createHistogram'
+  | 'createGauge'
+  | 'createObservableCounter'
+  | 'createObservableGauge'
+  | 'createObservableUpDownCounter'
 >;
 
 /** Records one random round of measurements; returns a function recording the next round. */
@@ -136,7 +142,9 @@ for (const temporality of ['cumulative', 'delta'] as const) {
       recordOurs(round);
       const { resourceMetrics, errors } = await reader.collect();
       assert.equal(errors, []);
-      const theirs = flatten([fromBinary(ExportMetricsServiceRequestSchema, ProtobufMetricsSerializer.serializeRequest(resourceMetrics) as Uint8Array)]);
+      const theirs = flatten([
+        fromBinary(ExportMetricsServiceRequestSchema, ProtobufMetricsSerializer.serializeRequest(resourceMetrics) as Uint8Array),
+      ]);
       const mine = flatten(await consumer.collectMessages());
       assert.ok(mine.length > 30);
       assert.equal(comparable(mine), comparable(theirs), `round ${round}`);

@@ -64,8 +64,12 @@ test('split by bytes and points: every body within limits, same points in total'
         assert.is(sm.schemaUrl, sm.scope?.name === 'meter1' ? 'https://example.com/scope' : '');
       }
     }
-    const want = flatten([fromBinary(ExportMetricsServiceRequestSchema, whole[0] as Uint8Array)]).map(key).sort();
-    const got = flatten(parts.map((x) => fromBinary(ExportMetricsServiceRequestSchema, x))).map(key).sort();
+    const want = flatten([fromBinary(ExportMetricsServiceRequestSchema, whole[0] as Uint8Array)])
+      .map(key)
+      .sort();
+    const got = flatten(parts.map((x) => fromBinary(ExportMetricsServiceRequestSchema, x)))
+      .map(key)
+      .sort();
     assert.equal(got, want);
   }
 });
@@ -76,7 +80,10 @@ test('points-only limit', async () => {
   const ctr = p.getMeter('m').createCounter('c');
   for (let i = 0; i < 10; i++) ctr.add(1, { i });
   const parts = await c.collectMessages({ maxPointsPerRequest: 3 });
-  assert.equal(parts.map((x) => flatten([x]).length), [3, 3, 3, 1]);
+  assert.equal(
+    parts.map((x) => flatten([x]).length),
+    [3, 3, 3, 1],
+  );
 });
 
 test('a point that cannot fit any body is dropped with a warning', async () => {
@@ -89,7 +96,10 @@ test('a point that cannot fit any body is dropped with a warning', async () => {
     ctr.add(1, { small: 2 });
     return c.collectMessages({ maxRequestBytes: 200 });
   });
-  assert.equal(flatten(result).map((x) => x.attrs), ['small=1', 'small=2']);
+  assert.equal(
+    flatten(result).map((x) => x.attrs),
+    ['small=1', 'small=2'],
+  );
   assert.is(warnings.length, 1);
 });
 

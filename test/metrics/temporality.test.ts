@@ -25,7 +25,10 @@ presets('preference × kind table (OTLP exporter spec; gauges as the JS selector
       kind,
     );
   }
-  assert.is(temporalityFor(() => 'delta', 'updowncounter'), 'delta');
+  assert.is(
+    temporalityFor(() => 'delta', 'updowncounter'),
+    'delta',
+  );
 });
 
 presets.run();
@@ -94,8 +97,22 @@ steps('counter: cumulative from the last drain before the first measurement, del
       { at: 1140n, collect: 'F', want: [] },
       { at: 1145n, add: 1, attrs: { k: 'new' } },
       // A series first measured after the last drain (F's, at 1140) starts there.
-      { at: 1150n, collect: 'C', want: [[1010n, 1150n, 9], [1140n, 1150n, 1]] },
-      { at: 1160n, collect: 'E', want: [[1085n, 1160n, 1], [1140n, 1160n, 1]] },
+      {
+        at: 1150n,
+        collect: 'C',
+        want: [
+          [1010n, 1150n, 9],
+          [1140n, 1150n, 1],
+        ],
+      },
+      {
+        at: 1160n,
+        collect: 'E',
+        want: [
+          [1085n, 1160n, 1],
+          [1140n, 1160n, 1],
+        ],
+      },
     ],
   );
 });
@@ -111,12 +128,34 @@ steps('histogram: delta counts per interval, cumulative keeps growing', async ()
       { at: 1000n, register: 'L', temporality: 'lowmemory' },
       { at: 1010n, add: 1, attrs: { r: 'a' } },
       { at: 1015n, add: 1, attrs: { r: 'b' } },
-      { at: 1020n, collect: 'L', want: [[1010n, 1020n, 1], [1010n, 1020n, 1]] },
+      {
+        at: 1020n,
+        collect: 'L',
+        want: [
+          [1010n, 1020n, 1],
+          [1010n, 1020n, 1],
+        ],
+      },
       { at: 1030n, add: 2, attrs: { r: 'a' } },
       { at: 1040n, collect: 'L', want: [[1020n, 1040n, 1]] },
-      { at: 1050n, collect: 'C', want: [[1010n, 1050n, 2], [1010n, 1050n, 1]] },
+      {
+        at: 1050n,
+        collect: 'C',
+        want: [
+          [1010n, 1050n, 2],
+          [1010n, 1050n, 1],
+        ],
+      },
       { at: 1060n, add: 3, attrs: { r: 'c' } },
-      { at: 1070n, collect: 'C', want: [[1010n, 1070n, 2], [1010n, 1070n, 1], [1050n, 1070n, 1]] },
+      {
+        at: 1070n,
+        collect: 'C',
+        want: [
+          [1010n, 1070n, 2],
+          [1010n, 1070n, 1],
+          [1050n, 1070n, 1],
+        ],
+      },
     ],
   );
 });

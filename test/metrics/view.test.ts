@@ -125,7 +125,10 @@ eff('several views make several streams; drop removes the default one', async ()
   const bound = m.createCounter('noise.c').bind({ x: 1 });
   bound.add(1);
   const ps = await points(c);
-  assert.equal(ps.map((x) => x.metric), ['lat.hist', 'lat.sum', 'lat.last', 'lat.exp']);
+  assert.equal(
+    ps.map((x) => x.metric),
+    ['lat.hist', 'lat.sum', 'lat.last', 'lat.exp'],
+  );
   const hist = point(ps, 'lat.hist');
   assert.equal([hist?.buckets, hist?.bounds, hist?.min, hist?.max, hist?.sum], [[1, 1, 1], [1, 2], undefined, undefined, 5]);
   assert.equal([point(ps, 'lat.sum')?.value, point(ps, 'lat.sum')?.monotonic], [5, true]);
@@ -134,7 +137,12 @@ eff('several views make several streams; drop removes the default one', async ()
 });
 
 eff('explicit boundaries: view over advice over the default; histogram sum left out for gauges', async () => {
-  const p = createMeterProvider({ views: [{ instrumentName: 'v', aggregation: { type: 'explicit_bucket_histogram', boundaries: [5] } }, { instrumentName: 'g', aggregation: { type: 'explicit_bucket_histogram' } }] });
+  const p = createMeterProvider({
+    views: [
+      { instrumentName: 'v', aggregation: { type: 'explicit_bucket_histogram', boundaries: [5] } },
+      { instrumentName: 'g', aggregation: { type: 'explicit_bucket_histogram' } },
+    ],
+  });
   const c = p.registerConsumer();
   const m = p.getMeter('m');
   m.createHistogram('v', { advice: { explicitBucketBoundaries: [1, 2, 3] } }).record(1);
@@ -155,7 +163,10 @@ eff('defaultHistogramAggregation switches histograms to base-2 exponential', asy
   for (const v of [0, 1, 2, 4, 1000]) h.record(v);
   const x = point(await points(c), 'h');
   assert.equal([x?.kind, x?.count, x?.zeroCount, x?.sum, x?.min, x?.max], ['exponentialHistogram', 5, 1, 1007, 0, 1000]);
-  assert.is(x?.pos.reduce((a, b) => a + b, 0), 4);
+  assert.is(
+    x?.pos.reduce((a, b) => a + b, 0),
+    4,
+  );
 });
 
 eff('conflicting views warn and still report both streams', async () => {
@@ -170,7 +181,13 @@ eff('conflicting views warn and still report both streams', async () => {
     p.getMeter('m').createCounter('x').add(2);
     return points(c);
   });
-  assert.equal(result.map((x) => [x.metric, x.kind]), [['same', 'sum'], ['same', 'gauge']]);
+  assert.equal(
+    result.map((x) => [x.metric, x.kind]),
+    [
+      ['same', 'sum'],
+      ['same', 'gauge'],
+    ],
+  );
   assert.ok(warnings.some((w) => /conflicting metric streams named "same".*aggregation sum vs last_value/.test(w)));
 });
 
@@ -178,20 +195,33 @@ eff('histogram aggregations on observable instruments fall back to the default w
   const { warnings, result } = await captureWarnings(async () => {
     const p = createMeterProvider({ views: [{ instrumentKind: 'observablegauge', aggregation: { type: 'explicit_bucket_histogram' } }] });
     const c = p.registerConsumer();
-    p.getMeter('m').createObservableGauge('og').addCallback((r) => r.observe(4));
+    p.getMeter('m')
+      .createObservableGauge('og')
+      .addCallback((r) => r.observe(4));
     return points(c);
   });
-  assert.equal(result.map((x) => [x.kind, x.value]), [['gauge', 4]]);
+  assert.equal(
+    result.map((x) => [x.kind, x.value]),
+    [['gauge', 4]],
+  );
   assert.is(warnings.length, 1);
 });
 
 eff('views select by meter and unit', async () => {
-  const p = createMeterProvider({ views: [{ meterName: 'noisy', aggregation: { type: 'drop' } }, { instrumentUnit: 'By', description: 'bytes' }] });
+  const p = createMeterProvider({
+    views: [
+      { meterName: 'noisy', aggregation: { type: 'drop' } },
+      { instrumentUnit: 'By', description: 'bytes' },
+    ],
+  });
   const c = p.registerConsumer();
   p.getMeter('noisy').createCounter('a').add(1);
   p.getMeter('quiet').createCounter('b', { unit: 'By' }).add(1);
   const ps = await points(c);
-  assert.equal(ps.map((x) => [x.scope, x.metric, x.description]), [['quiet', 'b', 'bytes']]);
+  assert.equal(
+    ps.map((x) => [x.scope, x.metric, x.description]),
+    [['quiet', 'b', 'bytes']],
+  );
 });
 
 eff.run();

@@ -18,11 +18,7 @@ const test = suite('otlp/encode/common');
 
 test('resource attributes of every value kind match toBinary', () => {
   const w = new BinaryWriter();
-  writeResourceFields(
-    w,
-    { s: 'x', b: true, i: 42, neg: -7, d: 1.5, arr: ['a', 'b'], nums: [1, 2.5], skip: undefined },
-    3,
-  );
+  writeResourceFields(w, { s: 'x', b: true, i: 42, neg: -7, d: 1.5, arr: ['a', 'b'], nums: [1, 2.5], skip: undefined }, 3);
   const ours = w.finish();
   const want = create(ResourceSchema, {
     droppedAttributesCount: 3,

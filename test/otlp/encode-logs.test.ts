@@ -2,10 +2,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { create, toBinary, type MessageInitShape } from '@bufbuild/protobuf';
 import { BinaryWriter } from '../../src/otlp/encode/binary-writer.js';
-import {
-  ExportLogsServiceRequestSchema,
-  type ExportLogsServiceRequest,
-} from '../../gen/opentelemetry/proto/collector/logs/v1/logs_service_pb.js';
+import { ExportLogsServiceRequestSchema, type ExportLogsServiceRequest } from '../../gen/opentelemetry/proto/collector/logs/v1/logs_service_pb.js';
 import { LogRecordSchema } from '../../gen/opentelemetry/proto/logs/v1/logs_pb.js';
 import { AnyValueSchema, type AnyValue } from '../../gen/opentelemetry/proto/common/v1/common_pb.js';
 import { decodeExportRequest } from '../../src/otlp/decode.js';
@@ -31,7 +28,9 @@ function anyValue(v: AnyValueInput): AnyValueInit {
   if (typeof v === 'boolean') return { value: { case: 'boolValue', value: v } };
   if (typeof v === 'bigint') return { value: { case: 'intValue', value: v } };
   if (typeof v === 'number') {
-    return Number.isInteger(v) && Math.abs(v) < 9.2e18 ? { value: { case: 'intValue', value: BigInt(v) } } : { value: { case: 'doubleValue', value: v } };
+    return Number.isInteger(v) && Math.abs(v) < 9.2e18
+      ? { value: { case: 'intValue', value: BigInt(v) } }
+      : { value: { case: 'doubleValue', value: v } };
   }
   if (v instanceof Uint8Array) return { value: { case: 'bytesValue', value: v } };
   if (Array.isArray(v)) return { value: { case: 'arrayValue', value: { values: (v as readonly AnyValueInput[]).map(anyValue) } } };
@@ -115,7 +114,10 @@ test('an empty record encodes to no bytes', () => {
 
 test('request with resource, several scopes and schema urls is byte-identical to toBinary', () => {
   const resource = encodeLogResource({ 'service.name': 'checkout', pid: 42 }, 'https://opentelemetry.io/schemas/1.30.0');
-  const a = encodeLogScope({ name: 'lib-a', version: '1.2.3', schemaUrl: 'https://a/schema', attributes: { team: 'x', nested: { k: [1, 'two'] } } }, 1);
+  const a = encodeLogScope(
+    { name: 'lib-a', version: '1.2.3', schemaUrl: 'https://a/schema', attributes: { team: 'x', nested: { k: [1, 'two'] } } },
+    1,
+  );
   const b = encodeLogScope({ name: 'lib-b' });
   const records = [
     record(a, { ...full, body: 'first' }),

@@ -4,10 +4,7 @@ import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
 import type { DescField, DescMessage } from '@bufbuild/protobuf';
 import { ScalarType } from '@bufbuild/protobuf';
 import { BinaryWriter, WireType } from '@bufbuild/protobuf/wire';
-import {
-  ExportLogsServiceRequestSchema,
-  ExportLogsServiceResponseSchema,
-} from '../../gen/opentelemetry/proto/collector/logs/v1/logs_service_pb.js';
+import { ExportLogsServiceRequestSchema, ExportLogsServiceResponseSchema } from '../../gen/opentelemetry/proto/collector/logs/v1/logs_service_pb.js';
 import {
   ExportMetricsServiceRequestSchema,
   ExportMetricsServiceResponseSchema,
@@ -30,9 +27,54 @@ import { prng } from '../support/prng.js';
 type Rng = () => number;
 const pick = <T>(rng: Rng, xs: readonly T[]): T => xs[Math.floor(rng() * xs.length)]!;
 
-const DOUBLES = [0, -0, 1, -1, 0.5, 1e-300, 5e-324, 1.7976931348623157e308, 123456.789, -2.5e21, 1e21, 0.1, NaN, Infinity, -Infinity, 2 ** 31, -(2 ** 31) - 1, 2 ** 53 + 2];
-const STRINGS = ['', 'a', 'http.route', '/api/v1/items/7', 'quote " backslash \\ slash /', 'ctl \u0000\u0001\b\t\n\f\r\u001f\u007f', 'héllo wörld', '日本語テキスト', 'emoji 😀 🎉', '\ufeffBOM first', 'line\u2028sep\u2029', 'x'.repeat(300)];
-const U64 = [0n, 1n, 127n, 128n, 2n ** 32n - 1n, 2n ** 32n, 2n ** 53n - 1n, 2n ** 53n, 2n ** 53n + 1n, 1_700_000_000_123_456_789n, 10n ** 19n, 2n ** 64n - 1n];
+const DOUBLES = [
+  0,
+  -0,
+  1,
+  -1,
+  0.5,
+  1e-300,
+  5e-324,
+  1.7976931348623157e308,
+  123456.789,
+  -2.5e21,
+  1e21,
+  0.1,
+  NaN,
+  Infinity,
+  -Infinity,
+  2 ** 31,
+  -(2 ** 31) - 1,
+  2 ** 53 + 2,
+];
+const STRINGS = [
+  '',
+  'a',
+  'http.route',
+  '/api/v1/items/7',
+  'quote " backslash \\ slash /',
+  'ctl \u0000\u0001\b\t\n\f\r\u001f\u007f',
+  'héllo wörld',
+  '日本語テキスト',
+  'emoji 😀 🎉',
+  '\ufeffBOM first',
+  'line\u2028sep\u2029',
+  'x'.repeat(300),
+];
+const U64 = [
+  0n,
+  1n,
+  127n,
+  128n,
+  2n ** 32n - 1n,
+  2n ** 32n,
+  2n ** 53n - 1n,
+  2n ** 53n,
+  2n ** 53n + 1n,
+  1_700_000_000_123_456_789n,
+  10n ** 19n,
+  2n ** 64n - 1n,
+];
 const I64 = [0n, 1n, -1n, 2n ** 63n - 1n, -(2n ** 63n), -(2n ** 53n) - 1n, 9_007_199_254_740_993n, -1_234_567_890_123n];
 const I32 = [0, 1, -1, 2 ** 31 - 1, -(2 ** 31), 300, -300];
 const U32 = [0, 1, 255, 2 ** 32 - 1, 2 ** 31, 70_000];
@@ -188,33 +230,45 @@ function rewrite(rng: Rng, desc: DescMessage, bytes: Uint8Array, mix: boolean): 
     const queues = numbers.map((no) => fields.filter((x) => x.no === no));
     order = [];
     while (queues.some((q) => q.length > 0)) {
-      const q = pick(rng, queues.filter((x) => x.length > 0));
+      const q = pick(
+        rng,
+        queues.filter((x) => x.length > 0),
+      );
       const f = q.shift()!;
       order.push(f);
       if (rng() < 0.1) order.push(f);
     }
   }
-  {
-    for (const f of order) {
-      const no = f.no;
-      const field = desc.fields.find((x) => x.number === no);
-      if (rng() < 0.2) writeUnknown(rng, w);
-      if (f.wt !== WireType.LengthDelimited) {
-        w.tag(no, f.wt).raw(f.raw);
-        continue;
-      }
-      const isMessage = field !== undefined && (field.fieldKind === 'message' || (field.fieldKind === 'list' && field.listKind === 'message'));
-      const payload = isMessage ? rewrite(rng, field.message!, f.raw, mix) : f.raw;
-      const packed = field !== undefined && field.fieldKind === 'list' && field.listKind === 'scalar' && field.scalar !== ScalarType.STRING && field.scalar !== ScalarType.BYTES;
-      const width = packed ? (field.scalar === ScalarType.DOUBLE || field.scalar === ScalarType.FIXED64 ? 8 : field.scalar === ScalarType.UINT64 ? 0 : 4) : 0;
-      if (packed && width > 0 && payload.length >= 2 * width && rng() < 0.5) {
-        // Split a packed run in two; protobuf concatenates them.
-        const cut = width * Math.floor(payload.length / width / 2);
-        w.tag(no, WireType.LengthDelimited).bytes(payload.subarray(0, cut));
-        w.tag(no, WireType.LengthDelimited).bytes(payload.subarray(cut));
-      } else {
-        w.tag(no, WireType.LengthDelimited).bytes(payload);
-      }
+  for (const f of order) {
+    const no = f.no;
+    const field = desc.fields.find((x) => x.number === no);
+    if (rng() < 0.2) writeUnknown(rng, w);
+    if (f.wt !== WireType.LengthDelimited) {
+      w.tag(no, f.wt).raw(f.raw);
+      continue;
+    }
+    const isMessage = field !== undefined && (field.fieldKind === 'message' || (field.fieldKind === 'list' && field.listKind === 'message'));
+    const payload = isMessage ? rewrite(rng, field.message!, f.raw, mix) : f.raw;
+    const packed =
+      field !== undefined &&
+      field.fieldKind === 'list' &&
+      field.listKind === 'scalar' &&
+      field.scalar !== ScalarType.STRING &&
+      field.scalar !== ScalarType.BYTES;
+    const width = packed
+      ? field.scalar === ScalarType.DOUBLE || field.scalar === ScalarType.FIXED64
+        ? 8
+        : field.scalar === ScalarType.UINT64
+          ? 0
+          : 4
+      : 0;
+    if (packed && width > 0 && payload.length >= 2 * width && rng() < 0.5) {
+      // Split a packed run in two; protobuf concatenates them.
+      const cut = width * Math.floor(payload.length / width / 2);
+      w.tag(no, WireType.LengthDelimited).bytes(payload.subarray(0, cut));
+      w.tag(no, WireType.LengthDelimited).bytes(payload.subarray(cut));
+    } else {
+      w.tag(no, WireType.LengthDelimited).bytes(payload);
     }
   }
   if (rng() < 0.3) writeUnknown(rng, w);
@@ -339,7 +393,13 @@ cases('ids are hex, other bytes base64, 64-bit values decimal strings, -0 and sp
   });
   const point = create(NumberDataPointSchema, { value: { case: 'asInt', value: -(2n ** 63n) }, flags: 1 });
   assert.equal(transcoded(NumberDataPointSchema, toBinary(NumberDataPointSchema, point)), { asInt: '-9223372036854775808', flags: 1 });
-  for (const [v, json] of [[-0, 0], [NaN, 'NaN'], [-Infinity, '-Infinity'], [0.1, 0.1], [0, 0]] as const) {
+  for (const [v, json] of [
+    [-0, 0],
+    [NaN, 'NaN'],
+    [-Infinity, '-Infinity'],
+    [0.1, 0.1],
+    [0, 0],
+  ] as const) {
     const any = create(AnyValueSchema, { value: { case: 'doubleValue', value: v } });
     assert.equal(transcoded(AnyValueSchema, toBinary(AnyValueSchema, any)), { doubleValue: json });
   }
@@ -355,7 +415,11 @@ cases('strings: escapes as JSON.stringify, a leading U+FEFF kept, invalid UTF-8 
   for (const bad of invalid) {
     const bytes = Uint8Array.from([0x0a, bad.length, ...bad]);
     assert.throws(() => fromBinary(KeyValueSchema, bytes), JSON.stringify(bad));
-    assert.throws(() => protobufToJson(KeyValueSchema, bytes), (e: unknown) => e instanceof WireFormatError && /not valid UTF-8/.test(String(e)), JSON.stringify(bad));
+    assert.throws(
+      () => protobufToJson(KeyValueSchema, bytes),
+      (e: unknown) => e instanceof WireFormatError && /not valid UTF-8/.test(String(e)),
+      JSON.stringify(bad),
+    );
   }
   // Valid multi-byte sequences at every length, including the edges of each range.
   const edges = ['\u0080', '\u07ff', '\u0800', '\ud7ff', '\ue000', '\uffff', '\u{10000}', '\u{10ffff}'];
@@ -405,15 +469,32 @@ cases('nesting is bounded at 100 messages, as in protobuf-es', () => {
   assert.equal(transcoded(AnyValueSchema, ok), reference(AnyValueSchema, ok));
   const deep = nested(50); // 101 messages
   assert.throws(() => fromBinary(AnyValueSchema, deep));
-  assert.throws(() => protobufToJson(AnyValueSchema, deep), (e: unknown) => e instanceof WireFormatError && /nested deeper than 100/.test(String(e)));
+  assert.throws(
+    () => protobufToJson(AnyValueSchema, deep),
+    (e: unknown) => e instanceof WireFormatError && /nested deeper than 100/.test(String(e)),
+  );
   // Far deeper input fails the same way instead of exhausting the stack.
-  assert.throws(() => protobufToJson(AnyValueSchema, nested(2000)), (e: unknown) => e instanceof WireFormatError);
+  assert.throws(
+    () => protobufToJson(AnyValueSchema, nested(2000)),
+    (e: unknown) => e instanceof WireFormatError,
+  );
   assert.equal(transcoded(AnyValueSchema, ok), reference(AnyValueSchema, ok));
 });
 
 cases('input at an offset in a larger buffer, and outputs larger than the scratch buffer', () => {
   const message = create(ExportLogsServiceRequestSchema, {
-    resourceLogs: [{ scopeLogs: [{ logRecords: Array.from({ length: 3000 }, (_, i) => ({ body: { value: { case: 'stringValue' as const, value: `record ${i} ${'é'.repeat(20)}` } }, timeUnixNano: BigInt(i) * 1_000_000_007n })) }] }],
+    resourceLogs: [
+      {
+        scopeLogs: [
+          {
+            logRecords: Array.from({ length: 3000 }, (_, i) => ({
+              body: { value: { case: 'stringValue' as const, value: `record ${i} ${'é'.repeat(20)}` } },
+              timeUnixNano: BigInt(i) * 1_000_000_007n,
+            })),
+          },
+        ],
+      },
+    ],
   });
   const bytes = toBinary(ExportLogsServiceRequestSchema, message);
   const padded = new Uint8Array(bytes.length + 10);

@@ -6,12 +6,7 @@ import { context, trace, SpanKind, SpanStatusCode } from '@opentelemetry/api';
 import { SeverityNumber as ApiSeverity } from '@opentelemetry/api-logs';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { InMemoryLogRecordExporter, LoggerProvider, SimpleLogRecordProcessor } from '@opentelemetry/sdk-logs';
-import {
-  JsonLogsSerializer,
-  JsonTraceSerializer,
-  ProtobufLogsSerializer,
-  ProtobufTraceSerializer,
-} from '@opentelemetry/otlp-transformer';
+import { JsonLogsSerializer, JsonTraceSerializer, ProtobufLogsSerializer, ProtobufTraceSerializer } from '@opentelemetry/otlp-transformer';
 import {
   ExportMetricsServiceRequestSchema,
   ExportMetricsServiceResponseSchema,
@@ -133,9 +128,7 @@ function logsRequest() {
                   value: {
                     case: 'kvlistValue',
                     value: {
-                      values: [
-                        { key: 'nested', value: { value: { case: 'arrayValue', value: { values: [str('a'), {}] } } } },
-                      ],
+                      values: [{ key: 'nested', value: { value: { case: 'arrayValue', value: { values: [str('a'), {}] } } } }],
                     },
                   },
                 },
@@ -476,7 +469,12 @@ const spanPath = '$.resourceSpans[0].scopeSpans[0].spans[0]';
 const oneSpan = (span: Record<string, unknown>) => JSON.stringify({ resourceSpans: [{ scopeSpans: [{ spans: [span] }] }] });
 
 errors('bad hex ids name the field, the value and what is allowed', () => {
-  expectError(() => decodeJson(ExportTraceServiceRequestSchema, oneSpan({ traceId: 'zz' + TRACE_HEX.slice(2) })), `${spanPath}.traceId`, '"zz', '32 hex digits');
+  expectError(
+    () => decodeJson(ExportTraceServiceRequestSchema, oneSpan({ traceId: 'zz' + TRACE_HEX.slice(2) })),
+    `${spanPath}.traceId`,
+    '"zz',
+    '32 hex digits',
+  );
   expectError(() => decodeJson(ExportTraceServiceRequestSchema, oneSpan({ spanId: 'abc' })), `${spanPath}.spanId`, '"abc"', '16 hex digits');
   // base64 of the same 16 bytes is not accepted where OTLP requires hex.
   expectError(() => decodeJson(ExportTraceServiceRequestSchema, oneSpan({ traceId: 'W47/95gDgQPSabYzgT/GDA==' })), `${spanPath}.traceId`);
@@ -517,7 +515,11 @@ errors('bad scalar and enum values name the path and what is allowed', () => {
     '"x"',
   );
   expectError(
-    () => decodeJson(ExportLogsServiceRequestSchema, JSON.stringify({ resourceLogs: [{ scopeLogs: [{ logRecords: [{ body: { intValue: 'NaN' } }] }] }] })),
+    () =>
+      decodeJson(
+        ExportLogsServiceRequestSchema,
+        JSON.stringify({ resourceLogs: [{ scopeLogs: [{ logRecords: [{ body: { intValue: 'NaN' } }] }] }] }),
+      ),
     '$.resourceLogs[0].scopeLogs[0].logRecords[0].body.intValue',
     'signed 64-bit integer',
   );
@@ -528,7 +530,11 @@ errors('wrong shapes and conflicts are located', () => {
   expectError(() => decodeJson(ExportTraceServiceRequestSchema, '{"resourceSpans":[null]}'), '$.resourceSpans[0]', 'null');
   expectError(() => decodeJson(ExportTraceServiceRequestSchema, '{"resourceSpans":[{"resource":"x"}]}'), '$.resourceSpans[0].resource', 'object');
   expectError(
-    () => decodeJson(ExportLogsServiceRequestSchema, JSON.stringify({ resourceLogs: [{ scopeLogs: [{ logRecords: [{ body: { stringValue: 'a', intValue: 1 } }] }] }] })),
+    () =>
+      decodeJson(
+        ExportLogsServiceRequestSchema,
+        JSON.stringify({ resourceLogs: [{ scopeLogs: [{ logRecords: [{ body: { stringValue: 'a', intValue: 1 } }] }] }] }),
+      ),
     '$.resourceLogs[0].scopeLogs[0].logRecords[0].body',
     'oneof',
   );

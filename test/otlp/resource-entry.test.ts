@@ -23,7 +23,13 @@ function asEntry(message: Uint8Array): Uint8Array {
 }
 
 const spans = create(ResourceSpansSchema, {
-  resource: { attributes: [{ key: 'a', value: str('1') }, { key: 'b', value: str('2') }], droppedAttributesCount: 3 },
+  resource: {
+    attributes: [
+      { key: 'a', value: str('1') },
+      { key: 'b', value: str('2') },
+    ],
+    droppedAttributesCount: 3,
+  },
   scopeSpans: [{ spans: [{ name: 'op' }] }],
   schemaUrl: 'https://x',
 });
@@ -32,11 +38,23 @@ test('the parts are views; written back with the same attributes, the entry deco
   const entry = asEntry(toBinary(ResourceSpansSchema, spans));
   const parts = readEntry(entry);
   assert.is(parts.hasResource, true);
-  assert.equal(parts.attributes.map((a) => text.decode(a.key)), ['a', 'b']);
+  assert.equal(
+    parts.attributes.map((a) => text.decode(a.key)),
+    ['a', 'b'],
+  );
   assert.is(parts.attributes[0]!.field.buffer, entry.buffer, 'a view, not a copy');
   assert.is(parts.resourceRest.length, 1, 'dropped_attributes_count');
   assert.is(parts.entryRest.length, 1, 'scopes and schema_url: one run');
-  assert.equal([...buildEntry(parts, parts.attributes.map((a) => a.field))], [...entry], 'resource first on the wire already: the same bytes');
+  assert.equal(
+    [
+      ...buildEntry(
+        parts,
+        parts.attributes.map((a) => a.field),
+      ),
+    ],
+    [...entry],
+    'resource first on the wire already: the same bytes',
+  );
 });
 
 test('a resource split over two fields is merged, as a decoder merges it', () => {
@@ -48,8 +66,14 @@ test('a resource split over two fields is merged, as a decoder merges it', () =>
   w.tag(1, 2).bytes(second);
   const message = w.finish();
   const parts = readEntry(asEntry(message));
-  assert.equal(parts.attributes.map((a) => text.decode(a.key)), ['a', 'b']);
-  const written = buildEntry(parts, parts.attributes.map((a) => a.field));
+  assert.equal(
+    parts.attributes.map((a) => text.decode(a.key)),
+    ['a', 'b'],
+  );
+  const written = buildEntry(
+    parts,
+    parts.attributes.map((a) => a.field),
+  );
   const decode = (entry: Uint8Array) => fromBinary(ResourceSpansSchema, entry.subarray(2));
   assert.equal(decode(written), fromBinary(ResourceSpansSchema, message));
 });

@@ -46,7 +46,10 @@ test('counts data points per resource and reads resource attributes', () => {
   const bytes = toBinary(ExportMetricsServiceRequestSchema, metricsRequest());
   const r = scanRequest('metrics', bytes);
   assert.is(r.items, 8);
-  assert.equal(r.entries.map((e) => e.items), [7, 1]);
+  assert.equal(
+    r.entries.map((e) => e.items),
+    [7, 1],
+  );
   assert.is(r.entries[0]!.attributes.get('service.name'), 'checkout');
   assert.is(r.entries[0]!.attributes.get('tenant.id'), 't1');
   assert.is(r.entries[0]!.attributes.get('n'), '-5');

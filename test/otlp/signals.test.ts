@@ -17,7 +17,10 @@ test('the schema-free facts agree with the generated schemas', () => {
     assert.is(SIGNAL_BY_HTTP_PATH.get(spec.httpPath), s);
     const partial = response.field['partialSuccess']!.message!;
     assert.is(spec.partialSuccessType, partial.typeName, s);
-    assert.ok(partial.fields.some((f) => f.localName === spec.rejectedField), `${s}: ${spec.rejectedField}`);
+    assert.ok(
+      partial.fields.some((f) => f.localName === spec.rejectedField),
+      `${s}: ${spec.rejectedField}`,
+    );
     assert.is(request.fields[0]!.name, spec.fields[0], s);
   }
   assert.equal(SIGNALS, ['metrics', 'logs', 'traces']);
@@ -51,7 +54,11 @@ test('the schema-free half loads neither gen/ nor protobuf-es reflection', () =>
   for (const file of ['../../src/otlp/signals.ts', '../../src/transport/protocols.ts']) {
     const text = readFileSync(new URL(file, import.meta.url), 'utf8');
     const values = [...text.matchAll(/^import(?!\s+type\b)[^'"]*from '([^']+)'/gm)].map((m) => m[1]!);
-    assert.equal(values.filter((v) => v.includes('/gen/') || v === '@bufbuild/protobuf'), [], file);
+    assert.equal(
+      values.filter((v) => v.includes('/gen/') || v === '@bufbuild/protobuf'),
+      [],
+      file,
+    );
   }
 });
 

@@ -9,10 +9,7 @@ import {
   ExportMetricsServiceResponseSchema,
   MetricsService,
 } from '../../gen/opentelemetry/proto/collector/metrics/v1/metrics_service_pb.js';
-import {
-  ExportLogsServiceRequestSchema,
-  ExportLogsServiceResponseSchema,
-} from '../../gen/opentelemetry/proto/collector/logs/v1/logs_service_pb.js';
+import { ExportLogsServiceRequestSchema, ExportLogsServiceResponseSchema } from '../../gen/opentelemetry/proto/collector/logs/v1/logs_service_pb.js';
 import { ExportTraceServiceRequestSchema, TraceService } from '../../gen/opentelemetry/proto/collector/trace/v1/trace_service_pb.js';
 import { RetryInfoSchema } from '../../gen/google/rpc/error_details_pb.js';
 import { StatusSchema } from '../../gen/google/rpc/status_pb.js';
@@ -185,16 +182,20 @@ test('a responder that throws answers HTTP 500 / gRPC INTERNAL; httpStatus alone
     });
     assert.is(res.status, 500);
     assert.match(fromBinary(StatusSchema, new Uint8Array(await res.arrayBuffer())).message, /boom/);
-    const internal = await grpcClient(rx).metrics.export(metrics).then(
-      () => undefined,
-      (e: unknown) => ConnectError.from(e),
-    );
+    const internal = await grpcClient(rx)
+      .metrics.export(metrics)
+      .then(
+        () => undefined,
+        (e: unknown) => ConnectError.from(e),
+      );
     assert.is(internal?.code, Code.Internal);
     rx.respondWith(() => ({ kind: 'error', httpStatus: 400 }));
-    const invalid = await grpcClient(rx).metrics.export(metrics).then(
-      () => undefined,
-      (e: unknown) => ConnectError.from(e),
-    );
+    const invalid = await grpcClient(rx)
+      .metrics.export(metrics)
+      .then(
+        () => undefined,
+        (e: unknown) => ConnectError.from(e),
+      );
     assert.is(invalid?.code, Code.InvalidArgument);
   }));
 
@@ -229,10 +230,12 @@ test('delay holds the answer; reset drops HTTP and gRPC connections', () =>
       (e: unknown) => e,
     );
     assert.instance(httpErr, TypeError, 'fetch failed');
-    const grpcErr = await grpcClient(rx).metrics.export(metrics).then(
-      () => undefined,
-      (e: unknown) => ConnectError.from(e),
-    );
+    const grpcErr = await grpcClient(rx)
+      .metrics.export(metrics)
+      .then(
+        () => undefined,
+        (e: unknown) => ConnectError.from(e),
+      );
     assert.ok(grpcErr !== undefined && /ECONNRESET/.test(grpcErr.message), String(grpcErr));
     assert.is(rx.requests.length, 3, 'reset requests are still recorded');
   }));
@@ -256,10 +259,12 @@ test('stall: the client deadline ends it; close() ends the rest promptly', async
     () => 'failed',
   );
   await rx.waitFor((_, i) => i === 2);
-  const waiting = rx.waitFor(() => false, 5000).then(
-    () => undefined,
-    (e: unknown) => e,
-  );
+  const waiting = rx
+    .waitFor(() => false, 5000)
+    .then(
+      () => undefined,
+      (e: unknown) => e,
+    );
   const t0 = performance.now();
   await rx.close();
   assert.ok(performance.now() - t0 < 1000, 'close is prompt');

@@ -178,8 +178,7 @@ export function ofSignal<S extends Signal>(
   signal: S,
   protocol?: ReceiverProtocol,
 ): (r: ReceivedRequest) => r is Extract<ReceivedRequest, { signal: S }> {
-  return (r): r is Extract<ReceivedRequest, { signal: S }> =>
-    r.signal === signal && (protocol === undefined || r.protocol === protocol);
+  return (r): r is Extract<ReceivedRequest, { signal: S }> => r.signal === signal && (protocol === undefined || r.protocol === protocol);
 }
 
 /**
@@ -317,8 +316,7 @@ export async function startReceiver(options: ReceiverOptions = {}): Promise<Rece
         return outcome;
       case 'error': {
         const code = outcome.grpcCode ?? grpcCodeForHttp(outcome.httpStatus ?? 503);
-        const details =
-          outcome.retryDelayMs === undefined ? [] : [{ desc: RetryInfoSchema, value: { retryDelay: duration(outcome.retryDelayMs) } }];
+        const details = outcome.retryDelayMs === undefined ? [] : [{ desc: RetryInfoSchema, value: { retryDelay: duration(outcome.retryDelayMs) } }];
         throw new ConnectError(outcome.message ?? 'receiver error', code, undefined, details);
       }
       case 'reset': {
@@ -602,11 +600,7 @@ function tapBody(req: http2.Http2ServerRequest, chunks: Buffer[]): void {
 }
 
 /** The message of a unary gRPC body: 1 flag byte (bit 0: compressed), 4 bytes big-endian length, payload. */
-async function grpcPayload(
-  chunks: Buffer[],
-  encoding: string | undefined,
-  max: number,
-): Promise<{ bytes: Uint8Array; compressed: boolean }> {
+async function grpcPayload(chunks: Buffer[], encoding: string | undefined, max: number): Promise<{ bytes: Uint8Array; compressed: boolean }> {
   const body = Buffer.concat(chunks);
   if (body.length < 5) throw new ConnectError('receiver: short gRPC frame', Code.Internal);
   const compressed = (body[0]! & 1) === 1;
@@ -669,10 +663,7 @@ function decodeRequest(
   }
 }
 
-function responseMessage(
-  signal: Signal,
-  partial: { rejected: number; message: string } | undefined,
-): { schema: DescMessage; message: Message } {
+function responseMessage(signal: Signal, partial: { rejected: number; message: string } | undefined): { schema: DescMessage; message: Message } {
   const rejected = BigInt(partial?.rejected ?? 0);
   const errorMessage = partial?.message ?? '';
   switch (signal) {
@@ -706,9 +697,7 @@ function writeStatus(
     code: status.code,
     message: status.message,
     details:
-      status.retryDelayMs === undefined
-        ? []
-        : [anyPack(RetryInfoSchema, create(RetryInfoSchema, { retryDelay: duration(status.retryDelayMs) }))],
+      status.retryDelayMs === undefined ? [] : [anyPack(RetryInfoSchema, create(RetryInfoSchema, { retryDelay: duration(status.retryDelayMs) }))],
   });
   const headers: Record<string, string> = { 'content-type': json ? 'application/json' : 'application/x-protobuf' };
   if (retryAfter !== undefined) headers['retry-after'] = retryAfter;

@@ -118,24 +118,24 @@ connect.run();
 const partial = suite('otlp/partial-success');
 
 partial('reads each signal and treats an all-default value as full success', () => {
-  assert.equal(
-    readPartialSuccess(create(ExportMetricsServiceResponseSchema, { partialSuccess: { rejectedDataPoints: 4n, errorMessage: 'm' } })),
-    { rejected: 4, message: 'm' },
-  );
-  assert.equal(
-    readPartialSuccess(create(ExportLogsServiceResponseSchema, { partialSuccess: { rejectedLogRecords: 1n } })),
-    { rejected: 1, message: '' },
-  );
-  assert.equal(
-    readPartialSuccess(create(ExportTraceServiceResponseSchema, { partialSuccess: { errorMessage: 'warning only' } })),
-    { rejected: 0, message: 'warning only' },
-  );
+  assert.equal(readPartialSuccess(create(ExportMetricsServiceResponseSchema, { partialSuccess: { rejectedDataPoints: 4n, errorMessage: 'm' } })), {
+    rejected: 4,
+    message: 'm',
+  });
+  assert.equal(readPartialSuccess(create(ExportLogsServiceResponseSchema, { partialSuccess: { rejectedLogRecords: 1n } })), {
+    rejected: 1,
+    message: '',
+  });
+  assert.equal(readPartialSuccess(create(ExportTraceServiceResponseSchema, { partialSuccess: { errorMessage: 'warning only' } })), {
+    rejected: 0,
+    message: 'warning only',
+  });
   assert.is(readPartialSuccess(create(ExportTraceServiceResponseSchema, { partialSuccess: {} })), undefined);
   assert.is(readPartialSuccess(create(ExportTraceServiceResponseSchema)), undefined);
-  assert.equal(
-    readPartialSuccess(create(ExportMetricsServiceResponseSchema, { partialSuccess: { rejectedDataPoints: -3n, errorMessage: 'x' } })),
-    { rejected: 0, message: 'x' },
-  );
+  assert.equal(readPartialSuccess(create(ExportMetricsServiceResponseSchema, { partialSuccess: { rejectedDataPoints: -3n, errorMessage: 'x' } })), {
+    rejected: 0,
+    message: 'x',
+  });
 });
 
 partial.run();

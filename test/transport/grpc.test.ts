@@ -14,10 +14,7 @@ import {
   ExportLogsServiceResponseSchema,
   LogsService,
 } from '../../gen/opentelemetry/proto/collector/logs/v1/logs_service_pb.js';
-import {
-  ExportTraceServiceResponseSchema,
-  TraceService,
-} from '../../gen/opentelemetry/proto/collector/trace/v1/trace_service_pb.js';
+import { ExportTraceServiceResponseSchema, TraceService } from '../../gen/opentelemetry/proto/collector/trace/v1/trace_service_pb.js';
 import { RetryInfoSchema } from '../../gen/google/rpc/error_details_pb.js';
 import { createOtlpGrpcTransport } from '../../src/transport/grpc.js';
 import type { ExportResult } from '../../src/transport/types.js';
@@ -80,8 +77,7 @@ function routes(onMetrics: MetricsHandler) {
       },
     });
     router.service(LogsService, {
-      export: () =>
-        create(ExportLogsServiceResponseSchema, { partialSuccess: { rejectedLogRecords: 2n, errorMessage: 'two logs dropped' } }),
+      export: () => create(ExportLogsServiceResponseSchema, { partialSuccess: { rejectedLogRecords: 2n, errorMessage: 'two logs dropped' } }),
     });
     router.service(TraceService, { export: () => create(ExportTraceServiceResponseSchema) });
   };
@@ -196,16 +192,20 @@ ok('large and concurrent bodies arrive whole, each at its own call; no internal 
     // Above the 16 KiB join threshold (prefix and body written separately) and below it.
     const bodies = [metricsBody(4000), metricsBody(2), metricsBody(3000), metricsBody(1)];
     assert.ok(bodies[0]!.length > 16 * 1024 && bodies[1]!.length < 16 * 1024);
-    const results = await Promise.all([
-      ...bodies.map((b) => plain.export('metrics', b)),
-      ...bodies.map((b) => gzip.export('metrics', b)),
-    ]);
+    const results = await Promise.all([...bodies.map((b) => plain.export('metrics', b)), ...bodies.map((b) => gzip.export('metrics', b))]);
     for (const r of results) assert.equal(r, { kind: 'ok' });
     assert.is(server.calls.length, 8);
     const seen = server.calls.map((c) => `${c.compressed ? 'gz' : 'id'}:${Buffer.from(c.message).toString('base64')}`).sort();
-    const expected = [...bodies.map((b) => `id:${Buffer.from(b).toString('base64')}`), ...bodies.map((b) => `gz:${Buffer.from(b).toString('base64')}`)].sort();
+    const expected = [
+      ...bodies.map((b) => `id:${Buffer.from(b).toString('base64')}`),
+      ...bodies.map((b) => `gz:${Buffer.from(b).toString('base64')}`),
+    ].sort();
     assert.equal(seen, expected);
-    for (const c of server.calls) assert.is(Object.keys(c.headers).some((h) => h.startsWith('x-otlp-fanout')), false);
+    for (const c of server.calls)
+      assert.is(
+        Object.keys(c.headers).some((h) => h.startsWith('x-otlp-fanout')),
+        false,
+      );
   } finally {
     await plain.close();
     await gzip.close();
@@ -522,7 +522,10 @@ secure('mTLS with a custom CA and client certificate', async () => {
 });
 
 secure('an untrusted server certificate fails, not retryable', async () => {
-  const server = await startConnectServer(routes(() => undefined), { tls: true });
+  const server = await startConnectServer(
+    routes(() => undefined),
+    { tls: true },
+  );
   const t = createOtlpGrpcTransport({ endpoint: server.url, tls: { cert: tls.clientCert, key: tls.clientKey }, timeoutMillis: 2000 });
   try {
     const r = assertFailed(await t.export('metrics', metricsBody()), 'unavailable', false);
@@ -534,7 +537,10 @@ secure('an untrusted server certificate fails, not retryable', async () => {
 });
 
 secure('no client certificate against an mTLS server fails', async () => {
-  const server = await startConnectServer(routes(() => undefined), { tls: true });
+  const server = await startConnectServer(
+    routes(() => undefined),
+    { tls: true },
+  );
   const t = createOtlpGrpcTransport({ endpoint: server.url, tls: { ca: tls.ca }, timeoutMillis: 2000 });
   try {
     const r = await t.export('metrics', metricsBody());
@@ -561,4 +567,3 @@ secure('insecure: true makes a scheme-less endpoint plaintext (h2c)', async () =
 secure.run();
 
 runUnhandledRejectionCheck('transport/grpc', unhandled);
-

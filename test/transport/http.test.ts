@@ -6,9 +6,7 @@ import {
   ExportMetricsServiceRequestSchema,
   ExportMetricsServiceResponseSchema,
 } from '../../gen/opentelemetry/proto/collector/metrics/v1/metrics_service_pb.js';
-import {
-  ExportLogsServiceRequestSchema,
-} from '../../gen/opentelemetry/proto/collector/logs/v1/logs_service_pb.js';
+import { ExportLogsServiceRequestSchema } from '../../gen/opentelemetry/proto/collector/logs/v1/logs_service_pb.js';
 import { StatusSchema } from '../../gen/google/rpc/status_pb.js';
 import { decodeJson, encodeJson } from '../../src/otlp/json.js';
 import { createOtlpHttpTransport } from '../../src/transport/http.js';
@@ -524,4 +522,3 @@ secure('no client certificate against an mTLS server fails', async () => {
 secure.run();
 
 runUnhandledRejectionCheck('transport/http', unhandled);
-

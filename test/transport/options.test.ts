@@ -3,12 +3,7 @@ import * as assert from 'uvu/assert';
 import { TransportOptionError } from '../../src/transport/errors.js';
 import { validateGrpcTransportOptions } from '../../src/transport/grpc.js';
 import { validateHttpTransportOptions } from '../../src/transport/http.js';
-import {
-  DEFAULT_MAX_REQUEST_BYTES,
-  DEFAULT_MAX_RESPONSE_BYTES,
-  DEFAULT_TIMEOUT_MILLIS,
-  nodeTlsOptions,
-} from '../../src/transport/options.js';
+import { DEFAULT_MAX_REQUEST_BYTES, DEFAULT_MAX_RESPONSE_BYTES, DEFAULT_TIMEOUT_MILLIS, nodeTlsOptions } from '../../src/transport/options.js';
 import { tls } from './servers.js';
 
 function expectOptionError(fn: () => unknown, field: string, ...fragments: string[]): void {
@@ -126,7 +121,11 @@ fields('headers: names are tokens, lowercased, transport headers reserved', () =
     authorization: 'Basic x',
   });
   expectOptionError(() => validateHttpTransportOptions({ headers: { 'bad name': 'v' } }), 'headers.bad name', 'token');
-  expectOptionError(() => validateHttpTransportOptions({ headers: { 'Content-Type': 'text/plain' } }), 'headers.Content-Type', 'set by the transport');
+  expectOptionError(
+    () => validateHttpTransportOptions({ headers: { 'Content-Type': 'text/plain' } }),
+    'headers.Content-Type',
+    'set by the transport',
+  );
   expectOptionError(() => validateGrpcTransportOptions({ headers: { 'grpc-timeout': '1S' } }), 'headers.grpc-timeout');
   expectOptionError(() => validateHttpTransportOptions({ headers: { x: 'a\r\nInjected: 1' } }), 'headers.x', 'control characters');
   expectOptionError(() => validateHttpTransportOptions({ headers: { x: 5 as never } }), 'headers.x');
@@ -136,7 +135,9 @@ fields('headers: names are tokens, lowercased, transport headers reserved', () =
 });
 
 fields('tls: PEM text or bytes, cert and key together', () => {
-  const o = validateHttpTransportOptions({ tls: { ca: [tls.ca, Buffer.from(tls.ca)], cert: tls.clientCert, key: new TextEncoder().encode(tls.clientKey) } });
+  const o = validateHttpTransportOptions({
+    tls: { ca: [tls.ca, Buffer.from(tls.ca)], cert: tls.clientCert, key: new TextEncoder().encode(tls.clientKey) },
+  });
   assert.is(Array.isArray(o.tls.ca) && o.tls.ca.length, 2);
   const node = nodeTlsOptions(o.tls);
   assert.ok(Buffer.isBuffer(node.key));

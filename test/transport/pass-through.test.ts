@@ -1,9 +1,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
-import {
-  ExportMetricsServiceRequestSchema,
-} from '../../gen/opentelemetry/proto/collector/metrics/v1/metrics_service_pb.js';
+import { ExportMetricsServiceRequestSchema } from '../../gen/opentelemetry/proto/collector/metrics/v1/metrics_service_pb.js';
 import { ExportLogsServiceRequestSchema } from '../../gen/opentelemetry/proto/collector/logs/v1/logs_service_pb.js';
 import { rawMessage } from '../../src/transport/pass-through.js';
 

@@ -51,7 +51,10 @@ test('the transport encodes as its protocol says', async () => {
 
 test('options are validated per transport without loading it', () => {
   // gRPC reserves grpc-* metadata; HTTP does not.
-  assert.throws(() => validateProtocolOptions('grpc', { headers: { 'grpc-timeout': '1S' } }), (e: unknown) => e instanceof TransportOptionError);
+  assert.throws(
+    () => validateProtocolOptions('grpc', { headers: { 'grpc-timeout': '1S' } }),
+    (e: unknown) => e instanceof TransportOptionError,
+  );
   validateProtocolOptions('http/protobuf', { headers: { 'grpc-timeout': '1S' } });
 });
 

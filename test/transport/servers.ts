@@ -119,9 +119,7 @@ export interface RawGrpcServer extends TestServer {
  * A hand-written gRPC server on HTTP/2 that records the exact message bytes (after
  * removing the 5-byte envelope and gunzipping). `respond` writes the answer itself.
  */
-export async function startRawGrpcServer(
-  respond: (call: SeenGrpcCall, stream: http2.ServerHttp2Stream) => void,
-): Promise<RawGrpcServer> {
+export async function startRawGrpcServer(respond: (call: SeenGrpcCall, stream: http2.ServerHttp2Stream) => void): Promise<RawGrpcServer> {
   const calls: SeenGrpcCall[] = [];
   const server = http2.createServer();
   const sessions = new Set<http2.ServerHttp2Session>();
@@ -181,10 +179,7 @@ export interface ConnectServer extends TestServer {
 /** A connect-node gRPC server (h2c, or TLS requiring a client certificate with `tls: true`). */
 export async function startConnectServer(routes: (router: ConnectRouter) => void, options: { tls?: boolean } = {}): Promise<ConnectServer> {
   const handler = connectNodeAdapter({ routes, grpc: true, grpcWeb: false, connect: false });
-  const server =
-    options.tls === true
-      ? http2.createSecureServer({ ...mtlsServerOptions, allowHTTP1: false }, handler)
-      : http2.createServer(handler);
+  const server = options.tls === true ? http2.createSecureServer({ ...mtlsServerOptions, allowHTTP1: false }, handler) : http2.createServer(handler);
   const sessions = new Set<http2.ServerHttp2Session>();
   let opened = 0;
   server.on('session', (s) => {

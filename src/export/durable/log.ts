@@ -177,7 +177,10 @@ async function lock(directory: string): Promise<void> {
     }
     const pid = Number((await readFile(path, 'utf8').catch(() => '')).trim());
     if (Number.isSafeInteger(pid) && pid > 0 && pid !== process.pid && alive(pid)) {
-      throw new DurableLogError('locked', `durable log: ${directory} is in use by process ${pid} (delete ${path} if that process is not an otlp-fanout)`);
+      throw new DurableLogError(
+        'locked',
+        `durable log: ${directory} is in use by process ${pid} (delete ${path} if that process is not an otlp-fanout)`,
+      );
     }
     await unlink(path).catch(() => undefined);
   }

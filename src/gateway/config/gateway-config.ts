@@ -69,17 +69,7 @@ const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
 /** Validates an already expanded document plus flags. */
 export function validateGatewayConfig(document: unknown, flags: GatewayFlags, baseDir: string): GatewayConfig {
-  const root = mapping(document, '', [
-    'receivers',
-    'auth',
-    'tenants',
-    'upstreams',
-    'routes',
-    'limits',
-    'drainTimeout',
-    'observe',
-    'selfTelemetry',
-  ]);
+  const root = mapping(document, '', ['receivers', 'auth', 'tenants', 'upstreams', 'routes', 'limits', 'drainTimeout', 'observe', 'selfTelemetry']);
   const files = (value: unknown, p: string): string => pemFile(value, p, baseDir);
 
   const receivers = mapping(root['receivers'] ?? {}, 'receivers', ['grpc', 'http']);
@@ -105,7 +95,9 @@ export function validateGatewayConfig(document: unknown, flags: GatewayFlags, ba
 
   const limitsDoc = mapping(root['limits'] ?? {}, 'limits', ['maxRequestBytes', 'maxQueuedBytes', 'retryAfter']);
   const limits: LimitsConfig = Object.freeze({
-    maxRequestBytes: optional(limitsDoc['maxRequestBytes'], GATEWAY_DEFAULTS.maxRequestBytes, (v) => byteSize(v, 'limits.maxRequestBytes', 1, MAX_BYTES)),
+    maxRequestBytes: optional(limitsDoc['maxRequestBytes'], GATEWAY_DEFAULTS.maxRequestBytes, (v) =>
+      byteSize(v, 'limits.maxRequestBytes', 1, MAX_BYTES),
+    ),
     maxQueuedBytes: optional(limitsDoc['maxQueuedBytes'], GATEWAY_DEFAULTS.maxQueuedBytes, (v) =>
       byteSize(v, 'limits.maxQueuedBytes', 1, Number.MAX_SAFE_INTEGER),
     ),
@@ -145,7 +137,9 @@ export function validateGatewayConfig(document: unknown, flags: GatewayFlags, ba
     }
   }
   const selfTelemetry: SelfTelemetryConfig = Object.freeze({
-    intervalMillis: optional(selfDoc['interval'], GATEWAY_DEFAULTS.selfTelemetryIntervalMillis, (v) => millis(v, 'selfTelemetry.interval', 100, MAX_MS)),
+    intervalMillis: optional(selfDoc['interval'], GATEWAY_DEFAULTS.selfTelemetryIntervalMillis, (v) =>
+      millis(v, 'selfTelemetry.interval', 100, MAX_MS),
+    ),
     resource: Object.freeze(resource),
     upstreams: Object.freeze(selfUpstreams(selfDoc['upstreams'], files, names)),
   });
@@ -169,7 +163,10 @@ function selfUpstreams(value: unknown, files: FileReader, names: Set<string>): U
   const out = upstreamMap(value, 'selfTelemetry.upstreams', undefined, files, names);
   for (const u of out) {
     if (u.processors.length > 0) {
-      throw new GatewayConfigError(`selfTelemetry.upstreams.${u.name}.processors`, 'not applied to the gateway\'s own telemetry; set its resource in selfTelemetry.resource');
+      throw new GatewayConfigError(
+        `selfTelemetry.upstreams.${u.name}.processors`,
+        "not applied to the gateway's own telemetry; set its resource in selfTelemetry.resource",
+      );
     }
   }
   return out;

@@ -42,7 +42,8 @@ export function tenantConfigs(value: unknown, files: FileReader, names: Set<stri
       list(t[key], at(p, key)).forEach((secret, i) => {
         const sp = at(at(p, key), i);
         // Never echo the secret itself in an error.
-        if (typeof secret !== 'string' || secret.length < 8) throw new GatewayConfigError(sp, 'expected a string of at least 8 characters (value hidden)');
+        if (typeof secret !== 'string' || secret.length < 8)
+          throw new GatewayConfigError(sp, 'expected a string of at least 8 characters (value hidden)');
         const id = `${kind}:${secret}`;
         const other = seenSecrets.get(id);
         if (other !== undefined) throw new GatewayConfigError(sp, `the same credential is already given to tenant ${show(other)} (value hidden)`);

@@ -124,7 +124,10 @@ function parseTarget(value: unknown, p: string, protocol: Protocol | undefined):
   url.searchParams.delete('encoding');
   const resolved: Protocol = protocol ?? (implied.protocol === 'http/protobuf' && encoding === 'json' ? 'http/json' : implied.protocol);
   if (!PROTOCOLS[resolved].schemes.includes(scheme as UrlScheme)) {
-    throw new GatewayConfigError(p, `a ${scheme}:// endpoint is ${implied.protocol === 'grpc' ? 'OTLP/gRPC' : 'OTLP/HTTP'}, but protocol is ${resolved}`);
+    throw new GatewayConfigError(
+      p,
+      `a ${scheme}:// endpoint is ${implied.protocol === 'grpc' ? 'OTLP/gRPC' : 'OTLP/HTTP'}, but protocol is ${resolved}`,
+    );
   }
   if (encoding === 'json' && PROTOCOLS[resolved].transport === 'grpc') throw new GatewayConfigError(p, 'OTLP/gRPC has no JSON encoding');
   const hostPort = url.host;
@@ -139,17 +142,22 @@ function parseTarget(value: unknown, p: string, protocol: Protocol | undefined):
   };
 }
 
-function upstream(
-  value: unknown,
-  p: string,
-  name: string,
-  tenant: string | undefined,
-  files: FileReader,
-): UpstreamConfig {
-  const doc = mapping(value, p, ['endpoint', 'protocol', 'headers', 'compression', 'timeout', 'maxConcurrency', 'queue', 'batch', 'retry', 'tls', 'processors']);
+function upstream(value: unknown, p: string, name: string, tenant: string | undefined, files: FileReader): UpstreamConfig {
+  const doc = mapping(value, p, [
+    'endpoint',
+    'protocol',
+    'headers',
+    'compression',
+    'timeout',
+    'maxConcurrency',
+    'queue',
+    'batch',
+    'retry',
+    'tls',
+    'processors',
+  ]);
   if (doc['endpoint'] === undefined) throw new GatewayConfigError(at(p, 'endpoint'), 'required');
-  const protocol =
-    doc['protocol'] === undefined ? undefined : oneOf<Protocol>(doc['protocol'], at(p, 'protocol'), PROTOCOL_NAMES);
+  const protocol = doc['protocol'] === undefined ? undefined : oneOf<Protocol>(doc['protocol'], at(p, 'protocol'), PROTOCOL_NAMES);
   const target = parseTarget(doc['endpoint'], at(p, 'endpoint'), protocol);
   const headers: Record<string, string> = {};
   if (doc['headers'] !== undefined && doc['headers'] !== null) {
@@ -160,7 +168,9 @@ function upstream(
   const retryDoc = mapping(doc['retry'] ?? {}, at(p, 'retry'), ['initialBackoff', 'maxBackoff', 'multiplier', 'jitter', 'maxElapsed']);
   const rp = at(p, 'retry');
   const retry: RetryPolicy = Object.freeze({
-    initialBackoffMillis: optional(retryDoc['initialBackoff'], DEFAULT_RETRY_POLICY.initialBackoffMillis, (v) => millis(v, at(rp, 'initialBackoff'), 1, MAX_MS)),
+    initialBackoffMillis: optional(retryDoc['initialBackoff'], DEFAULT_RETRY_POLICY.initialBackoffMillis, (v) =>
+      millis(v, at(rp, 'initialBackoff'), 1, MAX_MS),
+    ),
     maxBackoffMillis: optional(retryDoc['maxBackoff'], DEFAULT_RETRY_POLICY.maxBackoffMillis, (v) => millis(v, at(rp, 'maxBackoff'), 1, MAX_MS)),
     multiplier: optional(retryDoc['multiplier'], DEFAULT_RETRY_POLICY.multiplier, (v) => number(v, at(rp, 'multiplier'), 1, 10, false)),
     jitter: optional(retryDoc['jitter'], DEFAULT_RETRY_POLICY.jitter, (v) => number(v, at(rp, 'jitter'), 0, 1, false)),
@@ -182,7 +192,9 @@ function upstream(
     maxConcurrency: optional(doc['maxConcurrency'], GATEWAY_DEFAULTS.maxConcurrency, (v) => number(v, at(p, 'maxConcurrency'), 1, 1024, true)),
     queue: Object.freeze({
       maxBytes: optional(queue['maxBytes'], GATEWAY_DEFAULTS.queue.maxBytes, (v) => byteSize(v, at(p, 'queue.maxBytes'), 1, Number.MAX_SAFE_INTEGER)),
-      maxRequests: optional(queue['maxRequests'], GATEWAY_DEFAULTS.queue.maxRequests, (v) => number(v, at(p, 'queue.maxRequests'), 1, 10_000_000, true)),
+      maxRequests: optional(queue['maxRequests'], GATEWAY_DEFAULTS.queue.maxRequests, (v) =>
+        number(v, at(p, 'queue.maxRequests'), 1, 10_000_000, true),
+      ),
     }),
     batchMaxBytes: optional(batch['maxBytes'], GATEWAY_DEFAULTS.batchMaxBytes, (v) => byteSize(v, at(p, 'batch.maxBytes'), 0, MAX_BYTES)),
     retry,

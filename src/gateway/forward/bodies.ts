@@ -56,7 +56,10 @@ export function buildBody(s: ForwardSelection, signal: Signal, protobuf: Uint8Ar
     // Transcoded from the bytes: ~10× cheaper than decoding to messages and encoding those.
     else b = { body: protobufToJsonBody(signal, protobuf), how: 'reencoded' };
   } else {
-    const spliced = spliceEntries(protobuf, s.entries.map((i) => scan.entries[i]!));
+    const spliced = spliceEntries(
+      protobuf,
+      s.entries.map((i) => scan.entries[i]!),
+    );
     b = { body: target === 'protobuf' ? spliced : protobufToJsonBody(signal, spliced), how: 'spliced' };
   }
   cache.set(key, b);

@@ -207,7 +207,6 @@ export function createIngest(options: IngestOptions): Ingest {
       });
       if (unrouted > 0) return { kind: 'accepted', rejected: unrouted, message: `${unrouted} items matched no route and were dropped` };
       return ACCEPTED;
-
     },
   };
 }

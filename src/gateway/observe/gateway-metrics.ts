@@ -179,10 +179,7 @@ export function createGatewayMetrics(provider: MeterProvider, options: GatewayMe
         receivedHandles.set(e.protocol, r);
       }
       r[e.signal].add(e.bytes);
-      const t =
-        e.tenant === undefined
-          ? itemsNoTenant
-          : bounded(itemsByTenant, maxTenants, e.tenant, (tenant) => bySignal(items, { tenant }));
+      const t = e.tenant === undefined ? itemsNoTenant : bounded(itemsByTenant, maxTenants, e.tenant, (tenant) => bySignal(items, { tenant }));
       t[e.signal].add(e.items);
       if (e.unrouted > 0) noRoute[e.signal].add(e.unrouted);
       const names = e.serviceNames;

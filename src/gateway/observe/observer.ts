@@ -82,7 +82,12 @@ export function validateObserverOptions(options: CreateObserverOptions = {}): Va
   }
   const intervalMillis = options.intervalMillis ?? 10_000;
   // 0 turns the periodic summary off; below 100 ms a summary is noise, not a summary.
-  if (typeof intervalMillis !== 'number' || !Number.isFinite(intervalMillis) || (intervalMillis !== 0 && intervalMillis < 100) || intervalMillis > 2 ** 31 - 1) {
+  if (
+    typeof intervalMillis !== 'number' ||
+    !Number.isFinite(intervalMillis) ||
+    (intervalMillis !== 0 && intervalMillis < 100) ||
+    intervalMillis > 2 ** 31 - 1
+  ) {
     throw new GatewayConfigError('intervalMillis', `expected 0 (off) or a number of ms from 100 to 2147483647, got ${String(intervalMillis)}`);
   }
   const out = options.out ?? process.stdout;
@@ -215,7 +220,9 @@ export function createObserver(options: CreateObserverOptions = {}): Observer {
       tally.refused(e.reason);
       metrics.refused(e);
       if (detailed) {
-        const where = [e.signal, e.protocol, e.tenant === undefined ? undefined : `tenant ${JSON.stringify(e.tenant)}`].filter((x) => x !== undefined).join(', ');
+        const where = [e.signal, e.protocol, e.tenant === undefined ? undefined : `tenant ${JSON.stringify(e.tenant)}`]
+          .filter((x) => x !== undefined)
+          .join(', ');
         write(`refused ${e.reason} (status ${e.status}${where === '' ? '' : `, ${where}`}): ${e.message}\n`);
       }
     },

@@ -240,24 +240,30 @@ function histogramPointLines(lines: string[], p: HistogramDataPoint, i: number):
 
 function exponentialPointLines(lines: string[], p: ExponentialHistogramDataPoint, i: number): void {
   pointHead(lines, i, p.attributes, p.startTimeUnixNano, p.timeUnixNano, p.flags);
-  lines.push(`${IND[4]}count ${p.count}${minMaxSum(p.sum, p.min, p.max)} scale ${p.scale} zero_count ${p.zeroCount}${p.zeroThreshold === 0 ? '' : ` zero_threshold ${formatDouble(p.zeroThreshold)}`}`);
+  lines.push(
+    `${IND[4]}count ${p.count}${minMaxSum(p.sum, p.min, p.max)} scale ${p.scale} zero_count ${p.zeroCount}${p.zeroThreshold === 0 ? '' : ` zero_threshold ${formatDouble(p.zeroThreshold)}`}`,
+  );
   // Bucket `index` covers (base^index, base^(index+1)] with base = 2^(2^-scale).
-  const base = Math.pow(2, Math.pow(2, -p.scale));
+  const base = 2 ** (2 ** -p.scale);
   const ranges = (offset: number, counts: readonly bigint[], sign: '' | '-'): string[] => {
     const out: string[] = [];
     counts.forEach((c, j) => {
       if (c === 0n) return;
-      const lo = Math.pow(base, offset + j);
-      const hi = Math.pow(base, offset + j + 1);
+      const lo = base ** (offset + j);
+      const hi = base ** (offset + j + 1);
       out.push(sign === '' ? `(${fmtBound(lo)}, ${fmtBound(hi)}] ${c}` : `[-${fmtBound(hi)}, -${fmtBound(lo)}) ${c}`);
     });
     return out;
   };
   if (p.positive !== undefined && p.positive.bucketCounts.length > 0) {
-    lines.push(`${IND[4]}positive offset ${p.positive.offset}: ${ranges(p.positive.offset, p.positive.bucketCounts, '').join(', ') || '(all empty)'}`);
+    lines.push(
+      `${IND[4]}positive offset ${p.positive.offset}: ${ranges(p.positive.offset, p.positive.bucketCounts, '').join(', ') || '(all empty)'}`,
+    );
   }
   if (p.negative !== undefined && p.negative.bucketCounts.length > 0) {
-    lines.push(`${IND[4]}negative offset ${p.negative.offset}: ${ranges(p.negative.offset, p.negative.bucketCounts, '-').join(', ') || '(all empty)'}`);
+    lines.push(
+      `${IND[4]}negative offset ${p.negative.offset}: ${ranges(p.negative.offset, p.negative.bucketCounts, '-').join(', ') || '(all empty)'}`,
+    );
   }
   exemplarLines(lines, p.exemplars);
 }
@@ -278,7 +284,9 @@ function summaryPointLines(lines: string[], p: SummaryDataPoint, i: number): voi
 function exemplarLines(lines: string[], exemplars: readonly Exemplar[]): void {
   exemplars.forEach((e, i) => {
     const ids = e.traceId.length > 0 ? ` trace_id ${hex(e.traceId)} span_id ${hex(e.spanId)}` : '';
-    lines.push(`${IND[4]}exemplar #${i} value ${numberValue(e.value)} time ${formatNanos(e.timeUnixNano)}${ids} ${inlineAttributes(e.filteredAttributes)}`);
+    lines.push(
+      `${IND[4]}exemplar #${i} value ${numberValue(e.value)} time ${formatNanos(e.timeUnixNano)}${ids} ${inlineAttributes(e.filteredAttributes)}`,
+    );
   });
 }
 

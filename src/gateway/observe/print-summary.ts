@@ -147,20 +147,35 @@ export function formatNormalSummary(input: SummaryInput): string {
   const signalRows = SIGNALS.map((s) => {
     const c = t.interval[s];
     const total = t.total[s];
-    return [s, formatCount(c.requests), formatRate(c.requests, ms), formatCount(c.items), formatRate(c.items, ms), formatBytes(c.bytes), formatCount(total.items)];
+    return [
+      s,
+      formatCount(c.requests),
+      formatRate(c.requests, ms),
+      formatCount(c.items),
+      formatRate(c.items, ms),
+      formatBytes(c.bytes),
+      formatCount(total.items),
+    ];
   });
   out += formatTable(['signal', 'requests', 'req/s', 'items', 'items/s', 'bytes', 'total items'], signalRows);
   const refused = t.intervalRefusals();
   if (refused > 0) out += `  refused ${formatCount(refused)}: ${refusalText(t.refusals)}\n`;
   if (t.unrouted > 0) out += `  dropped ${formatCount(t.unrouted)} items: no_route ${formatCount(t.unrouted)} (matched no route)\n`;
   if (t.tenants.size > 0 || t.tenants.other.requests > 0) {
-    const rows = t.tenants.top(input.topServices).map((r) => [r.name, formatCount(r.counts.requests), formatCount(r.counts.items), formatBytes(r.counts.bytes)]);
+    const rows = t.tenants
+      .top(input.topServices)
+      .map((r) => [r.name, formatCount(r.counts.requests), formatCount(r.counts.items), formatBytes(r.counts.bytes)]);
     out += formatTable(['tenant', 'requests', 'items', 'bytes'], rows);
   }
   if (t.services.size > 0 || t.services.other.requests > 0) {
     const shown = Math.min(input.topServices, t.services.size);
-    const label = t.services.size > shown || t.services.other.requests > 0 ? `service (top ${shown} of ${t.services.size}${t.services.other.requests > 0 ? '+' : ''})` : 'service';
-    const rows = t.services.top(input.topServices).map((r) => [r.name, formatCount(r.counts.requests), formatCount(r.counts.items), formatBytes(r.counts.bytes)]);
+    const label =
+      t.services.size > shown || t.services.other.requests > 0
+        ? `service (top ${shown} of ${t.services.size}${t.services.other.requests > 0 ? '+' : ''})`
+        : 'service';
+    const rows = t.services
+      .top(input.topServices)
+      .map((r) => [r.name, formatCount(r.counts.requests), formatCount(r.counts.items), formatBytes(r.counts.bytes)]);
     out += formatTable([label, 'requests', 'items', 'bytes'], rows);
   }
   if (input.upstreams.length > 0) {

@@ -101,7 +101,13 @@ export async function startGrpcReceiver(options: GrpcReceiverOptions): Promise<R
     else {
       code = Number(grpcStatus ?? Code.Internal);
       reason =
-        code === Code.ResourceExhausted ? 'too_large' : code === Code.InvalidArgument ? 'malformed' : code === Code.Unimplemented ? 'unsupported_media_type' : 'internal';
+        code === Code.ResourceExhausted
+          ? 'too_large'
+          : code === Code.InvalidArgument
+            ? 'malformed'
+            : code === Code.Unimplemented
+              ? 'unsupported_media_type'
+              : 'internal';
     }
     let message = `HTTP ${status}`;
     if (grpcMessage !== null) {
@@ -120,15 +126,33 @@ export async function startGrpcReceiver(options: GrpcReceiverOptions): Promise<R
     if (handler === undefined) {
       res.writeHead(404);
       res.end();
-      observer.onRefused({ reason: 'not_found', signal: undefined, protocol: 'grpc', status: Code.Unimplemented, message: `no such method ${path.slice(0, 200)}`, tenant: undefined });
+      observer.onRefused({
+        reason: 'not_found',
+        signal: undefined,
+        protocol: 'grpc',
+        status: Code.Unimplemented,
+        message: `no such method ${path.slice(0, 200)}`,
+        tenant: undefined,
+      });
       return;
     }
     if (!isGrpcProtobuf(req.headers['content-type'])) {
       // connect serves application/grpc+json too, which OTLP does not define: answered here, trailers-only.
       const message = 'OTLP/gRPC is protobuf only; send application/grpc';
-      res.writeHead(200, { 'content-type': 'application/grpc', 'grpc-status': String(Code.Unimplemented), 'grpc-message': encodeURIComponent(message) });
+      res.writeHead(200, {
+        'content-type': 'application/grpc',
+        'grpc-status': String(Code.Unimplemented),
+        'grpc-message': encodeURIComponent(message),
+      });
       res.end();
-      observer.onRefused({ reason: 'unsupported_media_type', signal: SIGNAL_BY_GRPC_PATH.get(path), protocol: 'grpc', status: Code.Unimplemented, message, tenant: undefined });
+      observer.onRefused({
+        reason: 'unsupported_media_type',
+        signal: SIGNAL_BY_GRPC_PATH.get(path),
+        protocol: 'grpc',
+        status: Code.Unimplemented,
+        message,
+        tenant: undefined,
+      });
       return;
     }
     const state: CallState = { reported: false };

@@ -75,7 +75,9 @@ export async function startHttpReceiver(options: ReceiverOptions): Promise<Recei
     const { auth, ingest } = pipeline.current;
     if (path === '/healthz') {
       if (method !== 'GET' && method !== 'HEAD') {
-        refuse(req, res, { reason: 'method_not_allowed', message: 'use GET /healthz' }, undefined, undefined, undefined, false, { allow: 'GET, HEAD' });
+        refuse(req, res, { reason: 'method_not_allowed', message: 'use GET /healthz' }, undefined, undefined, undefined, false, {
+          allow: 'GET, HEAD',
+        });
         return;
       }
       const draining = ingest.draining;
@@ -93,18 +95,43 @@ export async function startHttpReceiver(options: ReceiverOptions): Promise<Recei
     }
     const signal = SIGNAL_BY_HTTP_PATH.get(path);
     if (signal === undefined) {
-      refuse(req, res, { reason: 'not_found', message: `no such path ${JSON.stringify(path.slice(0, 100))}; OTLP/HTTP paths are ${PATHS_TEXT}` }, undefined, undefined, undefined, false);
+      refuse(
+        req,
+        res,
+        { reason: 'not_found', message: `no such path ${JSON.stringify(path.slice(0, 100))}; OTLP/HTTP paths are ${PATHS_TEXT}` },
+        undefined,
+        undefined,
+        undefined,
+        false,
+      );
       return;
     }
     const contentType = (req.headers['content-type'] ?? '').split(';', 1)[0]!.trim().toLowerCase();
     const encoding = CONTENT_TYPES[contentType];
     if (method !== 'POST') {
-      refuse(req, res, { reason: 'method_not_allowed', message: `${method} is not allowed on ${path}; use POST` }, signal, encoding, undefined, false, { allow: 'POST' });
+      refuse(
+        req,
+        res,
+        { reason: 'method_not_allowed', message: `${method} is not allowed on ${path}; use POST` },
+        signal,
+        encoding,
+        undefined,
+        false,
+        { allow: 'POST' },
+      );
       return;
     }
     if (encoding === undefined) {
       const got = contentType === '' ? 'no Content-Type' : `Content-Type ${JSON.stringify(contentType.slice(0, 100))}`;
-      refuse(req, res, { reason: 'unsupported_media_type', message: `${got}; expected application/x-protobuf or application/json` }, signal, undefined, undefined, false);
+      refuse(
+        req,
+        res,
+        { reason: 'unsupported_media_type', message: `${got}; expected application/x-protobuf or application/json` },
+        signal,
+        undefined,
+        undefined,
+        false,
+      );
       return;
     }
     const contentEncoding = (req.headers['content-encoding'] ?? 'identity').trim().toLowerCase();
@@ -113,7 +140,10 @@ export async function startHttpReceiver(options: ReceiverOptions): Promise<Recei
       refuse(
         req,
         res,
-        { reason: 'unsupported_media_type', message: `Content-Encoding ${JSON.stringify(contentEncoding.slice(0, 100))} is not supported; use gzip or none` },
+        {
+          reason: 'unsupported_media_type',
+          message: `Content-Encoding ${JSON.stringify(contentEncoding.slice(0, 100))} is not supported; use gzip or none`,
+        },
         signal,
         encoding,
         undefined,
@@ -128,7 +158,9 @@ export async function startHttpReceiver(options: ReceiverOptions): Promise<Recei
     });
     if (who.kind === 'missing' || who.kind === 'unknown') {
       const message = who.kind === 'missing' ? 'credentials required (Authorization: Bearer <token>, or an API key header)' : 'unknown credentials';
-      refuse(req, res, { reason: 'unauthenticated', message }, signal, encoding, undefined, false, { 'www-authenticate': 'Bearer realm="otlp-fanout"' });
+      refuse(req, res, { reason: 'unauthenticated', message }, signal, encoding, undefined, false, {
+        'www-authenticate': 'Bearer realm="otlp-fanout"',
+      });
       return;
     }
     const tenant = who.kind === 'tenant' ? who.tenant : undefined;

@@ -39,8 +39,7 @@ export function statusBody(code: number, message: string, encoding: 'protobuf' |
   const status = create(StatusSchema, {
     code,
     message,
-    details:
-      retryAfterMillis === undefined ? [] : [anyPack(RetryInfoSchema, create(RetryInfoSchema, { retryDelay: retryDelay(retryAfterMillis) }))],
+    details: retryAfterMillis === undefined ? [] : [anyPack(RetryInfoSchema, create(RetryInfoSchema, { retryDelay: retryDelay(retryAfterMillis) }))],
   });
   return encoding === 'json' ? toJsonString(StatusSchema, status, { registry }) : toBinary(StatusSchema, status);
 }

@@ -162,7 +162,9 @@ function selectPlain<U extends RouteTarget, C>(upstream: U): Select<U, C> {
       }
     }
     // Every entry chosen: the whole body can go as received.
-    return chosen.length === entries.length ? { upstream, entries: null, chains: null, items: totalItems } : { upstream, entries: chosen, chains: null, items };
+    return chosen.length === entries.length
+      ? { upstream, entries: null, chains: null, items: totalItems }
+      : { upstream, entries: chosen, chains: null, items };
   };
 }
 

@@ -124,11 +124,7 @@ export function validateAggregation(a: unknown, field: string): Aggregation {
  * counters and up-down counters → Sum, gauges → Last Value, histograms →
  * `defaultHistogram` with the instrument's advised boundaries when no view gives any.
  */
-export function resolveAggregation(
-  desc: InstrumentDescriptor,
-  agg: Aggregation,
-  defaultHistogram: DefaultHistogramAggregation,
-): ResolvedAggregation {
+export function resolveAggregation(desc: InstrumentDescriptor, agg: Aggregation, defaultHistogram: DefaultHistogramAggregation): ResolvedAggregation {
   const withSum = !recordsNegative(desc.kind);
   let a = agg;
   if (a.type === 'default') {

@@ -124,8 +124,7 @@ export function exponentialAggregator(maxSize: number, maxScale: number, withSum
     data: 'exponentialHistogram',
     monotonic: false,
     hasTemporality: true,
-    newSeries: (attrs: Attributes, ac: number, created: bigint, slot: number) =>
-      new ExponentialSeries(attrs, ac, created, slot, maxSize, maxScale),
+    newSeries: (attrs: Attributes, ac: number, created: bigint, slot: number) => new ExponentialSeries(attrs, ac, created, slot, maxSize, maxScale),
     newColumns: (delta: boolean, capacity: number) => new ExponentialColumns(delta, capacity, maxSize, maxScale, withSum, withMinMax),
   };
 }

@@ -11,7 +11,12 @@
  * (4 buckets): scale −1, where 1, 2, 4, 32 sit in buckets −1, 0, 0, 2 of base 4.
  */
 import type { BinaryWriter } from '../../otlp/encode/binary-writer.js';
-import { exponentialHistogramPoint, NO_ATTRS, writeExponentialHistogramDataPoint, type ExponentialHistogramPoint } from '../../otlp/encode/metrics.js';
+import {
+  exponentialHistogramPoint,
+  NO_ATTRS,
+  writeExponentialHistogramDataPoint,
+  type ExponentialHistogramPoint,
+} from '../../otlp/encode/metrics.js';
 import { BucketRing } from './bucket-ring.js';
 import { MAPPING_INPUT, MAX_SCALE, MIN_SCALE, mapInputToIndex } from './exponential-mapping.js';
 
@@ -72,9 +77,7 @@ export class ExponentialHistogramCell {
       );
     }
     if (!Number.isInteger(maxScale) || maxScale < MIN_SCALE || maxScale > MAX_SCALE) {
-      throw new RangeError(
-        `exponential histogram maxScale: got ${String(maxScale)}, want an integer in [${MIN_SCALE}, ${MAX_SCALE}]`,
-      );
+      throw new RangeError(`exponential histogram maxScale: got ${String(maxScale)}, want an integer in [${MIN_SCALE}, ${MAX_SCALE}]`);
     }
     this.maxSize = maxSize;
     this.maxScale = maxScale;
@@ -114,12 +117,7 @@ export class ExponentialHistogramCell {
       const start = ring.start;
       const end = start + length - 1;
       if (index < start ? end - index >= this.maxSize : index - start >= this.maxSize) {
-        const change = changeNeeded(
-          Math.min(index, start),
-          Math.max(index, end),
-          this.maxSize,
-          this.#scale - MIN_SCALE,
-        );
+        const change = changeNeeded(Math.min(index, start), Math.max(index, end), this.maxSize, this.#scale - MIN_SCALE);
         this.#downscale(change);
         // Buckets nest, so the index at the lower scale is the shifted one (no second logarithm).
         index = this.#fit(ring, index >> change);
@@ -180,10 +178,7 @@ export class ExponentialHistogramCell {
     const ours = this.#scale - target;
     const theirs = other.#scale - target;
     const limit = target - MIN_SCALE;
-    const change = Math.max(
-      this.#rangeChange(p, ours, op, theirs, limit),
-      this.#rangeChange(n, ours, on, theirs, limit),
-    );
+    const change = Math.max(this.#rangeChange(p, ours, op, theirs, limit), this.#rangeChange(n, ours, on, theirs, limit));
     this.#downscale(ours + change);
     const shift = other.#scale - this.#scale;
     this.#mergeRing(p, op, shift);
@@ -302,15 +297,7 @@ export class ExponentialHistogramCell {
    *   negative (gauges, up-down counters), whose histogram sum the spec calls not meaningful.
    * @param withMinMax write `min`/`max` (default true): the spec's `RecordMinMax` option.
    */
-  write(
-    w: BinaryWriter,
-    attrs: Uint8Array,
-    startNs: bigint,
-    timeNs: bigint,
-    flags: number,
-    withSum = true,
-    withMinMax = true,
-  ): void {
+  write(w: BinaryWriter, attrs: Uint8Array, startNs: bigint, timeNs: bigint, flags: number, withSum = true, withMinMax = true): void {
     const p = this.#positive;
     const n = this.#negative;
     POSITIVE.offset = p.length === 0 ? 0 : p.start;

@@ -129,6 +129,6 @@ export function lowerBoundary(index: number, scale: number): number {
   const r = index - q * (1 << scale);
   if (r === 0) return pow2(q);
   // 2^q alone underflows to 0 below 2^-1074 while the product may not: scale through the normal range.
-  if (q < -1022) return (Math.pow(2, r / (1 << scale)) * pow2(q + 64)) / TWO_POW_64;
-  return Math.pow(2, r / (1 << scale)) * pow2(q);
+  if (q < -1022) return (2 ** (r / (1 << scale)) * pow2(q + 64)) / TWO_POW_64;
+  return 2 ** (r / (1 << scale)) * pow2(q);
 }

@@ -173,8 +173,7 @@ export function histogramAggregator(boundaries: readonly number[], withSum: bool
     data: 'histogram',
     monotonic: false,
     hasTemporality: true,
-    newSeries: (attrs: Attributes, ac: number, created: bigint, slot: number) =>
-      new HistogramSeries(attrs, ac, created, slot, bounds),
+    newSeries: (attrs: Attributes, ac: number, created: bigint, slot: number) => new HistogramSeries(attrs, ac, created, slot, bounds),
     newColumns: (delta: boolean, capacity: number) => new HistogramColumns(delta, capacity, bounds, withSum, withMinMax),
   };
 }

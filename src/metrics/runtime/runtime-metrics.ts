@@ -158,13 +158,22 @@ function start(provider: MeterProvider, o: ValidRuntimeMetricsOptions): () => vo
   const cpuTime = meter.createObservableCounter('process.cpu.time', { unit: 's', description: 'Total CPU seconds broken down by CPU mode.' });
   const cpuUtilization = meter.createObservableGauge('process.cpu.utilization', {
     unit: '1',
-    description: 'Difference in process.cpu.time since the last collection, divided by the elapsed time and the number of CPUs available to the process.',
+    description:
+      'Difference in process.cpu.time since the last collection, divided by the elapsed time and the number of CPUs available to the process.',
   });
-  const memoryUsage = meter.createObservableUpDownCounter('process.memory.usage', { unit: 'By', valueType: INT, description: 'The amount of physical memory in use (RSS).' });
+  const memoryUsage = meter.createObservableUpDownCounter('process.memory.usage', {
+    unit: 'By',
+    valueType: INT,
+    description: 'The amount of physical memory in use (RSS).',
+  });
   const memoryVirtual =
     proc.virtualMemory === undefined
       ? undefined
-      : meter.createObservableUpDownCounter('process.memory.virtual', { unit: 'By', valueType: INT, description: 'The amount of committed virtual memory.' });
+      : meter.createObservableUpDownCounter('process.memory.virtual', {
+          unit: 'By',
+          valueType: INT,
+          description: 'The amount of committed virtual memory.',
+        });
   const fds =
     proc.openFileDescriptors === undefined
       ? undefined
@@ -176,7 +185,11 @@ function start(provider: MeterProvider, o: ValidRuntimeMetricsOptions): () => vo
   const uptime = meter.createObservableGauge('process.uptime', { unit: 's', description: 'The time the process has been running.' });
 
   // One declaration per instrument (names and units from the semantic conventions): alike by design.
-  const heapUsed = meter.createObservableUpDownCounter('v8js.memory.heap.used', { unit: 'By', valueType: INT, description: 'Heap memory size allocated.' });
+  const heapUsed = meter.createObservableUpDownCounter('v8js.memory.heap.used', {
+    unit: 'By',
+    valueType: INT,
+    description: 'Heap memory size allocated.',
+  });
   const heapSize = meter.createObservableUpDownCounter('v8js.memory.heap.space.size', {
     unit: 'By',
     valueType: INT,
@@ -204,7 +217,10 @@ function start(provider: MeterProvider, o: ValidRuntimeMetricsOptions): () => vo
   });
 
   const delay = (stat: string): Observable =>
-    meter.createObservableGauge(`nodejs.eventloop.delay.${stat}`, { unit: 's', description: `Event loop ${stat} delay over the collection interval.` });
+    meter.createObservableGauge(`nodejs.eventloop.delay.${stat}`, {
+      unit: 's',
+      description: `Event loop ${stat} delay over the collection interval.`,
+    });
   const delayMin = delay('min');
   const delayMax = delay('max');
   const delayMean = delay('mean');

@@ -16,7 +16,6 @@ import type { ResourceSchema } from '../../../gen/opentelemetry/proto/resource/v
 import type { AnyValueInput, Attributes, AttributeValue, ScopeInfo } from '../types.js';
 import { I64, LEN, VARINT } from '../wire.js';
 
-
 /**
  * Writes the fields of an AnyValue message (not its tag or length).
  * Numbers follow the official JS SDK: integers become `int_value`, others `double_value`,
@@ -78,11 +77,7 @@ export function writeKeyValue(w: BinaryWriter, fieldNo: number, key: string, val
  * Writes every defined entry of `attrs` as a repeated `KeyValue` field `fieldNo`
  * (7 in NumberDataPoint, 9 in HistogramDataPoint, 1 in Resource, 3 in a scope, ...).
  */
-export function writeKeyValues(
-  w: BinaryWriter,
-  fieldNo: number,
-  attrs: Attributes | { readonly [key: string]: AnyValueInput },
-): void {
+export function writeKeyValues(w: BinaryWriter, fieldNo: number, attrs: Attributes | { readonly [key: string]: AnyValueInput }): void {
   for (const key in attrs) {
     const value = (attrs as { readonly [key: string]: AnyValueInput })[key];
     if (value === undefined) continue;
@@ -198,11 +193,7 @@ export function writeAnyValueMessageFields(w: BinaryWriter, v: AnyValueShape): v
 }
 
 /** Writes generated `KeyValue`s as the repeated field `fieldNo`; `undefined` writes nothing. */
-export function writeKeyValueMessages(
-  w: BinaryWriter,
-  fieldNo: number,
-  list: ReadonlyArray<KeyValueShape> | undefined,
-): void {
+export function writeKeyValueMessages(w: BinaryWriter, fieldNo: number, list: ReadonlyArray<KeyValueShape> | undefined): void {
   if (list === undefined) return;
   const tag = ((fieldNo << 3) | LEN) >>> 0;
   for (let i = 0; i < list.length; i++) {

@@ -9,7 +9,6 @@ import type { AnyValueInput, Attributes } from '../types.js';
 import { I32, I64, LEN, VARINT } from '../wire.js';
 import { writeAnyValueFields, writeKeyValues, writeResourceFields } from './common.js';
 
-
 /** A map of AnyValues, as log attributes and scope attributes are. */
 export type AnyValueMap = { readonly [key: string]: AnyValueInput };
 
@@ -163,4 +162,3 @@ export function encodeExportLogsRequest(resource: EncodedLogResource, records: r
   w.join();
   return w.finish();
 }
-

@@ -25,13 +25,7 @@ import type {
   ScopeMetricsSchema,
   SummaryDataPointSchema,
 } from '../../../gen/opentelemetry/proto/metrics/v1/metrics_pb.js';
-import {
-  writeKeyValueMessages,
-  writeResourceMessageFields,
-  writeScopeMessageFields,
-  type AnyValueShape,
-  type KeyValueShape,
-} from './common.js';
+import { writeKeyValueMessages, writeResourceMessageFields, writeScopeMessageFields, type AnyValueShape, type KeyValueShape } from './common.js';
 import { Stage } from './stage.js';
 
 /** An `ExportMetricsServiceRequest` (or `MetricsData`): the gen message or its init shape. */

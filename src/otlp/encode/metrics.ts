@@ -26,7 +26,6 @@ import { LEN, VARINT, varintSize, writeVarint32 } from '../wire.js';
 import { writeKeyValues, writeScopeFields } from './common.js';
 import { Stage } from './stage.js';
 
-
 /**
  * The `Metric.data` oneof cases we produce, named as in the generated `Metric['data']['case']`.
  * Summary is left out: no instrument produces it (the metrics API has none; only bridges do).

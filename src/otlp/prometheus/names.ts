@@ -54,7 +54,10 @@ const PER_UNIT_WORDS: { readonly [unit: string]: string } = {
 
 /** Replaces invalid characters with `_`, collapses runs of `_`, trims them at the ends. */
 function words(s: string): string {
-  return s.replace(/[^A-Za-z0-9_:]+/g, '_').replace(/_{2,}/g, '_').replace(/^_+|_+$/g, '');
+  return s
+    .replace(/[^A-Za-z0-9_:]+/g, '_')
+    .replace(/_{2,}/g, '_')
+    .replace(/^_+|_+$/g, '');
 }
 
 /** The Prometheus suffix of a UCUM unit, without the leading `_`; '' when it has none. */

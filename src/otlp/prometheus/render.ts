@@ -30,14 +30,7 @@ import {
   type SummaryDataPoint,
 } from '../../../gen/opentelemetry/proto/metrics/v1/metrics_pb.js';
 import { warnOnce } from '../../internal/warn.js';
-import {
-  escapeHelp,
-  escapeLabelValue,
-  formatSampleValue,
-  prometheusLabelName,
-  prometheusMetricName,
-  type PrometheusType,
-} from './names.js';
+import { escapeHelp, escapeLabelValue, formatSampleValue, prometheusLabelName, prometheusMetricName, type PrometheusType } from './names.js';
 
 /** The Content-Type of a text format 0.0.4 page. */
 export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
@@ -150,7 +143,10 @@ function renderMetric(families: Map<string, Family>, metric: Metric, scope: stri
 }
 
 function deltaSkipped(metric: Metric): void {
-  warnOnce(`prometheus-delta:${metric.name}`, `metric "${metric.name}" has delta temporality; Prometheus shows cumulative values only, it is left out of /metrics`);
+  warnOnce(
+    `prometheus-delta:${metric.name}`,
+    `metric "${metric.name}" has delta temporality; Prometheus shows cumulative values only, it is left out of /metrics`,
+  );
 }
 
 function numberLine(lines: string[], name: string, p: NumberDataPoint, scope: string): void {
@@ -179,8 +175,8 @@ function histogramLines(lines: string[], name: string, p: HistogramDataPoint, sc
  */
 function exponentialLines(lines: string[], name: string, p: ExponentialHistogramDataPoint, scope: string): void {
   const labels = labelPairs(p.attributes, scope);
-  const step = Math.pow(2, -p.scale);
-  const bound = (index: number): number => Math.pow(2, index * step);
+  const step = 2 ** -p.scale;
+  const bound = (index: number): number => 2 ** (index * step);
   let cumulative = 0n;
   const neg = p.negative;
   if (neg !== undefined) {

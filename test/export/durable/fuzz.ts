@@ -43,7 +43,9 @@ async function corpus(random: () => number): Promise<Corpus> {
     await log.reader('r');
     for (let i = 0; i < 60; i++) await log.append(record(i, 8 + Math.floor(random() * 1500)));
     await log.close();
-    const files = readdirSync(dir.path).filter((f) => f.endsWith('.seg')).sort();
+    const files = readdirSync(dir.path)
+      .filter((f) => f.endsWith('.seg'))
+      .sort();
     return {
       segments: files.map((f) => ({ bytes: readFileSync(join(dir.path, f)), base: Number(f.slice(0, 16)) })),
       cursor: readFileSync(join(dir.path, 'r.cursor')),

@@ -53,7 +53,11 @@ function runChild(directory: string, seed: number, first: number, fsync: FsyncPo
       const lines: RunLines = { acked: [], read: [], delivered: [], handed: [], damaged: 0 };
       // Only whole lines count: the kill may cut the last one.
       for (const line of text.slice(0, text.lastIndexOf('\n') + 1).split('\n')) {
-        const ids = line.slice(2).split(',').filter((x) => x !== '').map(Number);
+        const ids = line
+          .slice(2)
+          .split(',')
+          .filter((x) => x !== '')
+          .map(Number);
         if (line.startsWith('A ')) lines.acked.push(...ids);
         else if (line.startsWith('R ')) lines.read.push(...ids);
         else if (line.startsWith('D ')) lines.delivered.push(...ids);

@@ -29,14 +29,20 @@ async function reopen(log: DurableLog, options: Partial<Parameters<typeof openDu
 }
 const append = (log: DurableLog, from: number, to: number, size = 100): Promise<number[]> =>
   Promise.all(range(from, to).map((i) => log.append(record(i, size))));
-const segmentFiles = (): string[] => readdirSync(dir.path).filter((f) => f.endsWith('.seg')).sort();
+const segmentFiles = (): string[] =>
+  readdirSync(dir.path)
+    .filter((f) => f.endsWith('.seg'))
+    .sort();
 
 test('append then read returns the records, in order, intact; positions increase', async () => {
   const log = await openLog();
   const reader = await log.reader('a');
   const positions = await append(log, 0, 10);
   const many = await log.append([record(10), record(11, 5000), record(12)]);
-  assert.ok(positions.every((p, i) => i === 0 || p > positions[i - 1]!), 'positions increase');
+  assert.ok(
+    positions.every((p, i) => i === 0 || p > positions[i - 1]!),
+    'positions increase',
+  );
   assert.ok(many > positions.at(-1)!);
   const batch = (await reader.read())!;
   assert.equal(batch.records.map(indexOf), range(0, 13));
@@ -187,7 +193,7 @@ test('whenReadable resolves on append', async () => {
   assert.is(woke, true);
 });
 
-test('reopen replays from each reader\'s cursor; in-flight batches come back', async () => {
+test("reopen replays from each reader's cursor; in-flight batches come back", async () => {
   let log = await openLog();
   const a = await log.reader('a');
   const b = await log.reader('b');
@@ -255,7 +261,10 @@ test('full: append refused before writing, naming the reader that holds the olde
   const err = refusal as DurableLogError;
   assert.is(err.code, 'full');
   assert.is(err.retryable, true);
-  assert.equal(err.holders.map((h) => h.name), ['failing']);
+  assert.equal(
+    err.holders.map((h) => h.name),
+    ['failing'],
+  );
   assert.is(err.holders[0]!.backlogRecords, i);
   assert.match(err.message, /held by failing/);
   const before = log.stats();

@@ -38,10 +38,15 @@ async function written(n: number): Promise<number[]> {
   await close(log);
   return positions;
 }
-const segments = (): string[] => readdirSync(dir.path).filter((f) => f.endsWith('.seg')).sort();
+const segments = (): string[] =>
+  readdirSync(dir.path)
+    .filter((f) => f.endsWith('.seg'))
+    .sort();
 /** File and offset of global position `pos`. */
 function locate(pos: number): { file: string; offset: number } {
-  const seg = segments().filter((f) => Number(f.slice(0, 16)) <= pos).at(-1)!;
+  const seg = segments()
+    .filter((f) => Number(f.slice(0, 16)) <= pos)
+    .at(-1)!;
   return { file: join(dir.path, seg), offset: pos - Number(seg.slice(0, 16)) };
 }
 function damage(pos: number, bytes: number[] | number): void {
@@ -74,8 +79,14 @@ test('a damaged payload loses that record only, counted once whoever reads it', 
   damage(positions[10]! + FRAME_HEADER_BYTES + 300, [0x01]);
   const log = await openLog();
   const b = await log.reader('b');
-  assert.equal(await drain(await log.reader('a')), range(0, 150).filter((i) => i !== 10));
-  assert.equal(await drain(b), range(0, 150).filter((i) => i !== 10));
+  assert.equal(
+    await drain(await log.reader('a')),
+    range(0, 150).filter((i) => i !== 10),
+  );
+  assert.equal(
+    await drain(b),
+    range(0, 150).filter((i) => i !== 10),
+  );
   const s = log.stats();
   assert.is(s.corruptRecords, 1);
   assert.is(s.corruptBytes, FRAME);
@@ -90,7 +101,11 @@ test('a damaged frame header: the reader finds the next frame; the lost record c
   const got = await drain(await log.reader('a'));
   const lost = range(0, 150).filter((i) => !got.includes(i));
   assert.equal(lost, [20, 40, 41, 42]);
-  assert.equal(got, range(0, 150).filter((i) => !lost.includes(i)), 'in order, each once');
+  assert.equal(
+    got,
+    range(0, 150).filter((i) => !lost.includes(i)),
+    'in order, each once',
+  );
   assert.is(log.stats().corruptRecords, 4);
   assert.ok(log.stats().corruptBytes >= FRAME + 3000);
 });
@@ -101,7 +116,10 @@ test('damage in the middle of the last segment is not a torn tail: later records
   const log = await openLog();
   assert.is(log.stats().tornTails, 0);
   assert.is(log.end, positions[29]! + FRAME);
-  assert.equal(await drain(await log.reader('a')), range(0, 30).filter((i) => i !== 5));
+  assert.equal(
+    await drain(await log.reader('a')),
+    range(0, 30).filter((i) => i !== 5),
+  );
   await log.append(record(30));
   assert.equal(await drain(await log.reader('a')), [30]);
 });
@@ -117,7 +135,7 @@ test('a damaged segment header: the segment is set aside, its records counted lo
   const got = await drain(await log.reader('a'));
   assert.ok(got.length > 0 && got.length < 150);
   assert.equal(got, range(150 - got.length, 150));
-  assert.is(log.stats().corruptRecords, 150 - got.length, 'counted from the next segment\'s first sequence number');
+  assert.is(log.stats().corruptRecords, 150 - got.length, "counted from the next segment's first sequence number");
   assert.ok(positions.length === 150);
 });
 
@@ -148,10 +166,10 @@ test('a missing cursor file: the reader starts from the oldest data (repeats, ne
   await Promise.all(range(0, 10).map((i) => log.append(record(i))));
   assert.equal(await drain(a, 1e6, 5).then((g) => g.slice(0, 5)), range(0, 5));
   await close(log);
-  const b = (await (async () => {
+  const b = await (async () => {
     log = await openLog();
     return log.reader('b');
-  })());
+  })();
   await drain(b);
   await close(log);
   // a's cursor is at the end; b's file goes missing: b repeats from the oldest retained record.
@@ -209,7 +227,7 @@ test('cursor slots: the later valid generation wins; a torn slot falls back to t
   })();
 });
 
-test('files that are not the log\'s are left alone and counted; stale temp files removed', async () => {
+test("files that are not the log's are left alone and counted; stale temp files removed", async () => {
   await written(5);
   writeFileSync(join(dir.path, 'README'), 'hello');
   writeFileSync(join(dir.path, '12.seg'), 'not a segment name');

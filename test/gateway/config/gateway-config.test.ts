@@ -122,21 +122,31 @@ selfTelemetry:
     );
     assert.equal([debug!.protocol, debug!.endpoint, debug!.display], ['http/json', 'http://127.0.0.1:9999', 'http://127.0.0.1:9999?encoding=json']);
     assert.is(debug!.batchMaxBytes, 1024 * 1024, 'merging up to 1 MiB by default');
-    assert.equal(c.tenants.map((t) => [t.name, t.credentials.length, t.upstreams.map((u) => [u.name, u.tenant, u.endpoint])]), [
-      ['acme', 1, [['acme/own', 'acme', 'https://acme.example:4318/otlp']]],
-    ]);
+    assert.equal(
+      c.tenants.map((t) => [t.name, t.credentials.length, t.upstreams.map((u) => [u.name, u.tenant, u.endpoint])]),
+      [['acme', 1, [['acme/own', 'acme', 'https://acme.example:4318/otlp']]]],
+    );
     const route = c.routes[0]!;
-    assert.equal([route.name, [...route.signals], [...(route.tenants ?? [])], route.upstreams], ['checkout', ['metrics', 'traces'], ['acme'], ['main', 'debug']]);
-    assert.equal(compileMatches(route.match).map((m) => [m.key, m.pattern, m.regex !== null]), [
-      ['service.name', 'checkout-*', true],
-      ['tier', '1', false],
-    ]);
+    assert.equal(
+      [route.name, [...route.signals], [...(route.tenants ?? [])], route.upstreams],
+      ['checkout', ['metrics', 'traces'], ['acme'], ['main', 'debug']],
+    );
+    assert.equal(
+      compileMatches(route.match).map((m) => [m.key, m.pattern, m.regex !== null]),
+      [
+        ['service.name', 'checkout-*', true],
+        ['tier', '1', false],
+      ],
+    );
     assert.equal(c.limits, { maxRequestBytes: 8 * 1024 * 1024, maxQueuedBytes: 1024 ** 3, retryAfterMillis: 3000 });
     assert.is(c.drainTimeoutMillis, 2500);
     assert.equal(c.observe, { verbosity: 'detailed', intervalMillis: 30_000 });
     assert.equal(c.selfTelemetry.resource, { 'service.name': 'otlp-fanout-gateway', 'deployment.environment': 'test' });
     assert.is(c.selfTelemetry.intervalMillis, 15_000);
-    assert.equal(c.selfTelemetry.upstreams.map((u) => u.name), ['self']);
+    assert.equal(
+      c.selfTelemetry.upstreams.map((u) => u.name),
+      ['self'],
+    );
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -177,14 +187,29 @@ test('errors name the key path and the problem', () => {
     [{ upstreams: { a: { endpoint: 'http://x', queue: { maxBytes: '12 parsecs' } } } }, {}, 'upstreams.a.queue.maxBytes', /byte size/],
     [{ upstreams: { a: { endpoint: 'http://x', batch: { maxBytes: -1 } } } }, {}, 'upstreams.a.batch.maxBytes', /./],
     [{ upstreams: { a: { endpoint: 'http://x', batch: { size: 1 } } } }, {}, 'upstreams.a.batch.size', /unknown key/],
-    [{ upstreams: { a: { endpoint: 'http://x', headers: { 'Content-Type': 'x' } } } }, {}, 'upstreams.a.headers.Content-Type', /set by the transport/],
+    [
+      { upstreams: { a: { endpoint: 'http://x', headers: { 'Content-Type': 'x' } } } },
+      {},
+      'upstreams.a.headers.Content-Type',
+      /set by the transport/,
+    ],
     [{ upstreams: { a: { endpoint: 'grpc://x:1/path' } } }, {}, 'upstreams.a.endpoint', /no path/],
     [{ upstreams: { a: { endpoint: 'grpc://x:1', protocol: 'http/json' } } }, {}, 'upstreams.a.endpoint', /is OTLP\/gRPC/],
     [{ upstreams: { a: { endpoint: 'http://x', tls: { caFile: 'missing.pem' } } } }, {}, 'upstreams.a.tls.caFile', /cannot read "missing.pem"/],
     [{ upstreams: { a: { endpoint: 'http://x', tls: { certFile: 'client.pem' } } } }, {}, 'upstreams.a.tls.key', /together/],
     [{ routes: [{ upstreams: ['nope'] }] }, {}, 'routes[0].upstreams[0]', /no shared upstream named "nope"/],
-    [{ upstreams: { a: { endpoint: 'http://x' } }, routes: [{ upstreams: ['a'], tenants: ['who'] }] }, {}, 'routes[0].tenants[0]', /no tenant named "who"/],
-    [{ upstreams: { a: { endpoint: 'http://x' } }, routes: [{ upstreams: ['a'], signals: ['profiles'] }] }, {}, 'routes[0].signals[0]', /one of metrics, logs, traces/],
+    [
+      { upstreams: { a: { endpoint: 'http://x' } }, routes: [{ upstreams: ['a'], tenants: ['who'] }] },
+      {},
+      'routes[0].tenants[0]',
+      /no tenant named "who"/,
+    ],
+    [
+      { upstreams: { a: { endpoint: 'http://x' } }, routes: [{ upstreams: ['a'], signals: ['profiles'] }] },
+      {},
+      'routes[0].signals[0]',
+      /one of metrics, logs, traces/,
+    ],
     [{ routes: [{}] }, {}, 'routes[0].upstreams', /required/],
     [{ tenants: { acme: {} } }, {}, 'tenants.acme', /at least one of tokens, apiKeys/],
     [{ tenants: { acme: { tokens: ['short'] } } }, {}, 'tenants.acme.tokens[0]', /at least 8 characters \(value hidden\)/],
@@ -197,7 +222,12 @@ test('errors name the key path and the problem', () => {
     [{ limits: { maxRequestBytes: 0 } }, {}, 'limits.maxRequestBytes', /from 1/],
     [{ drainTimeout: -1 }, {}, 'drainTimeout', /from 0/],
     [{ auth: { apiKeyHeader: 'Authorization' } }, {}, 'auth.apiKeyHeader', /bearer tokens/],
-    [{ upstreams: { a: { endpoint: 'http://x' } }, selfTelemetry: { upstreams: { a: { endpoint: 'http://y' } } } }, {}, 'selfTelemetry.upstreams.a', /already exists/],
+    [
+      { upstreams: { a: { endpoint: 'http://x' } }, selfTelemetry: { upstreams: { a: { endpoint: 'http://y' } } } },
+      {},
+      'selfTelemetry.upstreams.a',
+      /already exists/,
+    ],
     [[], {}, '', /expected a mapping/],
   ];
   for (const [doc, flags, at, problem] of table) {

@@ -17,13 +17,31 @@ test('upstream and route processors, values typed as written', () => {
       central: {
         endpoint: 'http://127.0.0.1:4318',
         processors: [
-          { resource: [{ action: 'upsert', key: 'deployment.environment.name', value: 'prod' }, { action: 'hash', key: 'user.email' }] },
-          { resource: [{ action: 'delete', key: 'host.ip' }, { action: 'insert', key: 'shard', value: 3 }, { action: 'update', key: 'on', value: true }] },
+          {
+            resource: [
+              { action: 'upsert', key: 'deployment.environment.name', value: 'prod' },
+              { action: 'hash', key: 'user.email' },
+            ],
+          },
+          {
+            resource: [
+              { action: 'delete', key: 'host.ip' },
+              { action: 'insert', key: 'shard', value: 3 },
+              { action: 'update', key: 'on', value: true },
+            ],
+          },
         ],
       },
       plain: { endpoint: 'http://127.0.0.1:4319' },
     },
-    routes: [{ name: 'eu', match: { 'cloud.region': 'eu-*' }, upstreams: ['central'], processors: [{ resource: [{ action: 'insert', key: 'region.group', value: 'eu' }] }] }],
+    routes: [
+      {
+        name: 'eu',
+        match: { 'cloud.region': 'eu-*' },
+        upstreams: ['central'],
+        processors: [{ resource: [{ action: 'insert', key: 'region.group', value: 'eu' }] }],
+      },
+    ],
   });
   assert.equal(c.upstreams[0]!.processors, [
     {
@@ -46,9 +64,14 @@ test('upstream and route processors, values typed as written', () => {
   assert.equal(c.routes[0]!.processors, [{ kind: 'resource', edits: [{ action: 'insert', key: 'region.group', value: 'eu' }] }]);
 });
 
-test('a tenant\'s own upstream takes processors too', () => {
+test("a tenant's own upstream takes processors too", () => {
   const c = load({
-    tenants: { acme: { tokens: ['acme-token-1'], upstreams: { own: { endpoint: 'http://own', processors: [{ resource: [{ action: 'delete', key: 'x' }] }] } } } },
+    tenants: {
+      acme: {
+        tokens: ['acme-token-1'],
+        upstreams: { own: { endpoint: 'http://own', processors: [{ resource: [{ action: 'delete', key: 'x' }] }] } },
+      },
+    },
   });
   assert.equal(c.tenants[0]!.upstreams[0]!.processors, [{ kind: 'resource', edits: [{ action: 'delete', key: 'x' }] }]);
 });
@@ -67,17 +90,37 @@ test('step table: bad processor configurations name the path, the value and what
     [up([{ resource: [] }]), 'upstreams.u.processors[0].resource', 'expected at least one edit ({ action, key, value })'],
     [edit('delete x'), 'upstreams.u.processors[0].resource[0]', 'expected a mapping, got "delete x"'],
     [edit({ key: 'x' }), 'upstreams.u.processors[0].resource[0].action', 'required: one of insert, update, upsert, delete, hash'],
-    [edit({ action: 'add', key: 'x', value: 1 }), 'upstreams.u.processors[0].resource[0].action', 'expected one of insert, update, upsert, delete, hash, got "add"'],
+    [
+      edit({ action: 'add', key: 'x', value: 1 }),
+      'upstreams.u.processors[0].resource[0].action',
+      'expected one of insert, update, upsert, delete, hash, got "add"',
+    ],
     [edit({ action: 'delete' }), 'upstreams.u.processors[0].resource[0].key', 'required: the resource attribute key'],
     [edit({ action: 'delete', key: '' }), 'upstreams.u.processors[0].resource[0].key', 'must not be empty'],
     [edit({ action: 'delete', key: ['x'] }), 'upstreams.u.processors[0].resource[0].key', 'expected a string, got a list'],
     [edit({ action: 'upsert', key: 'x' }), 'upstreams.u.processors[0].resource[0].value', 'required for upsert: a string, number or boolean'],
-    [edit({ action: 'insert', key: 'x', value: null }), 'upstreams.u.processors[0].resource[0].value', 'required for insert: a string, number or boolean'],
-    [edit({ action: 'update', key: 'x', value: { a: 1 } }), 'upstreams.u.processors[0].resource[0].value', 'expected a string, number or boolean, got a mapping'],
-    [edit({ action: 'update', key: 'x', value: [1] }), 'upstreams.u.processors[0].resource[0].value', 'expected a string, number or boolean, got a list'],
+    [
+      edit({ action: 'insert', key: 'x', value: null }),
+      'upstreams.u.processors[0].resource[0].value',
+      'required for insert: a string, number or boolean',
+    ],
+    [
+      edit({ action: 'update', key: 'x', value: { a: 1 } }),
+      'upstreams.u.processors[0].resource[0].value',
+      'expected a string, number or boolean, got a mapping',
+    ],
+    [
+      edit({ action: 'update', key: 'x', value: [1] }),
+      'upstreams.u.processors[0].resource[0].value',
+      'expected a string, number or boolean, got a list',
+    ],
     [edit({ action: 'hash', key: 'x', value: 'salt' }), 'upstreams.u.processors[0].resource[0].value', 'hash takes no value'],
     [edit({ action: 'delete', key: 'x', value: 'y' }), 'upstreams.u.processors[0].resource[0].value', 'delete takes no value'],
-    [edit({ action: 'delete', key: 'x', when: 'always' }), 'upstreams.u.processors[0].resource[0].when', 'unknown key; allowed here: action, key, value'],
+    [
+      edit({ action: 'delete', key: 'x', when: 'always' }),
+      'upstreams.u.processors[0].resource[0].when',
+      'unknown key; allowed here: action, key, value',
+    ],
     [
       { upstreams: { u: { endpoint: 'http://u' } }, routes: [{ upstreams: ['u'], processors: [{ resource: [{ action: 'zap', key: 'x' }] }] }] },
       'routes[0].processors[0].resource[0].action',

@@ -50,10 +50,19 @@ test('one processed body per chain and subset, shared; none for upstreams withou
   assert.ok(plan.selections.find((s) => s.upstream.name === 'plain')!.entries === null, 'plain: as received');
   assert.is(built['a'], built['b'], 'the same chain: one body');
   assert.is.not(built['other']!.body, built['a']!.body);
-  assert.equal(Object.values(built).map((b) => b.how), ['processed', 'processed', 'processed', 'processed']);
+  assert.equal(
+    Object.values(built).map((b) => b.how),
+    ['processed', 'processed', 'processed', 'processed'],
+  );
   assert.is(cache.size, 3, 'protobuf for a and b, its JSON for j, the other chain');
   const decoded = fromBinary(ExportMetricsServiceRequestSchema, built['a']!.body);
-  assert.equal(decoded.resourceMetrics.map((r) => r.resource!.attributes.map((kv) => kv.key)), [['service.name', 'env'], ['service.name', 'env']]);
+  assert.equal(
+    decoded.resourceMetrics.map((r) => r.resource!.attributes.map((kv) => kv.key)),
+    [
+      ['service.name', 'env'],
+      ['service.name', 'env'],
+    ],
+  );
   assert.equal(decodeJson(ExportMetricsServiceRequestSchema, built['j']!.body), decoded, 'JSON: the processed protobuf transcoded');
   assert.equal(
     fromBinary(ExportMetricsServiceRequestSchema, built['other']!.body).resourceMetrics.map((r) => r.resource!.attributes.length),

@@ -117,7 +117,11 @@ test('HTTP gzip in: upstreams get the inflated bytes', async () => {
 for (const signal of ['metrics', 'logs', 'traces'] as const) {
   test(`gRPC in (${signal}, gzip): byte-identical at the protobuf upstreams`, async () => {
     const body =
-      signal === 'metrics' ? bin.metrics(metricsRequest(['a', 'b'], 2)) : signal === 'logs' ? bin.logs(logsRequest(['a', 'b'])) : bin.traces(tracesRequest(['a', 'b']));
+      signal === 'metrics'
+        ? bin.metrics(metricsRequest(['a', 'b'], 2))
+        : signal === 'logs'
+          ? bin.logs(logsRequest(['a', 'b']))
+          : bin.traces(tracesRequest(['a', 'b']));
     const result = await grpcExport(gw.grpcUrl, signal, body, {}, true);
     assert.equal(result, { kind: 'ok' });
     const [rg, rh, rj] = await Promise.all([g.waitFor(ofSignal(signal)), h.waitFor(ofSignal(signal)), j.waitFor(ofSignal(signal))]);
@@ -298,9 +302,18 @@ isolation('the same request is decoded identically by every kind of upstream (JS
 test('a backlog for a protobuf upstream goes out merged (entries concatenated, in order); JSON and batch-off upstreams get each request', async () => {
   let open!: () => void;
   const gate = new Promise<void>((resolve) => (open = resolve));
-  const slow = await startReceiver({ grpc: false, respond: (_r, index) => (index === 0 ? gate.then(() => ({ kind: 'ok' as const })) : { kind: 'ok' }) });
-  const slowJson = await startReceiver({ grpc: false, respond: (_r, index) => (index === 0 ? gate.then(() => ({ kind: 'ok' as const })) : { kind: 'ok' }) });
-  const slowOff = await startReceiver({ grpc: false, respond: (_r, index) => (index === 0 ? gate.then(() => ({ kind: 'ok' as const })) : { kind: 'ok' }) });
+  const slow = await startReceiver({
+    grpc: false,
+    respond: (_r, index) => (index === 0 ? gate.then(() => ({ kind: 'ok' as const })) : { kind: 'ok' }),
+  });
+  const slowJson = await startReceiver({
+    grpc: false,
+    respond: (_r, index) => (index === 0 ? gate.then(() => ({ kind: 'ok' as const })) : { kind: 'ok' }),
+  });
+  const slowOff = await startReceiver({
+    grpc: false,
+    respond: (_r, index) => (index === 0 ? gate.then(() => ({ kind: 'ok' as const })) : { kind: 'ok' }),
+  });
   const own = await startTestGateway({
     upstreams: {
       p: { endpoint: slow.httpUrl, maxConcurrency: 1 },
@@ -316,12 +329,22 @@ test('a backlog for a protobuf upstream goes out merged (entries concatenated, i
       await res.arrayBuffer();
     }
     open();
-    await eventually(() => slow.requests.length === 2 && slowJson.requests.length === 4 && slowOff.requests.length === 4, 3000, 'the backlog upstream');
-    assert.ok(slowOff.requests.every((r, i) => eq(r.bytes, bodies[i]!)), 'batch.maxBytes 0: one request each, as received');
+    await eventually(
+      () => slow.requests.length === 2 && slowJson.requests.length === 4 && slowOff.requests.length === 4,
+      3000,
+      'the backlog upstream',
+    );
+    assert.ok(
+      slowOff.requests.every((r, i) => eq(r.bytes, bodies[i]!)),
+      'batch.maxBytes 0: one request each, as received',
+    );
     assert.ok(eq(slow.requests[0]!.bytes, bodies[0]!), 'the first went alone, as received');
     assert.ok(eq(slow.requests[1]!.bytes, Buffer.concat(bodies.slice(1))), 'the three queued behind it went as one request');
     const merged = slow.requests[1]!.message as { resourceMetrics: { resource?: { attributes: { value?: { value: { value: unknown } } }[] } }[] };
-    assert.equal(merged.resourceMetrics.map((r) => r.resource?.attributes[0]?.value?.value.value), ['s1', 's2', 's3']);
+    assert.equal(
+      merged.resourceMetrics.map((r) => r.resource?.attributes[0]?.value?.value.value),
+      ['s1', 's2', 's3'],
+    );
     const stats = own.gw.upstreams.find((u) => u.name === 'p')!.stats();
     assert.is(stats.itemsSent, 8);
     assert.is(stats.requestsSent, 2);

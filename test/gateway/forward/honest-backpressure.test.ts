@@ -14,11 +14,18 @@ import { bin, eventually, JSON_TYPE, json, metricsRequest, post, PROTOBUF, start
 const test = suite('gateway/forward: honest backpressure');
 
 test('five dead upstreams with full queues never make clients back off for the healthy one', async () => {
-  const dead = await Promise.all(Array.from({ length: 5 }, () => startReceiver({ grpc: false, respond: () => ({ kind: 'error', httpStatus: 503, message: 'down' }) })));
+  const dead = await Promise.all(
+    Array.from({ length: 5 }, () => startReceiver({ grpc: false, respond: () => ({ kind: 'error', httpStatus: 503, message: 'down' }) })),
+  );
   const healthy = await startReceiver({ grpc: false });
   const upstreams: Record<string, unknown> = { healthy: { endpoint: healthy.httpUrl } };
   dead.forEach((d, i) => {
-    upstreams[`dead${i}`] = { endpoint: d.httpUrl, maxConcurrency: 1, queue: { maxBytes: '256KiB' }, retry: { initialBackoff: '10s', maxElapsed: '1m' } };
+    upstreams[`dead${i}`] = {
+      endpoint: d.httpUrl,
+      maxConcurrency: 1,
+      queue: { maxBytes: '256KiB' },
+      retry: { initialBackoff: '10s', maxElapsed: '1m' },
+    };
   });
   // The global limit is far below what the dead queues hold together (5 × up to 256 KiB).
   const gw = await startTestGateway({ upstreams, limits: { maxQueuedBytes: '64KiB', maxRequestBytes: '64KiB' } });
@@ -78,9 +85,17 @@ test('a request larger than an upstream’s whole queue is refused as too_large,
 
 test('the config refuses a queue smaller than the request limit, naming the key', () => {
   const rows: [Record<string, unknown>, string[], string, RegExp][] = [
-    [{ upstreams: { a: { endpoint: 'http://127.0.0.1:9', queue: { maxBytes: '1MiB' } } } }, [], 'upstreams.a.queue.maxBytes', /1048576 is below limits.maxRequestBytes \(67108864\)/],
     [
-      { tenants: { t1: { tokens: ['secret-token-1'], upstreams: { own: { endpoint: 'http://127.0.0.1:9', queue: { maxBytes: '2MiB' } } } } }, limits: { maxRequestBytes: '4MiB' } },
+      { upstreams: { a: { endpoint: 'http://127.0.0.1:9', queue: { maxBytes: '1MiB' } } } },
+      [],
+      'upstreams.a.queue.maxBytes',
+      /1048576 is below limits.maxRequestBytes \(67108864\)/,
+    ],
+    [
+      {
+        tenants: { t1: { tokens: ['secret-token-1'], upstreams: { own: { endpoint: 'http://127.0.0.1:9', queue: { maxBytes: '2MiB' } } } } },
+        limits: { maxRequestBytes: '4MiB' },
+      },
       [],
       'tenants.t1.upstreams.own.queue.maxBytes',
       /below limits.maxRequestBytes/,
@@ -98,7 +113,9 @@ test('the config refuses a queue smaller than the request limit, naming the key'
     }
   }
   // Equal is enough.
-  loadGatewayConfig({ document: { upstreams: { a: { endpoint: 'http://127.0.0.1:9', queue: { maxBytes: '1MiB' } } }, limits: { maxRequestBytes: '1MiB' } } });
+  loadGatewayConfig({
+    document: { upstreams: { a: { endpoint: 'http://127.0.0.1:9', queue: { maxBytes: '1MiB' } } }, limits: { maxRequestBytes: '1MiB' } },
+  });
 });
 
 test.run();

@@ -37,7 +37,12 @@ test.before(async () => {
       plain: { endpoint: grpcEndpoint(plain.grpcUrl) },
     },
     routes: [
-      { name: 'eu', match: { 'cloud.region': 'eu-*' }, upstreams: ['central'], processors: [{ resource: [{ action: 'insert', key: 'region.group', value: 'eu' }] }] },
+      {
+        name: 'eu',
+        match: { 'cloud.region': 'eu-*' },
+        upstreams: ['central'],
+        processors: [{ resource: [{ action: 'insert', key: 'region.group', value: 'eu' }] }],
+      },
       { name: 'all', upstreams: ['central', 'mirror', 'plain'] },
     ],
   });
@@ -66,7 +71,15 @@ function request(): ExportLogsServiceRequest {
         },
         scopeLogs: records,
       },
-      { resource: { attributes: [{ key: 'service.name', value: str('cart') }, { key: 'cloud.region', value: str('us-east-1') }] }, scopeLogs: records },
+      {
+        resource: {
+          attributes: [
+            { key: 'service.name', value: str('cart') },
+            { key: 'cloud.region', value: str('us-east-1') },
+          ],
+        },
+        scopeLogs: records,
+      },
     ],
   });
 }

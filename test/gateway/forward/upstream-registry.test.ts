@@ -14,7 +14,9 @@ test('equal config: the same upstream; changed config: a new one under the name'
   const first = upstreamsOf({ upstreams: { a: { endpoint: 'http://127.0.0.1:1' }, b: { endpoint: 'http://127.0.0.1:2' } } });
   // Loaded again from an equal document: equal configs, different objects.
   const same = upstreamsOf({ upstreams: { a: { endpoint: 'http://127.0.0.1:1' }, b: { endpoint: 'http://127.0.0.1:2' } } });
-  const changed = upstreamsOf({ upstreams: { a: { endpoint: 'http://127.0.0.1:1' }, b: { endpoint: 'http://127.0.0.1:2', retry: { maxElapsed: '1s' } } } });
+  const changed = upstreamsOf({
+    upstreams: { a: { endpoint: 'http://127.0.0.1:1' }, b: { endpoint: 'http://127.0.0.1:2', retry: { maxElapsed: '1s' } } },
+  });
   await registry.prepare(first);
   const [a1, b1] = first.map((c) => registry.acquire(c));
   const [a2, b2] = same.map((c) => registry.acquire(c));
@@ -32,7 +34,7 @@ test('equal config: the same upstream; changed config: a new one under the name'
   await Promise.all([...registry.held(), b1!].map((u) => u!.backend.shutdown(0)));
 });
 
-test('processors are the pipeline\'s: changing only them keeps the upstream (and its queue)', async () => {
+test("processors are the pipeline's: changing only them keeps the upstream (and its queue)", async () => {
   const registry = createUpstreamRegistry({ transportFor: () => createMemoryTransport() });
   const [before] = upstreamsOf({ upstreams: { a: { endpoint: 'http://127.0.0.1:1' } } });
   const [after] = upstreamsOf({ upstreams: { a: { endpoint: 'http://127.0.0.1:1', processors: [{ resource: [{ action: 'delete', key: 'x' }] }] } } });

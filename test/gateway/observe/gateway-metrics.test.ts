@@ -15,7 +15,6 @@ import { manualClock } from '../../../src/internal/clock.js';
 import type { Signal } from '../../../src/otlp/types.js';
 import { stats, upstream } from '../upstream-fixture.js';
 
-
 function view(ups: UpstreamView[], queued = 0): GatewayView {
   return {
     addresses: { grpc: '127.0.0.1:4317', http: '127.0.0.1:4318' },
@@ -106,17 +105,18 @@ test('requests, items, sizes, refusals and forwarded: names, attributes and valu
   m.forwarded({ upstream: 'b', signal: 'logs', items: 7, bytes: 70, body: 'spliced', queued: false });
   const msgs = await c.collectMessages();
   assert.is(msgs[0]!.resourceMetrics[0]!.scopeMetrics[0]!.scope!.name, GATEWAY_METER_NAME);
-  expectPoints(
-    points(msgs, 'otlp_fanout.gateway.requests'),
-    [
-      '{"outcome":"accepted","protocol":"grpc","signal":"metrics"}=1',
-      '{"outcome":"refused","protocol":"grpc","signal":"metrics"}=1',
-      '{"outcome":"refused","protocol":"http","signal":"unknown"}=1',
-      '{"outcome":"accepted","protocol":"http/protobuf","signal":"logs"}=1',
-      '{"outcome":"accepted","protocol":"http/protobuf","signal":"metrics"}=1',
-    ],
-  );
-  expectPoints(points(msgs, 'otlp_fanout.gateway.items'), ['{"signal":"logs"}=7', '{"signal":"metrics"}=100', '{"signal":"metrics","tenant":"acme"}=50']);
+  expectPoints(points(msgs, 'otlp_fanout.gateway.requests'), [
+    '{"outcome":"accepted","protocol":"grpc","signal":"metrics"}=1',
+    '{"outcome":"refused","protocol":"grpc","signal":"metrics"}=1',
+    '{"outcome":"refused","protocol":"http","signal":"unknown"}=1',
+    '{"outcome":"accepted","protocol":"http/protobuf","signal":"logs"}=1',
+    '{"outcome":"accepted","protocol":"http/protobuf","signal":"metrics"}=1',
+  ]);
+  expectPoints(points(msgs, 'otlp_fanout.gateway.items'), [
+    '{"signal":"logs"}=7',
+    '{"signal":"metrics"}=100',
+    '{"signal":"metrics","tenant":"acme"}=50',
+  ]);
   expectPoints(points(msgs, 'otlp_fanout.gateway.received.size'), [
     '{"protocol":"grpc","signal":"metrics"}=500',
     '{"protocol":"http/protobuf","signal":"logs"}=70',
@@ -142,7 +142,10 @@ test('service names: the first N get series, the rest share (other), totals kept
   const pts = points(await c.collectMessages(), 'otlp_fanout.gateway.service.items');
   assert.is(pts.length, 4, 'three names plus (other), however many names arrive');
   assert.equal(pts.map(([a]) => a['service.name']).sort(), ['(other)', 'svc-0', 'svc-1', 'svc-2']);
-  assert.is(pts.reduce((s, [, v]) => s + v, 0), 2000);
+  assert.is(
+    pts.reduce((s, [, v]) => s + v, 0),
+    2000,
+  );
   assert.is(pts.find(([a]) => a['service.name'] === '(other)')![1], 1400);
 });
 
@@ -153,7 +156,18 @@ test('upstreams: observed from stats at each collection; queue and limit', async
   const a = upstream('a', 'http/protobuf');
   m.attach(view([a], 300));
   m.attach(view([upstream('ignored', 'http/protobuf')]));
-  a.current = stats('a', { itemsSent: 90, itemsRejected: 2, itemsFailed: 3, itemsDropped: 5, requestsSent: 12, requestsFailed: 2, retries: 2, queueBytes: 300, queueRequests: 1, inFlightRequests: 1 });
+  a.current = stats('a', {
+    itemsSent: 90,
+    itemsRejected: 2,
+    itemsFailed: 3,
+    itemsDropped: 5,
+    requestsSent: 12,
+    requestsFailed: 2,
+    retries: 2,
+    queueBytes: 300,
+    queueRequests: 1,
+    inFlightRequests: 1,
+  });
   const msgs = await c.collectMessages();
   expectPoints(points(msgs, 'otlp_fanout.gateway.upstream.items'), [
     '{"outcome":"dropped","upstream":"a"}=5',
@@ -161,7 +175,10 @@ test('upstreams: observed from stats at each collection; queue and limit', async
     '{"outcome":"rejected","upstream":"a"}=2',
     '{"outcome":"sent","upstream":"a"}=90',
   ]);
-  expectPoints(points(msgs, 'otlp_fanout.gateway.upstream.attempts'), ['{"outcome":"failure","upstream":"a"}=2', '{"outcome":"success","upstream":"a"}=10']);
+  expectPoints(points(msgs, 'otlp_fanout.gateway.upstream.attempts'), [
+    '{"outcome":"failure","upstream":"a"}=2',
+    '{"outcome":"success","upstream":"a"}=10',
+  ]);
   assert.equal(points(msgs, 'otlp_fanout.gateway.upstream.retries'), [[{ upstream: 'a' }, 2]]);
   assert.equal(points(msgs, 'otlp_fanout.gateway.upstream.queue.size'), [[{ upstream: 'a' }, 300]]);
   assert.equal(points(msgs, 'otlp_fanout.gateway.upstream.queue.requests'), [[{ upstream: 'a' }, 1]]);
@@ -199,8 +216,14 @@ test('export duration: each call once, in every consumer, in seconds', async () 
 
 test('options are validated', () => {
   const p = createGatewayMeterProvider();
-  assert.throws(() => createGatewayMetrics(p, { maxServiceNames: 0 }), (e: unknown) => e instanceof GatewayConfigError && e.path === 'maxServiceNames');
-  assert.throws(() => createGatewayMetrics(p, { maxTenants: 1.5 }), (e: unknown) => e instanceof GatewayConfigError && e.path === 'maxTenants');
+  assert.throws(
+    () => createGatewayMetrics(p, { maxServiceNames: 0 }),
+    (e: unknown) => e instanceof GatewayConfigError && e.path === 'maxServiceNames',
+  );
+  assert.throws(
+    () => createGatewayMetrics(p, { maxTenants: 1.5 }),
+    (e: unknown) => e instanceof GatewayConfigError && e.path === 'maxTenants',
+  );
 });
 
 test.run();

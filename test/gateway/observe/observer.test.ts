@@ -12,7 +12,6 @@ import { getDiagnosticSink, resetWarnings, setDiagnosticSink } from '../../../sr
 import type { Signal } from '../../../src/otlp/types.js';
 import { stats, upstream } from '../upstream-fixture.js';
 
-
 function gatewayView(ups: UpstreamView[], state: { queued: number; draining: boolean }): GatewayView {
   return {
     addresses: { grpc: '127.0.0.1:4317', http: undefined },
@@ -120,7 +119,10 @@ test('basic: one line per interval with signals, refusals and upstreams; no deco
     t.take(),
     '2024-05-01T12:00:10.000Z otlp-fanout gateway | 10.0s: 3 req (0.3/s), 220 items (22/s) [metrics 2/200, logs 1/20] | refused 1 (backpressure 1) | dropped 5 items (no_route) | primary: sent 220 queue 2.0 KiB p99 2.00 ms\n',
   );
-  assert.equal(events.map((e) => e.decodes), [0, 0, 0]);
+  assert.equal(
+    events.map((e) => e.decodes),
+    [0, 0, 0],
+  );
   await t.o.close();
 });
 
@@ -263,7 +265,10 @@ test('stop: the summary of the last, partial interval', async () => {
   t.o.onRequest(request('logs', 3));
   t.advance(1000);
   t.o.onStop!({ drained: false, elapsedMs: 5001, upstreams: [{ name: 'a', undeliveredRequests: 2, undeliveredItems: 30 }] });
-  assert.match(t.take(), /^2024-05-01T12:00:01.000Z otlp-fanout gateway \| 1.0s: 1 req \(1\/s\), 3 items \(3\/s\) \[logs 1\/3\] \| a: sent 0 queue 0 B \| draining\n$/);
+  assert.match(
+    t.take(),
+    /^2024-05-01T12:00:01.000Z otlp-fanout gateway \| 1.0s: 1 req \(1\/s\), 3 items \(3\/s\) \[logs 1\/3\] \| a: sent 0 queue 0 B \| draining\n$/,
+  );
   await t.o.close();
   await t.o.close();
 });
@@ -345,7 +350,11 @@ test('options: defaults and validation', () => {
     [{ maxNamesPerInterval: 2.5 }, 'maxNamesPerInterval'],
   ];
   for (const [options, path] of bad) {
-    assert.throws(() => validateObserverOptions(options), (e: unknown) => e instanceof GatewayConfigError && e.path === path, path);
+    assert.throws(
+      () => validateObserverOptions(options),
+      (e: unknown) => e instanceof GatewayConfigError && e.path === path,
+      path,
+    );
   }
 });
 

@@ -36,7 +36,14 @@ test('metrics: resource, scope, sum, histogram with exemplar, exponential bucket
                   value: {
                     aggregationTemporality: AggregationTemporality.CUMULATIVE,
                     isMonotonic: true,
-                    dataPoints: [{ startTimeUnixNano: T, timeUnixNano: T + 1000n, value: { case: 'asInt', value: 5n }, attributes: [{ key: 'm', value: str('GET') }] }],
+                    dataPoints: [
+                      {
+                        startTimeUnixNano: T,
+                        timeUnixNano: T + 1000n,
+                        value: { case: 'asInt', value: 5n },
+                        attributes: [{ key: 'm', value: str('GET') }],
+                      },
+                    ],
                   },
                 },
               },
@@ -56,7 +63,14 @@ test('metrics: resource, scope, sum, histogram with exemplar, exponential bucket
                         max: 8,
                         explicitBounds: [5, 10],
                         bucketCounts: [2n, 1n, 0n],
-                        exemplars: [{ value: { case: 'asDouble', value: 8 }, timeUnixNano: T, traceId: new Uint8Array(16).fill(0xab), spanId: new Uint8Array(8).fill(1) }],
+                        exemplars: [
+                          {
+                            value: { case: 'asDouble', value: 8 },
+                            timeUnixNano: T,
+                            traceId: new Uint8Array(16).fill(0xab),
+                            spanId: new Uint8Array(8).fill(1),
+                          },
+                        ],
                       },
                     ],
                   },
@@ -135,8 +149,16 @@ test('logs: times, severity, body, typed attributes, ids as hex', () => {
                 attributes: [
                   { key: 'n', value: int(3n) },
                   { key: 'b', value: { value: { case: 'bytesValue', value: new Uint8Array([1, 255]) } } },
-                  { key: 'arr', value: { value: { case: 'arrayValue', value: { values: [str('x'), { value: { case: 'doubleValue', value: 2 } }] } } } },
-                  { key: 'kv', value: { value: { case: 'kvlistValue', value: { values: [{ key: 'k', value: { value: { case: 'boolValue', value: true } } }] } } } },
+                  {
+                    key: 'arr',
+                    value: { value: { case: 'arrayValue', value: { values: [str('x'), { value: { case: 'doubleValue', value: 2 } }] } } },
+                  },
+                  {
+                    key: 'kv',
+                    value: {
+                      value: { case: 'kvlistValue', value: { values: [{ key: 'k', value: { value: { case: 'boolValue', value: true } } }] } },
+                    },
+                  },
                 ],
                 traceId: new Uint8Array(16).fill(0x0f),
                 spanId: new Uint8Array(8).fill(0xa0),
@@ -226,7 +248,24 @@ test('summary points and a metric without data', () => {
         scopeMetrics: [
           {
             metrics: [
-              { name: 's', data: { case: 'summary', value: { dataPoints: [{ count: 2n, sum: 3, quantileValues: [{ quantile: 0.5, value: 1 }, { quantile: 1, value: 2 }] }] } } },
+              {
+                name: 's',
+                data: {
+                  case: 'summary',
+                  value: {
+                    dataPoints: [
+                      {
+                        count: 2n,
+                        sum: 3,
+                        quantileValues: [
+                          { quantile: 0.5, value: 1 },
+                          { quantile: 1, value: 2 },
+                        ],
+                      },
+                    ],
+                  },
+                },
+              },
               { name: 'none' },
             ],
           },

@@ -41,7 +41,14 @@ test('numbers: grouping, rates, bytes, latencies, durations', () => {
 
 test('table: names left-aligned, numbers right-aligned, no trailing spaces', () => {
   assert.is(
-    formatTable(['name', 'kind', 'n'], [['a', 'grpc', '1'], ['longer', 'http/json', '1,000']], 2),
+    formatTable(
+      ['name', 'kind', 'n'],
+      [
+        ['a', 'grpc', '1'],
+        ['longer', 'http/json', '1,000'],
+      ],
+      2,
+    ),
     '  name    kind           n\n  a       grpc           1\n  longer  http/json  1,000\n',
   );
 });
@@ -60,7 +67,10 @@ test('basic line: signals without traffic are left out, draining shown', () => {
     draining: true,
     topServices: 5,
   };
-  assert.is(formatBasicSummary(input), '2024-01-01T00:00:00.000Z otlp-fanout gateway | 2.0s: 1 req (0.5/s), 12 items (6/s) [traces 1/12] | draining\n');
+  assert.is(
+    formatBasicSummary(input),
+    '2024-01-01T00:00:00.000Z otlp-fanout gateway | 2.0s: 1 req (0.5/s), 12 items (6/s) [traces 1/12] | draining\n',
+  );
 });
 
 test.run();

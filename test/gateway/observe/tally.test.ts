@@ -20,12 +20,22 @@ test('bounded: names beyond capacity go to (other); totals are conserved', () =>
       [OTHER_ROW, 1, 7, 70],
     ],
   );
-  assert.equal(b.top(1).map((r) => [r.name, r.counts.items]), [['a', 11], [OTHER_ROW, 12]]);
+  assert.equal(
+    b.top(1).map((r) => [r.name, r.counts.items]),
+    [
+      ['a', 11],
+      [OTHER_ROW, 12],
+    ],
+  );
   b.clear();
   assert.is(b.size, 0);
   assert.equal(b.top(3), []);
   b.add('c', 1, 1);
-  assert.equal(b.top(3).map((r) => r.name), ['c'], 'a cleared table admits new names');
+  assert.equal(
+    b.top(3).map((r) => r.name),
+    ['c'],
+    'a cleared table admits new names',
+  );
 });
 
 test('property: a flood of names stays bounded, top rows are exact below capacity, sums match', () => {
@@ -49,14 +59,26 @@ test('property: a flood of names stays bounded, top rows are exact below capacit
     const topN = 1 + Math.floor(random() * 12);
     const rows = b.top(topN);
     assert.ok(rows.length <= topN + 1);
-    assert.is(rows.reduce((s, r) => s + r.counts.items, 0), totalItems, `run ${run}: items conserved`);
-    assert.is(rows.reduce((s, r) => s + r.counts.requests, 0), n, `run ${run}: requests conserved`);
+    assert.is(
+      rows.reduce((s, r) => s + r.counts.items, 0),
+      totalItems,
+      `run ${run}: items conserved`,
+    );
+    assert.is(
+      rows.reduce((s, r) => s + r.counts.requests, 0),
+      n,
+      `run ${run}: requests conserved`,
+    );
     const named = rows.filter((r) => r.name !== OTHER_ROW);
     for (let i = 1; i < named.length; i++) assert.ok(named[i - 1]!.counts.items >= named[i]!.counts.items, 'sorted by items');
     if (exact.size <= capacity) {
       for (const r of named) assert.is(r.counts.items, exact.get(r.name), `run ${run}: exact count of ${r.name}`);
       const want = [...exact.values()].sort((x, y) => y - x).slice(0, topN);
-      assert.equal(named.map((r) => r.counts.items), want, `run ${run}: the top rows are the largest`);
+      assert.equal(
+        named.map((r) => r.counts.items),
+        want,
+        `run ${run}: the top rows are the largest`,
+      );
     }
   }
 });
@@ -72,7 +94,13 @@ test('tally: per signal interval and totals, tenants, services, refusals; nextIn
   assert.is(t.intervalRefusals(), 3);
   assert.is(t.interval.metrics.items, 100);
   assert.is(t.tenants.top(5)[0]!.name, 'acme');
-  assert.equal(t.services.top(5).map((r) => [r.name, r.counts.items]), [['a', 100], ['b', 100]]);
+  assert.equal(
+    t.services.top(5).map((r) => [r.name, r.counts.items]),
+    [
+      ['a', 100],
+      ['b', 100],
+    ],
+  );
   t.nextInterval();
   assert.is(t.intervalRequests(), 0);
   assert.is(t.intervalRefusals(), 0);

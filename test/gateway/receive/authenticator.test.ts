@@ -51,7 +51,10 @@ unit('step table: bearer tokens and API keys', () => {
     [{ 'x-otlp-key': BETA }, { kind: 'tenant', tenant: 'beta' }],
     [{ 'x-otlp-key': ACME }, { kind: 'unknown' }],
     [{ authorization: `Bearer ${BETA}` }, { kind: 'unknown' }],
-    [{ authorization: 'Bearer nope-nope-nope', 'x-otlp-key': BETA }, { kind: 'tenant', tenant: 'beta' }],
+    [
+      { authorization: 'Bearer nope-nope-nope', 'x-otlp-key': BETA },
+      { kind: 'tenant', tenant: 'beta' },
+    ],
     [{ 'x-api-key': BETA }, { kind: 'missing' }],
   ];
   for (const [h, expected] of table) assert.equal(a.authenticate(headers(h)), expected, JSON.stringify(h));
@@ -81,10 +84,7 @@ live.before(async () => {
         beta: { apiKeys: [BETA] },
       },
       upstreams: { shared: { endpoint: shared.grpcUrl.replace('http:', 'grpc:') }, betaOnly: { endpoint: betaOnly.httpUrl } },
-      routes: [
-        { upstreams: ['shared'] },
-        { tenants: ['beta'], upstreams: ['betaOnly'] },
-      ],
+      routes: [{ upstreams: ['shared'] }, { tenants: ['beta'], upstreams: ['betaOnly'] }],
     },
     { ACME_TOKEN: ACME },
   );
@@ -118,7 +118,10 @@ live('HTTP: missing and unknown credentials get 401 and nothing is forwarded', a
   assert.not.match(unknownStatus.message, 'not-a-real-token');
   await settle();
   assert.is(shared.requests.length + acmeOwn.requests.length + betaOnly.requests.length, 0);
-  assert.equal(t.seen.refused.map((r) => r.reason), ['unauthenticated', 'unauthenticated']);
+  assert.equal(
+    t.seen.refused.map((r) => r.reason),
+    ['unauthenticated', 'unauthenticated'],
+  );
   assert.is(t.seen.requests.length, 0);
 });
 
@@ -132,10 +135,13 @@ live('gRPC: missing and unknown credentials get UNAUTHENTICATED', async () => {
   if (!unknown.ok) assert.is(unknown.error.code, Code.Unauthenticated);
   await settle();
   assert.is(shared.requests.length + acmeOwn.requests.length, 0);
-  assert.equal(t.seen.refused.map((r) => [r.reason, r.status]), [
-    ['unauthenticated', Code.Unauthenticated],
-    ['unauthenticated', Code.Unauthenticated],
-  ]);
+  assert.equal(
+    t.seen.refused.map((r) => [r.reason, r.status]),
+    [
+      ['unauthenticated', Code.Unauthenticated],
+      ['unauthenticated', Code.Unauthenticated],
+    ],
+  );
 });
 
 live("a tenant's own upstream gets only that tenant's data; routes select tenants", async () => {
@@ -163,7 +169,10 @@ live("a tenant's own upstream gets only that tenant's data; routes select tenant
   );
   // The credential never leaves the gateway.
   assert.is(own.headers['authorization'], undefined);
-  assert.is(shared.requests.every((r) => r.headers['x-otlp-key'] === undefined), true);
+  assert.is(
+    shared.requests.every((r) => r.headers['x-otlp-key'] === undefined),
+    true,
+  );
 });
 
 unit.run();

@@ -14,7 +14,19 @@ import { RetryInfoSchema } from '../../../gen/google/rpc/error_details_pb.js';
 import { StatusSchema } from '../../../gen/google/rpc/status_pb.js';
 import type { Status } from '../../../gen/google/rpc/status_pb.js';
 import { startReceiver } from '../../support/receiver.js';
-import { bin, eventually, grpcCall, JSON_TYPE, json, logsRequest, metricsRequest, post, PROTOBUF, startTestGateway, tracesRequest } from '../harness.js';
+import {
+  bin,
+  eventually,
+  grpcCall,
+  JSON_TYPE,
+  json,
+  logsRequest,
+  metricsRequest,
+  post,
+  PROTOBUF,
+  startTestGateway,
+  tracesRequest,
+} from '../harness.js';
 import type { TestGateway } from '../harness.js';
 import { prng } from '../../support/prng.js';
 
@@ -101,7 +113,10 @@ bad('413 for a gzip bomb, stopped after the limit without inflating it all', asy
     assert.is(res.status, 413);
     const status = await protoStatus(res);
     assert.match(status.message, 'after gunzip');
-    assert.equal(limited.seen.refused.map((r) => r.reason), ['too_large']);
+    assert.equal(
+      limited.seen.refused.map((r) => r.reason),
+      ['too_large'],
+    );
     // Inflating all of it would hold 512 MiB; the cap keeps the peak near 1 MiB.
     const grownMiB = (process.resourceUsage().maxRSS - rssBefore) / 1024;
     assert.ok(grownMiB < 128, `peak RSS grew by ${grownMiB.toFixed(0)} MiB`);
@@ -199,7 +214,11 @@ bad('gRPC: an unknown method is 404 / UNIMPLEMENTED and counted', async () => {
   session.on('error', () => undefined);
   try {
     const status = await new Promise<number>((resolve, reject) => {
-      const req = session.request({ ':method': 'POST', ':path': '/opentelemetry.proto.collector.profiles.v1development.ProfilesService/Export', 'content-type': 'application/grpc' });
+      const req = session.request({
+        ':method': 'POST',
+        ':path': '/opentelemetry.proto.collector.profiles.v1development.ProfilesService/Export',
+        'content-type': 'application/grpc',
+      });
       req.setTimeout(3000, () => reject(new Error('timeout')));
       req.on('response', (h) => resolve(Number(h[':status'])));
       req.on('error', reject);
@@ -254,7 +273,10 @@ pressure('429 + Retry-After / RESOURCE_EXHAUSTED + RetryInfo past the queue limi
       const info = g.error.findDetails(RetryInfoSchema)[0];
       assert.is(Number(info?.retryDelay?.seconds), 2);
     }
-    assert.equal(gw.seen.refused.map((r) => r.reason), ['backpressure', 'backpressure', 'backpressure']);
+    assert.equal(
+      gw.seen.refused.map((r) => r.reason),
+      ['backpressure', 'backpressure', 'backpressure'],
+    );
 
     open();
     await eventually(() => gw.gw.queuedBytes() === 0, 3000, 'the queue to drain');
@@ -296,7 +318,10 @@ pressure('/healthz: 200 while serving, 503 while draining; data refused with 503
     const report = await stopping;
     assert.is(report.drained, false);
     assert.equal(report.upstreams, [{ name: 'stalled', undeliveredRequests: 1, undeliveredItems: 1 }]);
-    assert.equal(gw.seen.refused.map((r) => r.reason).filter((r) => r === 'draining'), ['draining', 'draining']);
+    assert.equal(
+      gw.seen.refused.map((r) => r.reason).filter((r) => r === 'draining'),
+      ['draining', 'draining'],
+    );
   } finally {
     await gw.close();
     await upstream.close();
@@ -410,7 +435,10 @@ pressure('a healthy upstream whose queue is full pushes back (429 / RESOURCE_EXH
     }
     const backend = gw.gw.upstreams[0]!.backend;
     assert.is(backend.stats().itemsDropped, 0, 'nothing dropped');
-    assert.equal(gw.seen.refused.map((r) => r.reason), ['backpressure', 'backpressure']);
+    assert.equal(
+      gw.seen.refused.map((r) => r.reason),
+      ['backpressure', 'backpressure'],
+    );
 
     open();
     await eventually(() => gw.gw.queuedBytes() === 0, 3000, 'the queue to drain');
@@ -432,7 +460,12 @@ pressure('an upstream in an outage drops its own oldest data; clients and the he
   const healthy = await startReceiver({ grpc: false });
   const gw = await startTestGateway({
     upstreams: {
-      dead: { endpoint: dead.httpUrl, maxConcurrency: 1, queue: { maxBytes: '1MiB', maxRequests: 2 }, retry: { initialBackoff: '10s', maxElapsed: '1m' } },
+      dead: {
+        endpoint: dead.httpUrl,
+        maxConcurrency: 1,
+        queue: { maxBytes: '1MiB', maxRequests: 2 },
+        retry: { initialBackoff: '10s', maxElapsed: '1m' },
+      },
       healthy: { endpoint: healthy.httpUrl },
     },
     limits: { maxRequestBytes: '1MiB' },

@@ -35,7 +35,12 @@ const observer: GatewayObserver = { onRequest() {}, onRefused() {} };
 // Step table: what the ingest decided → what every client must read.
 const steps: ReadonlyArray<{ name: string; rejected: number; message: string; expected: ExportResult }> = [
   { name: 'full success', rejected: 0, message: '', expected: { kind: 'ok' } },
-  { name: 'items rejected', rejected: 3, message: '3 items matched no route and were dropped', expected: { kind: 'partial', rejected: 3, message: '3 items matched no route and were dropped' } },
+  {
+    name: 'items rejected',
+    rejected: 3,
+    message: '3 items matched no route and were dropped',
+    expected: { kind: 'partial', rejected: 3, message: '3 items matched no route and were dropped' },
+  },
   { name: 'rejected without a message', rejected: 2, message: '', expected: { kind: 'partial', rejected: 2, message: '' } },
   { name: 'a warning, nothing rejected', rejected: 0, message: 'heads up', expected: { kind: 'partial', rejected: 0, message: 'heads up' } },
 ];

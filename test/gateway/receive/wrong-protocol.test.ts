@@ -57,7 +57,10 @@ function grpcRaw(url: string, contentType: string, payload: Uint8Array): Promise
     stream.resume();
     stream.on('end', () => {
       session.close();
-      resolve({ status: headers['grpc-status'] as string | undefined, message: decodeURIComponent((headers['grpc-message'] as string | undefined) ?? '') });
+      resolve({
+        status: headers['grpc-status'] as string | undefined,
+        message: decodeURIComponent((headers['grpc-message'] as string | undefined) ?? ''),
+      });
     });
     stream.on('error', reject);
     stream.end(frame);
@@ -86,7 +89,7 @@ plain('OTLP/HTTP at the gRPC port: 400 naming the HTTP address, counted as wrong
 
 plain('gRPC still works on the same port, also when the preface arrives in pieces', async () => {
   const ok = await grpcCall(t.grpcUrl, 'metrics', body);
-  assert.ok(ok.ok, "a gRPC Export is accepted");
+  assert.ok(ok.ok, 'a gRPC Export is accepted');
   // A raw client that sends the HTTP/2 preface in two writes still gets the server's SETTINGS frame.
   const port = Number(new URL(t.grpcUrl).port);
   const first = await new Promise<Buffer>((resolve, reject) => {

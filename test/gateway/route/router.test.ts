@@ -45,11 +45,39 @@ test('step table', () => {
   const rows: Row[] = [
     ['metrics', undefined, [checkout], [['a', null, 3]], 0],
     ['metrics', undefined, [checkout, cart], [['a', [0], 3]], 5],
-    ['logs', undefined, [checkout, cart, bare], [['a', [0], 3], ['b', null, 15]], 0],
-    ['traces', 'beta', [checkout, cart], [['a', null, 8], ['c', [1], 5]], 0],
+    [
+      'logs',
+      undefined,
+      [checkout, cart, bare],
+      [
+        ['a', [0], 3],
+        ['b', null, 15],
+      ],
+      0,
+    ],
+    [
+      'traces',
+      'beta',
+      [checkout, cart],
+      [
+        ['a', null, 8],
+        ['c', [1], 5],
+      ],
+      0,
+    ],
     ['traces', 'beta', [bare], [], 7],
     ['metrics', 'acme', [cart], [['acme/own', null, 5]], 0],
-    ['logs', 'acme', [bare, checkout], [['a', [1], 3], ['b', null, 10], ['acme/own', null, 10]], 0],
+    [
+      'logs',
+      'acme',
+      [bare, checkout],
+      [
+        ['a', [1], 3],
+        ['b', null, 10],
+        ['acme/own', null, 10],
+      ],
+      0,
+    ],
   ];
   for (const [signal, tenant, entries, expected, unrouted] of rows) {
     const total = entries.reduce((n, e) => n + e.items, 0);
@@ -66,7 +94,14 @@ test('step table', () => {
 test('without routes every entry goes to every shared upstream; the routes name the attributes to scan', () => {
   const open = createRouter([], shared, new Map());
   const plan = open.plan('metrics', undefined, [checkout, bare], 10);
-  assert.equal(plan.selections.map((s) => [s.upstream.name, s.entries, s.items]), [['a', null, 10], ['b', null, 10], ['c', null, 10]]);
+  assert.equal(
+    plan.selections.map((s) => [s.upstream.name, s.entries, s.items]),
+    [
+      ['a', null, 10],
+      ['b', null, 10],
+      ['c', null, 10],
+    ],
+  );
   assert.is(plan.unrouted, 0);
   assert.equal([...router.wantedAttributes].sort(), ['k8s.namespace', 'service.name']);
   const none = createRouter([], [], new Map());
@@ -92,7 +127,7 @@ const chainOf = (r: RouteConfig | null, u: Upstream): string | null =>
   [r === null ? undefined : routeLabel[r.name], upstreamLabel[u.name]].filter((x) => x !== undefined).join('+') || null;
 const abd = ['a', 'b', 'd'].map(fake);
 
-test('chains: the first matching route in config order that targets an upstream decides an entry\'s chain', () => {
+test("chains: the first matching route in config order that targets an upstream decides an entry's chain", () => {
   const r = createRouter(chained.routes, abd, new Map(), chainOf);
   const euCheckout = entry(1, { region: 'eu-west', 'service.name': 'checkout' });
   const usCheckout = entry(2, { region: 'us-east', 'service.name': 'checkout' });
@@ -110,21 +145,34 @@ test('chains: the first matching route in config order that targets an upstream 
   const cartOnly = r.plan('metrics', undefined, [usCart], 4);
   assert.equal(
     cartOnly.selections.map((s) => [s.upstream.name, s.entries, s.chains]),
-    [['a', [0], ['A']], ['b', null, null], ['d', null, null]],
+    [
+      ['a', [0], ['A']],
+      ['b', null, null],
+      ['d', null, null],
+    ],
     'b took its entry through a route without chains: as an upstream without processors',
   );
 });
 
-test('chains without routes, and for a tenant\'s own upstreams: the upstream\'s chain on every entry', () => {
+test("chains without routes, and for a tenant's own upstreams: the upstream's chain on every entry", () => {
   const r = createRouter([], abd, new Map([['acme', [fake('acme/own')]]]), chainOf);
   const two = [entry(1, {}), entry(2, {})];
   assert.equal(
     r.plan('logs', undefined, two, 3).selections.map((s) => [s.upstream.name, s.entries, s.chains]),
-    [['a', [0, 1], ['A', 'A']], ['b', null, null], ['d', null, null]],
+    [
+      ['a', [0, 1], ['A', 'A']],
+      ['b', null, null],
+      ['d', null, null],
+    ],
   );
   assert.equal(
     r.plan('logs', 'acme', two, 3).selections.map((s) => [s.upstream.name, s.entries, s.chains]),
-    [['a', [0, 1], ['A', 'A']], ['b', null, null], ['d', null, null], ['acme/own', [0, 1], ['O', 'O']]],
+    [
+      ['a', [0, 1], ['A', 'A']],
+      ['b', null, null],
+      ['d', null, null],
+      ['acme/own', [0, 1], ['O', 'O']],
+    ],
   );
   const plain = router.plan('logs', 'acme', [checkout, cart, bare], 15).selections;
   assert.ok(plain.length > 0 && plain.every((s) => s.chains === null), 'a router built without chains never sets any');

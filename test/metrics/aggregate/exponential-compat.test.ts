@@ -7,13 +7,7 @@
  */
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import {
-  AggregationTemporality,
-  AggregationType,
-  DataPointType,
-  MeterProvider,
-  MetricReader,
-} from '@opentelemetry/sdk-metrics';
+import { AggregationTemporality, AggregationType, DataPointType, MeterProvider, MetricReader } from '@opentelemetry/sdk-metrics';
 import type { ExponentialHistogram } from '@opentelemetry/sdk-metrics';
 import { ExponentialHistogramCell } from '../../../src/metrics/aggregate/exponential-histogram.js';
 import { prng } from '../../support/prng.js';
@@ -111,9 +105,11 @@ function randomValues(rnd: () => number, signed: boolean): number[] {
     const r = rnd();
     let v: number;
     if (r < 0.05) v = 0;
-    else if (r < 0.1) v = 2 ** Math.round((rnd() - 0.5) * 40); // exact powers of two: boundary cases
+    else if (r < 0.1)
+      v = 2 ** Math.round((rnd() - 0.5) * 40); // exact powers of two: boundary cases
     else if (r < 0.15 && out.length > 0) v = Math.abs(out[Math.floor(rnd() * out.length)]!);
-    else if (r < 0.2) v = Math.round(rnd() * 1000); // integers, as latency in ms often is
+    else if (r < 0.2)
+      v = Math.round(rnd() * 1000); // integers, as latency in ms often is
     else v = centre * Math.exp((rnd() - 0.5) * spread);
     if (signed && rnd() < 0.4) v = -v;
     out.push(v);

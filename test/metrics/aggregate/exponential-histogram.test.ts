@@ -4,10 +4,7 @@ import * as assert from 'uvu/assert';
 import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
 import { BinaryReader, WireType } from '@bufbuild/protobuf/wire';
 import { BinaryWriter } from '../../../src/otlp/encode/binary-writer.js';
-import {
-  ExponentialHistogramDataPointSchema,
-  ExponentialHistogramSchema,
-} from '../../../gen/opentelemetry/proto/metrics/v1/metrics_pb.js';
+import { ExponentialHistogramDataPointSchema, ExponentialHistogramSchema } from '../../../gen/opentelemetry/proto/metrics/v1/metrics_pb.js';
 import type { ExponentialHistogramDataPoint } from '../../../gen/opentelemetry/proto/metrics/v1/metrics_pb.js';
 import { ExponentialHistogramCell } from '../../../src/metrics/aggregate/exponential-histogram.js';
 import { MAX_SCALE, MIN_SCALE, mapToIndex } from '../../../src/metrics/aggregate/exponential-mapping.js';
@@ -143,7 +140,10 @@ construct('rejects bad maxSize and maxScale, naming the field', () => {
     [160, 1.5, /maxScale/],
   ];
   for (const [size, scale, field] of bad) {
-    assert.throws(() => new ExponentialHistogramCell(size, scale), (e: unknown) => e instanceof RangeError && field.test(e.message));
+    assert.throws(
+      () => new ExponentialHistogramCell(size, scale),
+      (e: unknown) => e instanceof RangeError && field.test(e.message),
+    );
   }
   assert.is(new ExponentialHistogramCell(2, -10).scale, -10);
   assert.is(new ExponentialHistogramCell(65536, 0).maxSize, 65536);
@@ -175,8 +175,14 @@ rec('count, sum, min, max and the zero bucket', () => {
   assert.is(c.sum, 4.5);
   assert.is(c.min, -2);
   assert.is(c.max, 5);
-  assert.is(Array.from(c.positiveCounts).reduce((a, b) => a + b, 0), 2);
-  assert.is(Array.from(c.negativeCounts).reduce((a, b) => a + b, 0), 1);
+  assert.is(
+    Array.from(c.positiveCounts).reduce((a, b) => a + b, 0),
+    2,
+  );
+  assert.is(
+    Array.from(c.negativeCounts).reduce((a, b) => a + b, 0),
+    1,
+  );
   assert.not.ok(c.isEmpty);
 });
 
@@ -218,11 +224,11 @@ rec("spec table: ideal scale for 160 buckets over the spec's input ranges", () =
   for (const [lo, hi, scale] of rows) {
     const c = new ExponentialHistogramCell();
     // ascending, then descending, then both ends: the scale depends on the range only
-    for (let i = 0; i <= 200; i++) c.record(lo * Math.pow(hi / lo, i / 200));
+    for (let i = 0; i <= 200; i++) c.record(lo * (hi / lo) ** (i / 200));
     assert.is(c.scale, scale, `${lo}..${hi}`);
     assert.ok(c.positiveCounts.length <= 160);
     const d = new ExponentialHistogramCell();
-    for (let i = 200; i >= 0; i--) d.record(lo * Math.pow(hi / lo, i / 200));
+    for (let i = 200; i >= 0; i--) d.record(lo * (hi / lo) ** (i / 200));
     assert.equal(snap(d), snap(c));
     const e = new ExponentialHistogramCell();
     e.record(lo);
@@ -440,7 +446,10 @@ merge('zeros-only and empty cells merge without touching the scale', () => {
 merge('mergeFrom(self) is refused', () => {
   const a = new ExponentialHistogramCell();
   a.record(1);
-  assert.throws(() => a.mergeFrom(a), (e: unknown) => e instanceof RangeError);
+  assert.throws(
+    () => a.mergeFrom(a),
+    (e: unknown) => e instanceof RangeError,
+  );
   assert.is(a.count, 1);
 });
 

@@ -1,12 +1,6 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import {
-  MAX_SCALE,
-  MIN_SCALE,
-  lowerBoundary,
-  mapToIndex,
-  pow2,
-} from '../../../src/metrics/aggregate/exponential-mapping.js';
+import { MAX_SCALE, MIN_SCALE, lowerBoundary, mapToIndex, pow2 } from '../../../src/metrics/aggregate/exponential-mapping.js';
 import { prng } from '../../support/prng.js';
 
 // ---- helpers: seeded PRNG, exact float decomposition, exact reference mapping ----
@@ -236,7 +230,7 @@ test('buckets nest: index at scale s shifted right by d is the index at scale s 
     const top = mapToIndex(v, MAX_SCALE);
     for (const s of SCALES) {
       const got = mapToIndex(v, s);
-      if ((top >> (MAX_SCALE - s)) !== got && !nearBoundary(v, MAX_SCALE)) {
+      if (top >> (MAX_SCALE - s) !== got && !nearBoundary(v, MAX_SCALE)) {
         assert.unreachable(`nesting broken for ${v} at ${s}`);
       }
     }

@@ -32,7 +32,9 @@ function parseTable(markdown: string): Row[] {
   const rows: Row[] = [];
   // Bounded by the document; the table ends at the first line that is not a row.
   for (let i = at + 2; i < lines.length && lines[i]!.startsWith('|'); i++) {
-    const cells = lines[i]!.split('|').slice(1, -1).map((c) => c.trim());
+    const cells = lines[i]!.split('|')
+      .slice(1, -1)
+      .map((c) => c.trim());
     if (cells.length !== 5) throw new Error(`row ${i + 1} has ${cells.length} cells: ${lines[i]}`);
     const [name, instrument, unit, attributes, source] = cells as [string, string, string, string, string];
     const code = (s: string) => [...s.matchAll(/`([^`]*)`/g)].map((m) => m[1]!);

@@ -46,8 +46,11 @@ values('cpu time grows with busy work; utilization is a ratio of the available C
   const before = await runtimePoints(consumer);
   burnCpu(150);
   const after = await runtimePoints(consumer);
-  const du = valueOf(after, 'process.cpu.time', 'cpu.mode=user') + valueOf(after, 'process.cpu.time', 'cpu.mode=system')
-    - valueOf(before, 'process.cpu.time', 'cpu.mode=user') - valueOf(before, 'process.cpu.time', 'cpu.mode=system');
+  const du =
+    valueOf(after, 'process.cpu.time', 'cpu.mode=user') +
+    valueOf(after, 'process.cpu.time', 'cpu.mode=system') -
+    valueOf(before, 'process.cpu.time', 'cpu.mode=user') -
+    valueOf(before, 'process.cpu.time', 'cpu.mode=system');
   assert.ok(du >= 0.14, `cpu time grew by ${du} s over 150 ms of CPU work`);
   const own = process.cpuUsage();
   assert.ok(valueOf(after, 'process.cpu.time', 'cpu.mode=user') <= own.user / 1e6, 'user time is not ahead of the process');
@@ -68,10 +71,17 @@ values('heap used grows when the application retains memory', async () => {
   const spaces = after.filter((p) => p.metric === 'v8js.memory.heap.used').map((p) => p.attrs);
   assert.ok(spaces.includes('v8js.heap.space.name=old_space') && spaces.includes('v8js.heap.space.name=new_space'), spaces.join(' '));
   for (const name of ['v8js.memory.heap.space.size', 'v8js.memory.heap.space.available_size', 'v8js.memory.heap.space.physical_size']) {
-    assert.equal(after.filter((p) => p.metric === name).map((p) => p.attrs), spaces, name);
+    assert.equal(
+      after.filter((p) => p.metric === name).map((p) => p.attrs),
+      spaces,
+      name,
+    );
   }
   for (const p of after.filter((x) => x.metric.startsWith('v8js.memory.'))) assert.ok(p.isInt && p.value >= 0, `${p.metric} ${p.attrs}`);
-  assert.ok(valueOf(after, 'v8js.memory.heap.used', 'v8js.heap.space.name=old_space') <= valueOf(after, 'v8js.memory.heap.space.size', 'v8js.heap.space.name=old_space'));
+  assert.ok(
+    valueOf(after, 'v8js.memory.heap.used', 'v8js.heap.space.name=old_space') <=
+      valueOf(after, 'v8js.memory.heap.space.size', 'v8js.heap.space.name=old_space'),
+  );
 });
 
 /**
@@ -104,7 +114,9 @@ values('a blocked event loop raises the delay max; the histogram resets per coll
   assert.ok(max >= (0.99 * BLOCK_MS) / 1000, `max delay ${max} s after a ${BLOCK_MS} ms block`);
   // Relative, not absolute: a loaded machine delays timers in a quiet interval too, but not by the block.
   assert.ok(quietMax < max, `quiet interval max ${quietMax} s, blocked ${max} s`);
-  const [min, p50, p90, p99, mean, sd] = ['min', 'p50', 'p90', 'p99', 'mean', 'stddev'].map((s) => valueOf(blocked, `nodejs.eventloop.delay.${s}`)) as number[];
+  const [min, p50, p90, p99, mean, sd] = ['min', 'p50', 'p90', 'p99', 'mean', 'stddev'].map((s) =>
+    valueOf(blocked, `nodejs.eventloop.delay.${s}`),
+  ) as number[];
   assert.ok(min! > 0 && min! <= p50! && p50! <= p90! && p90! <= p99! && p99! <= max * 1.01, `${min} ${p50} ${p90} ${p99} ${max}`);
   assert.ok(mean! >= min! && mean! <= max && sd! >= 0);
   // Utilization of the interval: mostly the spin.
@@ -148,7 +160,10 @@ values('process memory, uptime; file descriptors follow opens and closes (Linux)
   const up = valueOf(ps, 'process.uptime');
   assert.ok(Math.abs(up - process.uptime()) < 1, `uptime ${up}`);
   if (!LINUX_PROC) {
-    assert.is(ps.find((p) => p.metric === 'process.unix.file_descriptor.count'), undefined);
+    assert.is(
+      ps.find((p) => p.metric === 'process.unix.file_descriptor.count'),
+      undefined,
+    );
     return;
   }
   assert.ok(valueOf(ps, 'process.memory.virtual') > rss, 'virtual ≥ resident');
@@ -178,7 +193,10 @@ values('active resources are counted by type while they exist', async () => {
     await sleep(10);
     after = await runtimePoints(consumer);
   }
-  assert.is(after.find((p) => p.attrs === 'v8js.resource.type=TCPServerWrap'), undefined);
+  assert.is(
+    after.find((p) => p.attrs === 'v8js.resource.type=TCPServerWrap'),
+    undefined,
+  );
 });
 
 values.run();
@@ -225,7 +243,10 @@ lifecycle('stop() ends the observable metrics and GC recording; idempotent', asy
   settledHeap();
   await sleep(50);
   const after = await runtimePoints(consumer);
-  assert.equal([...new Set(after.map((p) => p.metric))].filter((m) => m !== 'v8js.gc.duration'), []);
+  assert.equal(
+    [...new Set(after.map((p) => p.metric))].filter((m) => m !== 'v8js.gc.duration'),
+    [],
+  );
   assert.is(gcCount(after), before, 'no GC recorded after stop');
 });
 
@@ -241,12 +262,18 @@ lifecycle('a second registration shares the first; it ends with the last handle'
     const ps = await runtimePoints(consumer);
     assert.ok(valueOf(ps, 'process.cpu.time', 'cpu.mode=user') <= process.cpuUsage().user / 1e6);
     first.stop();
-    assert.ok((await runtimePoints(consumer)).some((p) => p.metric === 'process.uptime'), 'still registered');
+    assert.ok(
+      (await runtimePoints(consumer)).some((p) => p.metric === 'process.uptime'),
+      'still registered',
+    );
   } finally {
     first.stop();
     second.stop();
   }
-  assert.is((await runtimePoints(consumer)).find((p) => p.metric === 'process.uptime'), undefined);
+  assert.is(
+    (await runtimePoints(consumer)).find((p) => p.metric === 'process.uptime'),
+    undefined,
+  );
   // Registering after a full stop starts afresh.
   const again = registerRuntimeMetrics(provider, { roundMillis: 0 });
   try {

@@ -24,20 +24,55 @@ const steps: ReadonlyArray<readonly [string, Op]> = [
   ['int32 -1', (w) => w.int32(-1)],
   ['int32 -2^31', (w) => w.int32(-(2 ** 31))],
   ['int32 2^31-1', (w) => w.int32(2 ** 31 - 1)],
-  ['int64 number 0, 2^32, 2^53-1', (w) => w.int64(0).int64(2 ** 32).int64(2 ** 53 - 1)],
+  [
+    'int64 number 0, 2^32, 2^53-1',
+    (w) =>
+      w
+        .int64(0)
+        .int64(2 ** 32)
+        .int64(2 ** 53 - 1),
+  ],
   ['int64 number -1, -2^53', (w) => w.int64(-1).int64(-(2 ** 53))],
   ['int64 number 9.1e18 (integral, beyond 2^53)', (w) => w.int64(9.1e18)],
-  ['int64 bigint extremes', (w) => w.int64(2n ** 63n - 1n).int64(-(2n ** 63n)).int64(0n)],
+  [
+    'int64 bigint extremes',
+    (w) =>
+      w
+        .int64(2n ** 63n - 1n)
+        .int64(-(2n ** 63n))
+        .int64(0n),
+  ],
   ['bool', (w) => w.bool(true).bool(false)],
   ['fixed32', (w) => w.fixed32(0).fixed32(2 ** 32 - 1)],
-  ['fixed64', (w) => w.fixed64(0n).fixed64(2n ** 64n - 1n).fixed64(1_700_000_000_123_456_789n)],
-  ['sfixed64', (w) => w.sfixed64(-1n).sfixed64(-(2n ** 63n)).sfixed64(42n)],
+  [
+    'fixed64',
+    (w) =>
+      w
+        .fixed64(0n)
+        .fixed64(2n ** 64n - 1n)
+        .fixed64(1_700_000_000_123_456_789n),
+  ],
+  [
+    'sfixed64',
+    (w) =>
+      w
+        .sfixed64(-1n)
+        .sfixed64(-(2n ** 63n))
+        .sfixed64(42n),
+  ],
   ['double', (w) => w.double(0).double(-0).double(Number.NaN).double(Infinity).double(0.1)],
   ['string ascii / empty', (w) => w.string('http.method').string('')],
   ['string 127 and 128 ascii (length varint grows)', (w) => w.string('a'.repeat(127)).string('a'.repeat(128))],
   ['string non-ascii', (w) => w.string('größe ✓ 𝄞').string('é'.repeat(100))],
   ['string lone surrogate', (w) => w.string('a\ud800b')],
-  ['bytes', (w) => w.bytes(new Uint8Array([1, 2, 3])).bytes(new Uint8Array(0)).bytes(new Uint8Array(300).fill(7))],
+  [
+    'bytes',
+    (w) =>
+      w
+        .bytes(new Uint8Array([1, 2, 3]))
+        .bytes(new Uint8Array(0))
+        .bytes(new Uint8Array(300).fill(7)),
+  ],
   ['raw', (w) => w.raw(new Uint8Array([9, 8, 7]))],
   ['fork/join empty', (w) => w.tag(1, WireType.LengthDelimited).fork().join()],
   ['fork/join 127/128 bytes', (w) => w.fork().raw(new Uint8Array(127)).join().fork().raw(new Uint8Array(128)).join()],

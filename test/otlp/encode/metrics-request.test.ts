@@ -3,11 +3,7 @@ import * as assert from 'uvu/assert';
 import { create, fromBinary, toBinary, type MessageInitShape } from '@bufbuild/protobuf';
 import { ExportMetricsServiceRequestSchema } from '../../../gen/opentelemetry/proto/collector/metrics/v1/metrics_service_pb.js';
 import type { AnyValueSchema, KeyValueSchema } from '../../../gen/opentelemetry/proto/common/v1/common_pb.js';
-import {
-  MetricsDataSchema,
-  type ExemplarSchema,
-  type MetricSchema,
-} from '../../../gen/opentelemetry/proto/metrics/v1/metrics_pb.js';
+import { MetricsDataSchema, type ExemplarSchema, type MetricSchema } from '../../../gen/opentelemetry/proto/metrics/v1/metrics_pb.js';
 import { encodeMetricsRequest, type ExportMetricsRequestShape } from '../../../src/otlp/encode/metrics-request.js';
 import { prng } from '../../support/prng.js';
 
@@ -84,7 +80,14 @@ edges('int vs double points, negative int64, huge fixed64, NaN sum', () => {
         value: {
           aggregationTemporality: 1,
           dataPoints: [
-            { count: max64, sum: Number.NaN, bucketCounts: [max64, 0n, 1n], explicitBounds: [-0, Number.POSITIVE_INFINITY], min: Number.NaN, max: -0 },
+            {
+              count: max64,
+              sum: Number.NaN,
+              bucketCounts: [max64, 0n, 1n],
+              explicitBounds: [-0, Number.POSITIVE_INFINITY],
+              min: Number.NaN,
+              max: -0,
+            },
           ],
         },
       },
@@ -130,7 +133,12 @@ edges('attribute values of every kind, unicode and long strings', () => {
     { value: { case: 'doubleValue', value: -0 } },
     { value: { case: 'bytesValue', value: new Uint8Array([0, 255, 7]) } },
     { value: { case: 'bytesValue', value: new Uint8Array(0) } },
-    { value: { case: 'arrayValue', value: { values: [{}, { value: { case: 'intValue', value: 3n } }, { value: { case: 'arrayValue', value: {} } }] } } },
+    {
+      value: {
+        case: 'arrayValue',
+        value: { values: [{}, { value: { case: 'intValue', value: 3n } }, { value: { case: 'arrayValue', value: {} } }] },
+      },
+    },
     {
       value: {
         case: 'kvlistValue',
@@ -183,7 +191,10 @@ edges('attribute values of every kind, unicode and long strings', () => {
 });
 
 edges('the output is also a valid MetricsData', () => {
-  const init = metricRequest({ name: 'x', data: { case: 'gauge', value: { dataPoints: [{ timeUnixNano: 9n, value: { case: 'asInt', value: 1n } }] } } });
+  const init = metricRequest({
+    name: 'x',
+    data: { case: 'gauge', value: { dataPoints: [{ timeUnixNano: 9n, value: { case: 'asInt', value: 1n } }] } },
+  });
   const bytes = encodeMetricsRequest(init);
   const data = fromBinary(MetricsDataSchema, bytes);
   assert.is(data.resourceMetrics[0]!.scopeMetrics[0]!.metrics[0]!.name, 'x');
@@ -297,14 +308,23 @@ class Gen {
     return this.int(3) as 0 | 1 | 2;
   }
   metric(): Loose<Init<typeof MetricSchema>> {
-    const base = { name: this.string(), description: this.maybe(() => this.string()), unit: this.maybe(() => this.string()), metadata: this.chance(0.2) ? this.attributes(2) : undefined };
+    const base = {
+      name: this.string(),
+      description: this.maybe(() => this.string()),
+      unit: this.maybe(() => this.string()),
+      metadata: this.chance(0.2) ? this.attributes(2) : undefined,
+    };
     const times = () => ({ startTimeUnixNano: this.maybe(() => this.u64()), timeUnixNano: this.u64() });
     const numberPoint = () => ({
       ...times(),
       attributes: this.attributes(),
       exemplars: this.chance(0.3) ? this.exemplars() : undefined,
       flags: this.flags(),
-      value: this.chance(0.45) ? { case: 'asDouble' as const, value: this.double() } : this.chance(0.9) ? { case: 'asInt' as const, value: this.i64() } : undefined,
+      value: this.chance(0.45)
+        ? { case: 'asDouble' as const, value: this.double() }
+        : this.chance(0.9)
+          ? { case: 'asInt' as const, value: this.i64() }
+          : undefined,
     });
     switch (this.int(6)) {
       case 0:
@@ -314,7 +334,10 @@ class Gen {
       case 2:
         return {
           ...base,
-          data: { case: 'sum', value: { dataPoints: this.list(4, numberPoint), aggregationTemporality: this.temporality(), isMonotonic: this.chance(0.5) } },
+          data: {
+            case: 'sum',
+            value: { dataPoints: this.list(4, numberPoint), aggregationTemporality: this.temporality(), isMonotonic: this.chance(0.5) },
+          },
         };
       case 3:
         return {
@@ -397,7 +420,12 @@ class Gen {
         })),
         schemaUrl: this.maybe(() => this.string()),
         scopeMetrics: this.list(2, () => ({
-          scope: this.maybe(() => ({ name: this.string(), version: this.maybe(() => this.string()), attributes: this.attributes(2), droppedAttributesCount: this.int(2) })),
+          scope: this.maybe(() => ({
+            name: this.string(),
+            version: this.maybe(() => this.string()),
+            attributes: this.attributes(2),
+            droppedAttributesCount: this.int(2),
+          })),
           schemaUrl: this.maybe(() => this.string()),
           metrics: this.list(4, () => this.metric()),
         })),
@@ -415,7 +443,8 @@ property('byte-identical to toBinary and lossless through fromBinary (400 messag
     const init = g.request();
     const bytes = check(init, `(message ${i})`);
     const msg = fromBinary(ExportMetricsServiceRequestSchema, bytes);
-    for (const rm of msg.resourceMetrics) for (const sm of rm.scopeMetrics) for (const m of sm.metrics) points += m.data.value?.dataPoints.length ?? 0;
+    for (const rm of msg.resourceMetrics)
+      for (const sm of rm.scopeMetrics) for (const m of sm.metrics) points += m.data.value?.dataPoints.length ?? 0;
   }
   assert.ok(points > 1000, `the generator should produce many points, got ${points}`);
 });

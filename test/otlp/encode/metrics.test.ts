@@ -26,21 +26,63 @@ type MetricInit = MessageInitShape<typeof MetricSchema>;
 
 // The writers take point shapes; these build one per call from the fields in the order the
 // cases below list them (setup only: the collection path refills one shape per writer).
-function writeNumberDataPoint(w: BinaryWriter, attrs: Uint8Array, startNs: bigint, timeNs: bigint, value: number | bigint, isInt: boolean, flags = 0): void {
+function writeNumberDataPoint(
+  w: BinaryWriter,
+  attrs: Uint8Array,
+  startNs: bigint,
+  timeNs: bigint,
+  value: number | bigint,
+  isInt: boolean,
+  flags = 0,
+): void {
   enc.writeNumberDataPoint(w, { attrs, startNs, timeNs, value, isInt, flags });
 }
 function writeHistogramDataPoint(
-  w: BinaryWriter, attrs: Uint8Array, startNs: bigint, timeNs: bigint, count: number, sum: number | undefined,
-  bucketCounts: ArrayLike<number>, bounds: ArrayLike<number>, min: number | undefined, max: number | undefined, flags = 0,
+  w: BinaryWriter,
+  attrs: Uint8Array,
+  startNs: bigint,
+  timeNs: bigint,
+  count: number,
+  sum: number | undefined,
+  bucketCounts: ArrayLike<number>,
+  bounds: ArrayLike<number>,
+  min: number | undefined,
+  max: number | undefined,
+  flags = 0,
 ): void {
   enc.writeHistogramDataPoint(w, { attrs, startNs, timeNs, count, sum, bucketCounts, bounds, min, max, flags });
 }
 function writeExponentialHistogramDataPoint(
-  w: BinaryWriter, attrs: Uint8Array, startNs: bigint, timeNs: bigint, count: number, sum: number | undefined, scale: number,
-  zeroCount: number, zeroThreshold: number, positive: ExponentialBuckets | undefined, negative: ExponentialBuckets | undefined,
-  min: number | undefined, max: number | undefined, flags = 0,
+  w: BinaryWriter,
+  attrs: Uint8Array,
+  startNs: bigint,
+  timeNs: bigint,
+  count: number,
+  sum: number | undefined,
+  scale: number,
+  zeroCount: number,
+  zeroThreshold: number,
+  positive: ExponentialBuckets | undefined,
+  negative: ExponentialBuckets | undefined,
+  min: number | undefined,
+  max: number | undefined,
+  flags = 0,
 ): void {
-  enc.writeExponentialHistogramDataPoint(w, { attrs, startNs, timeNs, count, sum, scale, zeroCount, zeroThreshold, positive, negative, min, max, flags });
+  enc.writeExponentialHistogramDataPoint(w, {
+    attrs,
+    startNs,
+    timeNs,
+    count,
+    sum,
+    scale,
+    zeroCount,
+    zeroThreshold,
+    positive,
+    negative,
+    min,
+    max,
+    flags,
+  });
 }
 
 const START = 1_700_000_000_000_000_000n;
@@ -83,11 +125,17 @@ const attrs7Msg = [kv('host', 'a'), { key: 'port', value: { value: { case: 'intV
 const numberPoints = suite('otlp/encode/metrics: NumberDataPoint');
 
 numberPoints('double and int points of a cumulative monotonic sum match toBinary', () => {
-  const got = ours('sum', 2, true, (w) => {
-    writeNumberDataPoint(w, attrs7, START, TIME, 1.5, false);
-    writeNumberDataPoint(w, attrs7, START, TIME, 42, true);
-    writeNumberDataPoint(w, attrs7, START, TIME, -7, true);
-  }, { name: 'requests', description: 'handled', unit: '{request}' });
+  const got = ours(
+    'sum',
+    2,
+    true,
+    (w) => {
+      writeNumberDataPoint(w, attrs7, START, TIME, 1.5, false);
+      writeNumberDataPoint(w, attrs7, START, TIME, 42, true);
+      writeNumberDataPoint(w, attrs7, START, TIME, -7, true);
+    },
+    { name: 'requests', description: 'handled', unit: '{request}' },
+  );
   const expected = want({
     name: 'requests',
     description: 'handled',
@@ -143,7 +191,10 @@ numberPoints('isInt truncates fractions and writes non-finite numbers as 0', () 
   const data = msg.resourceMetrics[0]!.scopeMetrics[0]!.metrics[0]!.data;
   assert.is(data.case, 'gauge');
   if (data.case !== 'gauge') return;
-  assert.equal(data.value.dataPoints.map((p) => p.value.value), [2n, 0n]);
+  assert.equal(
+    data.value.dataPoints.map((p) => p.value.value),
+    [2n, 0n],
+  );
 });
 
 numberPoints('NaN, ±Infinity and -0 doubles survive bit for bit', () => {
@@ -176,7 +227,14 @@ numberPoints('zero times are omitted and the times cache follows changes', () =>
     writeNumberDataPoint(w, attrs7, START + 1n, TIME, 5, false);
     writeNumberDataPoint(w, attrs7, START, TIME, 6, false);
   });
-  const times: Array<[bigint, bigint]> = [[0n, TIME], [START, 0n], [0n, 0n], [START, TIME], [START + 1n, TIME], [START, TIME]];
+  const times: Array<[bigint, bigint]> = [
+    [0n, TIME],
+    [START, 0n],
+    [0n, 0n],
+    [START, TIME],
+    [START + 1n, TIME],
+    [START, TIME],
+  ];
   const expected = want({
     name: 'm',
     data: {
@@ -235,12 +293,18 @@ const attrs9 = encodeKeyValues(POINT_ATTRIBUTES_FIELD.histogram, { route: '/a' }
 
 histograms('full and sparse points match toBinary', () => {
   const counts = [1, 0, 2, 0, 0, 0, 0, 0, 1, 0, 0, 0, 2, 1, 1, 2 ** 40];
-  const got = ours('histogram', 2, false, (w) => {
-    writeHistogramDataPoint(w, attrs9, START, TIME, 8 + 2 ** 40, 1234.5, counts, BOUNDS, 0.5, 9000);
-    writeHistogramDataPoint(w, attrs9, START, TIME, 0, undefined, [], [], undefined, undefined);
-    writeHistogramDataPoint(w, attrs9, START, TIME, 3, -0, [3], [], Number.NEGATIVE_INFINITY, Number.NaN, 1);
-    writeHistogramDataPoint(w, attrs9, START, TIME, 8 + 2 ** 40, 1234.5, counts, BOUNDS, 0.5, 9000);
-  }, { unit: 'ms' });
+  const got = ours(
+    'histogram',
+    2,
+    false,
+    (w) => {
+      writeHistogramDataPoint(w, attrs9, START, TIME, 8 + 2 ** 40, 1234.5, counts, BOUNDS, 0.5, 9000);
+      writeHistogramDataPoint(w, attrs9, START, TIME, 0, undefined, [], [], undefined, undefined);
+      writeHistogramDataPoint(w, attrs9, START, TIME, 3, -0, [3], [], Number.NEGATIVE_INFINITY, Number.NaN, 1);
+      writeHistogramDataPoint(w, attrs9, START, TIME, 8 + 2 ** 40, 1234.5, counts, BOUNDS, 0.5, 9000);
+    },
+    { unit: 'ms' },
+  );
   const full = {
     attributes: [kv('route', '/a')],
     startTimeUnixNano: START,
@@ -297,12 +361,27 @@ histograms('bounds are read on every call, even from the same array', () => {
   });
   const msg = fromBinary(ExportMetricsServiceRequestSchema, got).resourceMetrics[0]!.scopeMetrics[0]!.metrics[0]!.data;
   if (msg.case !== 'histogram') throw new Error('histogram expected');
-  assert.equal(msg.value.dataPoints.map((p) => p.explicitBounds), [[1, 2], [3, 4, 5], [1, 2], [1, 2], [1.5, 2]]);
+  assert.equal(
+    msg.value.dataPoints.map((p) => p.explicitBounds),
+    [
+      [1, 2],
+      [3, 4, 5],
+      [1, 2],
+      [1, 2],
+      [1.5, 2],
+    ],
+  );
 });
 
 histograms('a throw inside a staged point does not corrupt the next one', () => {
   const w = new BinaryWriter();
-  const bad = { length: 2, 0: 1, get 1(): number { throw new Error('boom'); } } as ArrayLike<number>;
+  const bad = {
+    length: 2,
+    0: 1,
+    get 1(): number {
+      throw new Error('boom');
+    },
+  } as ArrayLike<number>;
   assert.throws(() => writeHistogramDataPoint(w, attrs9, START, TIME, 1, 1, [1, 0, 0], bad, undefined, undefined), /boom/);
   const got = ours('histogram', 1, false, (w2) => {
     writeHistogramDataPoint(w2, attrs9, START, TIME, 1, 1, [1, 0], [5], undefined, undefined);
@@ -314,7 +393,15 @@ histograms('a throw inside a staged point does not corrupt the next one', () => 
       value: {
         aggregationTemporality: 1,
         dataPoints: [
-          { attributes: [kv('route', '/a')], startTimeUnixNano: START, timeUnixNano: TIME, count: 1n, sum: 1, bucketCounts: [1n, 0n], explicitBounds: [5] },
+          {
+            attributes: [kv('route', '/a')],
+            startTimeUnixNano: START,
+            timeUnixNano: TIME,
+            count: 1n,
+            sum: 1,
+            bucketCounts: [1n, 0n],
+            explicitBounds: [5],
+          },
         ],
       },
     },
@@ -329,12 +416,23 @@ const expo = suite('otlp/encode/metrics: ExponentialHistogramDataPoint');
 expo('scales, offsets, zero bucket and 64-bit counts match toBinary', () => {
   const attrs1 = encodeKeyValues(POINT_ATTRIBUTES_FIELD.exponentialHistogram, { k: 'v' });
   const got = ours('exponentialHistogram', 1, false, (w) => {
-    writeExponentialHistogramDataPoint(w, attrs1, START, TIME, 10, 55.5, 3, 2, 1e-9,
-      { offset: -5, counts: [1, 0, 300, 2 ** 35] }, { offset: 7, counts: [4] }, -2, 40);
-    writeExponentialHistogramDataPoint(w, attrs1, START, TIME, 0, undefined, 0, 0, 0,
-      { offset: 0, counts: [] }, undefined, undefined, undefined);
-    writeExponentialHistogramDataPoint(w, new Uint8Array(0), 0n, TIME, 1, 1, -10, 0, -0,
-      undefined, { offset: -2147483648, counts: [1] }, 1, 1, 1);
+    writeExponentialHistogramDataPoint(
+      w,
+      attrs1,
+      START,
+      TIME,
+      10,
+      55.5,
+      3,
+      2,
+      1e-9,
+      { offset: -5, counts: [1, 0, 300, 2 ** 35] },
+      { offset: 7, counts: [4] },
+      -2,
+      40,
+    );
+    writeExponentialHistogramDataPoint(w, attrs1, START, TIME, 0, undefined, 0, 0, 0, { offset: 0, counts: [] }, undefined, undefined, undefined);
+    writeExponentialHistogramDataPoint(w, new Uint8Array(0), 0n, TIME, 1, 1, -10, 0, -0, undefined, { offset: -2147483648, counts: [1] }, 1, 1, 1);
   });
   const expected = want({
     name: 'm',
@@ -382,7 +480,7 @@ const envelope = suite('otlp/encode/metrics: resource, scope, metric envelope');
 
 envelope('resource, scope, schema URLs, metadata and several metrics match toBinary', () => {
   const w = new BinaryWriter();
-  beginResourceMetrics(w, encodeResource({ 'service.name': 'svc', 'ünïcode': 'ключ' }, 2));
+  beginResourceMetrics(w, encodeResource({ 'service.name': 'svc', ünïcode: 'ключ' }, 2));
   beginScopeMetrics(w, encodeScope({ name: 'lib', version: '1.2.3', attributes: { a: true } }));
   beginMetric(w, 'g', '', '', 'gauge');
   writeNumberDataPoint(w, new Uint8Array(0), 0n, TIME, 1, false);
@@ -412,7 +510,12 @@ envelope('resource, scope, schema URLs, metadata and several metrics match toBin
                   data: { case: 'gauge', value: { dataPoints: [{ timeUnixNano: TIME, value: { case: 'asDouble', value: 1 } }] } },
                   metadata: [kv('origin', 'test')],
                 },
-                { name: 'empty', description: 'no points', unit: '1', data: { case: 'sum', value: { aggregationTemporality: 2, isMonotonic: true } } },
+                {
+                  name: 'empty',
+                  description: 'no points',
+                  unit: '1',
+                  data: { case: 'sum', value: { aggregationTemporality: 2, isMonotonic: true } },
+                },
               ],
             },
             { scope: {} },

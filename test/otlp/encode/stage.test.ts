@@ -13,7 +13,18 @@ function flushed(st: Stage): Uint8Array {
 const test = suite('otlp/encode/stage');
 
 test('strings match BinaryWriter for ASCII, UTF-8 and every length-prefix size', () => {
-  const samples = ['', 'a', 'x'.repeat(127), 'x'.repeat(128), 'é', 'ascii then é', '😀'.repeat(50), 'ж'.repeat(70), '\uD800 lone', 'y'.repeat(20_000)];
+  const samples = [
+    '',
+    'a',
+    'x'.repeat(127),
+    'x'.repeat(128),
+    'é',
+    'ascii then é',
+    '😀'.repeat(50),
+    'ж'.repeat(70),
+    '\uD800 lone',
+    'y'.repeat(20_000),
+  ];
   for (const s of samples) {
     const st = new Stage(4); // tiny, to force growth inside string()
     st.string(s);

@@ -11,13 +11,7 @@ import { resetWarnings, setDiagnosticSink, getDiagnosticSink } from '../../../sr
 import { ValueType } from '../../../src/metrics/instrument-descriptor.js';
 import { createMeterProvider } from '../../../src/metrics/meter-provider.js';
 import { renderPrometheus } from '../../../src/otlp/prometheus/render.js';
-import {
-  escapeLabelValue,
-  formatSampleValue,
-  prometheusLabelName,
-  prometheusMetricName,
-  unitSuffix,
-} from '../../../src/otlp/prometheus/names.js';
+import { escapeLabelValue, formatSampleValue, prometheusLabelName, prometheusMetricName, unitSuffix } from '../../../src/otlp/prometheus/names.js';
 
 // ---- a tiny text format 0.0.4 parser: the grammar check every page in this file goes through ----
 
@@ -100,7 +94,10 @@ function parse(text: string): Map<string, ParsedFamily> {
     if (f.type !== 'histogram') continue;
     const series = new Map<string, { les: number[]; counts: number[]; count?: number }>();
     for (const s of f.samples) {
-      const key = [...s.labels].filter(([k]) => k !== 'le').map(([k, v]) => `${k}=${v}`).join(',');
+      const key = [...s.labels]
+        .filter(([k]) => k !== 'le')
+        .map(([k, v]) => `${k}=${v}`)
+        .join(',');
       const e = series.get(key) ?? { les: [], counts: [] };
       series.set(key, e);
       if (s.name === `${name}_bucket`) {
@@ -311,7 +308,18 @@ golden('summary, int64 values, delta points left out with a warning', () => {
                 unit: 'ms',
                 data: {
                   case: 'summary',
-                  value: { dataPoints: [{ count: 4n, sum: 20, quantileValues: [{ quantile: 0.5, value: 4 }, { quantile: 0.99, value: 9 }] }] },
+                  value: {
+                    dataPoints: [
+                      {
+                        count: 4n,
+                        sum: 20,
+                        quantileValues: [
+                          { quantile: 0.5, value: 4 },
+                          { quantile: 0.99, value: 9 },
+                        ],
+                      },
+                    ],
+                  },
                 },
               },
               {
@@ -329,7 +337,11 @@ golden('summary, int64 values, delta points left out with a warning', () => {
                 name: 'delta.thing',
                 data: {
                   case: 'sum',
-                  value: { aggregationTemporality: AggregationTemporality.DELTA, isMonotonic: true, dataPoints: [{ value: { case: 'asDouble', value: 1 } }] },
+                  value: {
+                    aggregationTemporality: AggregationTemporality.DELTA,
+                    isMonotonic: true,
+                    dataPoints: [{ value: { case: 'asDouble', value: 1 } }],
+                  },
                 },
               },
             ],
@@ -350,7 +362,10 @@ golden('summary, int64 values, delta points left out with a warning', () => {
       'big_total 9007199254740993\n',
   );
   parse(text);
-  assert.ok(warnings.some((w) => w.includes('delta.thing') && w.includes('delta')), warnings.join('\n'));
+  assert.ok(
+    warnings.some((w) => w.includes('delta.thing') && w.includes('delta')),
+    warnings.join('\n'),
+  );
 });
 
 golden('families: one HELP/TYPE per name across scopes; type clash left out and reported', async () => {
@@ -374,7 +389,10 @@ golden('families: one HELP/TYPE per name across scopes; type clash left out and 
     ],
   );
   assert.not.ok(text.includes(' 7\n'));
-  assert.ok(warnings.some((w) => w.includes('jobs_total') && w.includes('already a counter')), warnings.join('\n'));
+  assert.ok(
+    warnings.some((w) => w.includes('jobs_total') && w.includes('already a counter')),
+    warnings.join('\n'),
+  );
 });
 
 golden.run();

@@ -29,7 +29,11 @@ import type { Rng } from '../../../support/prng.js';
 
 const test = suite('gateway/processors/resource');
 
-const SCHEMAS = { metrics: ExportMetricsServiceRequestSchema, logs: ExportLogsServiceRequestSchema, traces: ExportTraceServiceRequestSchema } as const;
+const SCHEMAS = {
+  metrics: ExportMetricsServiceRequestSchema,
+  logs: ExportLogsServiceRequestSchema,
+  traces: ExportTraceServiceRequestSchema,
+} as const;
 const KEYS = ['service.name', 'user.email', 'host.ip', 'a', 'région'];
 
 // ---- the reference: the same edits on decoded messages --------------------------------
@@ -130,7 +134,12 @@ function randomRequest(signal: Signal, rng: Rng): MessageShape<DescMessage> {
     const resource = randomResource(rng);
     if (resource !== undefined) e['resource'] = resource;
     if (signal === 'metrics') {
-      e['scopeMetrics'] = [{ scope: { name: 's' }, metrics: [{ name: 'm', data: { case: 'gauge', value: { dataPoints: [{ timeUnixNano: 5n, value: { case: 'asInt', value: 1n } }] } } }] }];
+      e['scopeMetrics'] = [
+        {
+          scope: { name: 's' },
+          metrics: [{ name: 'm', data: { case: 'gauge', value: { dataPoints: [{ timeUnixNano: 5n, value: { case: 'asInt', value: 1n } }] } } }],
+        },
+      ];
     } else if (signal === 'logs') {
       e['scopeLogs'] = [{ logRecords: [{ timeUnixNano: 5n, body: { value: { case: 'stringValue', value: 'x' } } }] }];
     } else {
@@ -210,7 +219,10 @@ test('hash: the string form of each value kind', () => {
     [{ case: 'doubleValue', value: 0.5 }, '0.5'],
     [{ case: 'doubleValue', value: 1e21 }, '1e+21'],
     [{ case: 'bytesValue', value: new Uint8Array([1, 2]) }, '{"bytesValue":"AQI="}'],
-    [{ case: 'arrayValue', value: create(ArrayValueSchema, { values: [{ value: { case: 'stringValue', value: 'a' } }] }) }, '{"arrayValue":{"values":[{"stringValue":"a"}]}}'],
+    [
+      { case: 'arrayValue', value: create(ArrayValueSchema, { values: [{ value: { case: 'stringValue', value: 'a' } }] }) },
+      '{"arrayValue":{"values":[{"stringValue":"a"}]}}',
+    ],
     [undefined, '{}'],
   ];
   for (const [value, form] of rows) {
@@ -236,7 +248,10 @@ test('equal configurations compile to one chain; route then upstream concatenate
   assert.is(c.concat(a, null), a);
   assert.is(c.concat(null, null), null);
   const both = c.concat(a, other)!;
-  assert.equal(both.processors.map((p) => p.edits[0]!.key), ['x', 'y']);
+  assert.equal(
+    both.processors.map((p) => p.edits[0]!.key),
+    ['x', 'y'],
+  );
   assert.is(c.concat(a, other), both, 'interned too');
 });
 
