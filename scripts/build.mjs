@@ -5,7 +5,7 @@
 // the gateway's modules when it runs, decoding and OTLP/JSON on first use) becomes a chunk of its own,
 // loaded only when that path runs; code shared by entries and chunks goes into chunks too. Why bundle:
 // Node's ESM loader costs ~40 KiB of RSS per module file, and the main entry as ~60 files added
-// 9.0 MiB where the bundle adds 3.5 (BENCHMARKS.md, Library start-up).
+// 9.4 MiB where the bundle adds 3.3 (BENCHMARKS.md, Library start-up).
 //
 // Types: `tsc --emitDeclarationOnly` beside them (dist/src/**/*.d.ts, and dist/gen/**/*.d.ts, which
 // they import), so `types` and the `exports` map keep their paths.
@@ -30,7 +30,9 @@ export const ENTRY_POINTS = ['src/index.ts', 'src/integration.ts', 'src/cli.ts']
  * ancestors from a chunk as from an entry.
  */
 export async function buildJs(outdir) {
+  const core = await staticGraph('src/index.ts');
   await build({
+    plugins: [oneCoreChunk(core)],
     absWorkingDir: root,
     entryPoints: ENTRY_POINTS,
     outdir,
@@ -52,6 +54,65 @@ export async function buildJs(outdir) {
   // esbuild keeps cli.ts's `#!/usr/bin/env node` line; npm sets the bit for `bin` on install, a
   // checkout running dist/src/cli.js directly needs it set here.
   chmodSync(path.join(outdir, 'src/cli.js'), 0o755);
+}
+
+/**
+ * The files the main entry loads at import: its static graph, dynamic `import()`s left out.
+ * Found by a bundle pass that writes nothing (esbuild's metafile lists its inputs).
+ */
+async function staticGraph(entry) {
+  const result = await build({
+    absWorkingDir: root,
+    entryPoints: [entry],
+    bundle: true,
+    write: false,
+    metafile: true,
+    format: 'esm',
+    platform: 'node',
+    packages: 'external',
+    logLevel: 'silent',
+    plugins: [
+      {
+        name: 'static-only',
+        setup(b) {
+          // A dynamic import is not part of what loads at import: keep it out of the graph.
+          b.onResolve({ filter: /.*/ }, (args) => (args.kind === 'dynamic-import' ? { path: args.path, external: true } : undefined));
+        },
+      },
+    ],
+  });
+  return new Set(Object.keys(result.metafile.inputs).map((f) => path.join(root, f)));
+}
+
+const CORE = 'otlp-fanout:core';
+
+/**
+ * Makes every other module of ours import the main entry's static graph, so that all of it is
+ * reachable from every entry point and chunk alike and esbuild puts it in ONE shared chunk: the
+ * main entry then loads 2 files instead of ~12 (each file costs Node's loader a module record and
+ * URL work; BENCHMARKS.md, Library start-up). Those modules only define things at their top level,
+ * so evaluating them earlier for a chunk that loads later changes nothing.
+ */
+function oneCoreChunk(core) {
+  return {
+    name: 'one-core-chunk',
+    setup(b) {
+      b.onResolve({ filter: /^otlp-fanout:core$/ }, () => ({ path: CORE, namespace: 'core' }));
+      b.onLoad({ filter: /.*/, namespace: 'core' }, () => ({
+        contents: [...core].map((f) => `import ${JSON.stringify(f)};`).join('\n'),
+        resolveDir: root,
+        loader: 'js',
+      }));
+      b.onLoad({ filter: /\/src\/.*\.ts$/ }, async (args) => {
+        if (core.has(args.path)) return undefined;
+        const { readFile } = await import('node:fs/promises');
+        const text = await readFile(args.path, 'utf8');
+        // After a `#!` line (cli.ts), which must stay first.
+        const shebang = text.startsWith('#!') ? text.slice(0, text.indexOf('\n') + 1) : '';
+        return { contents: `${shebang}import ${JSON.stringify(CORE)};\n${text.slice(shebang.length)}`, loader: 'ts' };
+      });
+    },
+  };
 }
 
 /** Declarations for src/ and gen/ into `outdir` (tsconfig.build.json). */
