@@ -210,16 +210,23 @@ export async function startGrpcReceiver(options: GrpcReceiverOptions): Promise<R
   };
   const sessions = new Set<http2.ServerHttp2Session>();
   let server: net.Server;
-  let closeHttp1 = (): void => undefined;
+  let closeOthers = (): void => undefined;
   if (config.tls === null) {
     // h2c has no ALPN to tell HTTP/1.1 from HTTP/2, so the first bytes do: HTTP/2 begins with its connection preface.
     const h2 = http2.createServer(listener);
     const h1 = http.createServer(wrongPort);
     h2.on('session', (s: http2.ServerHttp2Session) => trackSession(s));
-    closeHttp1 = () => h1.closeAllConnections();
+    // Connections whose first bytes have not come yet belong to neither server: closed here on close().
+    const undecided = new Set<net.Socket>();
+    closeOthers = () => {
+      h1.closeAllConnections();
+      for (const s of undecided) s.destroy();
+    };
     server = net.createServer((socket) => {
-      // A client that connects and never writes is closed with the server; its errors are its own.
+      // A client's socket errors are its own.
       socket.on('error', () => undefined);
+      undecided.add(socket);
+      socket.once('close', () => undecided.delete(socket));
       let head: Buffer = Buffer.alloc(0);
       const onData = (chunk: Buffer): void => {
         head = head.length === 0 ? chunk : Buffer.concat([head, chunk]);
@@ -227,6 +234,7 @@ export async function startGrpcReceiver(options: GrpcReceiverOptions): Promise<R
         // Wait for more only while what came so far could still be the preface.
         if (n < H2_PREFACE.length && head.subarray(0, n).equals(H2_PREFACE.subarray(0, n))) return;
         socket.off('data', onData);
+        undecided.delete(socket);
         socket.pause();
         socket.unshift(head);
         if (head.subarray(0, n).equals(H2_PREFACE.subarray(0, n))) {
@@ -256,7 +264,7 @@ export async function startGrpcReceiver(options: GrpcReceiverOptions): Promise<R
   }
   return listen(server, config.host, config.port, () => {
     for (const s of sessions) s.destroy();
-    closeHttp1();
+    closeOthers();
   });
 }
 

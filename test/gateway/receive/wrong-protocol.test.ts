@@ -121,6 +121,25 @@ plain('gRPC with a JSON codec: UNIMPLEMENTED with the documented message, whatev
   assert.is(proto.status, '0');
 });
 
+plain('a client that connects and never writes does not hold up close()', async () => {
+  const g = await startTestGateway({});
+  const port = Number(new URL(g.grpcUrl).port);
+  const socket = net.connect(port, '127.0.0.1');
+  socket.on('error', () => undefined);
+  await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+  const t0 = performance.now();
+  const closing = g.close();
+  try {
+    // Bounded: a receiver waiting for that client would otherwise hang the suite.
+    const closed = await Promise.race([closing.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 3000))]);
+    assert.ok(closed, 'close() still waiting after 3 s');
+    assert.ok(performance.now() - t0 < 2000, `close() took ${(performance.now() - t0).toFixed(0)} ms`);
+  } finally {
+    socket.destroy();
+    await closing;
+  }
+});
+
 plain.run();
 
 const secure = suite('gateway/receive: wrong protocol at the gRPC port (TLS)');
