@@ -352,12 +352,19 @@ function nibble(c: number): number {
 
 // ---- error location (cold path) ------------------------------------------------
 
+// protobuf-es's recursion limit (fromJson and fromBinary), also json-from-protobuf.ts's.
+const RECURSION_LIMIT = 100;
+
 /**
  * Finds the first value that fromJson refuses, by decoding field by field.
  * Only runs after a failed decode, so its cost does not matter.
  */
-function locate(desc: DescMessage, json: unknown, path: string): { path: string; reason: string } | undefined {
+function locate(desc: DescMessage, json: unknown, path: string, depth = 0): { path: string; reason: string } | undefined {
   if (!isObject(json)) return { path, reason: `expected an object for ${desc.typeName}, got ${describe(json)}` };
+  // fromJson refuses messages nested deeper than its recursionLimit (100); this walk stops there too,
+  // or a document nested a few thousand AnyValues deep overflows the stack here, and the RangeError
+  // escapes decodeJson (found by test/fuzz/untrusted.ts; test/regression/json-deep-nesting-stack-overflow.test.ts).
+  if (depth >= RECURSION_LIMIT) return { path, reason: `messages nested more than ${RECURSION_LIMIT} deep` };
   for (const key of Object.keys(json)) {
     const field = desc.fields.find((f) => f.jsonName === key || f.name === key);
     if (field === undefined) continue;
@@ -365,7 +372,7 @@ function locate(desc: DescMessage, json: unknown, path: string): { path: string;
     const at = `${path}.${key}`;
     if (value === null) continue;
     if (field.fieldKind === 'message') {
-      const found = locate(field.message, value, at);
+      const found = locate(field.message, value, at, depth + 1);
       if (found !== undefined) return found;
       continue;
     }
@@ -374,7 +381,7 @@ function locate(desc: DescMessage, json: unknown, path: string): { path: string;
       for (let i = 0; i < value.length; i++) {
         const item = value[i];
         if (item === null) return { path: `${at}[${i}]`, reason: 'a list item must not be null' };
-        const found = locate(field.message, item, `${at}[${i}]`);
+        const found = locate(field.message, item, `${at}[${i}]`, depth + 1);
         if (found !== undefined) return found;
       }
       continue;
