@@ -46,6 +46,7 @@ import { signalSchemas } from '../../src/otlp/signal-schemas.js';
 import type { Signal } from '../../src/otlp/types.js';
 import { opaqueBody } from '../../src/transport/pass-through.js';
 import { settledHeap } from '../support/gc.js';
+import { concat, mutateBytes, type Mutation, type Pick } from '../support/mutate.js';
 import { prng } from '../support/prng.js';
 
 export const TARGETS = ['scan', 'scan+wanted', 'splice', 'resource-entry', 'json-from-protobuf', 'opaque', 'json', 'gzip'] as const;
@@ -274,18 +275,6 @@ function varint(n: number): number[] {
   return out;
 }
 
-function concat(...parts: (Uint8Array | number[])[]): Uint8Array {
-  let size = 0;
-  for (const p of parts) size += p.length;
-  const out = new Uint8Array(size);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-}
-
 /** A length-delimited field `field` holding `payload`. */
 const lenField = (field: number, payload: Uint8Array): Uint8Array => concat(varint(field * 8 + 2), varint(payload.length), payload);
 
@@ -311,79 +300,53 @@ function deepJson(signal: Signal, depth: number): string {
   return `{"${entries}":[{"resource":{"attributes":[{"key":"deep","value":${v}}]}}]}`;
 }
 
-type Pick = (n: number) => number;
-
-function mutateBytes(input: Uint8Array, pick: Pick, other: Uint8Array): Uint8Array {
-  let b: Uint8Array = Uint8Array.from(input);
-  const steps = 1 + pick(3);
-  for (let s = 0; s < steps; s++) {
-    const at = pick(Math.max(1, b.length));
-    switch (pick(12)) {
-      case 0: // bit flips
-        for (let k = 0, n = 1 + pick(8); k < n && b.length > 0; k++) {
-          const i = pick(b.length);
-          b[i] = b[i]! ^ (1 << pick(8));
+/** Protobuf-aware mutations on top of the format-blind ones (test/support/mutate.ts). */
+function protobufMutations(other: Uint8Array): Mutation[] {
+  return [
+    // splice: another request's tail (or head) at a random point
+    (b, at, pick) =>
+      pick(2) === 0
+        ? concat(b.subarray(0, at), other.subarray(pick(Math.max(1, other.length))))
+        : concat(other.subarray(0, pick(other.length + 1)), b.subarray(at)),
+    // a forged varint (a length or a tag): huge, 2^31-ish, 10 bytes of continuation, or off by a little
+    (b, at, pick) => {
+      const forged = [
+        varint(2 ** 32 - 1 - pick(16)),
+        varint(2 ** 31 + pick(16)),
+        Array(10 + pick(2)).fill(0xff),
+        varint(pick(300)),
+        [0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01],
+      ][pick(5)]!;
+      return concat(b.subarray(0, at), forged, b.subarray(Math.min(b.length, at + 1 + pick(2))));
+    },
+    // a length byte nudged (the next byte after a LEN tag, most of the time)
+    (b, at, pick) => {
+      for (let i = at; i < b.length - 1; i++) {
+        if ((b[i]! & 7) === 2) {
+          b[i + 1] = (b[i + 1]! + [1, -1, 2, 0x40, 0x80][pick(5)]!) & 0xff;
+          break;
         }
-        break;
-      case 1: // random overwrite
-        for (let i = at, end = Math.min(b.length, at + 1 + pick(16)); i < end; i++) b[i] = pick(256);
-        break;
-      case 2: // truncation
-        b = b.subarray(0, at);
-        break;
-      case 3: // insertion of random bytes
-        b = concat(
-          b.subarray(0, at),
-          Array.from({ length: 1 + pick(32) }, () => pick(256)),
-          b.subarray(at),
-        );
-        break;
-      case 4: // deletion
-        b = concat(b.subarray(0, at), b.subarray(Math.min(b.length, at + 1 + pick(64))));
-        break;
-      case 5: // a range duplicated
-        b = concat(b.subarray(0, at), b.subarray(pick(Math.max(1, at)), at), b.subarray(at));
-        break;
-      case 6: // splice: another request's tail (or head) at a random point
-        b =
-          pick(2) === 0
-            ? concat(b.subarray(0, at), other.subarray(pick(Math.max(1, other.length))))
-            : concat(other.subarray(0, pick(other.length + 1)), b.subarray(at));
-        break;
-      case 7: {
-        // a forged varint (a length or a tag): huge, 2^31-ish, 10 bytes of continuation, or off by a little
-        const forged = [
-          varint(2 ** 32 - 1 - pick(16)),
-          varint(2 ** 31 + pick(16)),
-          Array(10 + pick(2)).fill(0xff),
-          varint(pick(300)),
-          [0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x01],
-        ][pick(5)]!;
-        b = concat(b.subarray(0, at), forged, b.subarray(Math.min(b.length, at + 1 + pick(2))));
-        break;
       }
-      case 8: // a length byte nudged (the next byte after a LEN tag, most of the time)
-        for (let i = at; i < b.length - 1; i++) {
-          if ((b[i]! & 7) === 2) {
-            b[i + 1] = (b[i + 1]! + [1, -1, 2, 0x40, 0x80][pick(5)]!) & 0xff;
-            break;
-          }
-        }
-        break;
-      case 9: // a wire type changed (groups included)
-        b[at] = (b[at]! & ~7) | pick(8);
-        break;
-      case 10: // random bytes, now and then behind a valid first tag
-        b = concat(
-          pick(2) === 0 ? [0x0a] : [],
-          Array.from({ length: pick(512) }, () => pick(256)),
-        );
-        break;
-      default: // a valid field appended (a repeated field split, a oneof set twice, ...)
-        b = concat(b, other.subarray(0, pick(other.length + 1)));
-    }
-  }
-  return b;
+      return b;
+    },
+    // a wire type changed (groups included)
+    (b, at, pick) => {
+      if (at < b.length) b[at] = (b[at]! & ~7) | pick(8);
+      return b;
+    },
+    // random bytes, now and then behind a valid first tag
+    (_b, _at, pick) =>
+      concat(
+        pick(2) === 0 ? [0x0a] : [],
+        Array.from({ length: pick(512) }, () => pick(256)),
+      ),
+    // a valid field appended (a repeated field split, a oneof set twice, ...)
+    (b, _at, pick) => concat(b, other.subarray(0, pick(other.length + 1))),
+  ];
+}
+
+function mutateProtobuf(input: Uint8Array, pick: Pick, other: Uint8Array): Uint8Array {
+  return mutateBytes(input, pick, 32, protobufMutations(other));
 }
 
 const JSON_TOKENS = [
@@ -559,7 +522,7 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
       // Deeply nested AnyValues, as bytes and as JSON.
       const depth = [50, 99, 100, 101, 1000, 3000][pick(6)]!;
       const body = deepRequest(depth, Uint8Array.of(0x78));
-      protobufTargets(signal, pick(2) === 0 ? body : mutateBytes(body, pick, valid[0]!));
+      protobufTargets(signal, pick(2) === 0 ? body : mutateProtobuf(body, pick, valid[0]!));
       const text = deepJson(signal, depth);
       call('json', text, () => decodeJson(signalSchemas[signal].request, text), jsonError);
     } else if (kind < 22) {
@@ -567,7 +530,7 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
       const docs = seeds.json[signal];
       const doc = docs[pick(docs.length)]!;
       if (pick(4) === 0) {
-        const bytes = mutateBytes(new TextEncoder().encode(doc), pick, new TextEncoder().encode(docs[pick(docs.length)]!));
+        const bytes = mutateProtobuf(new TextEncoder().encode(doc), pick, new TextEncoder().encode(docs[pick(docs.length)]!));
         call('json', bytes, () => decodeJson(signalSchemas[signal].request, bytes), jsonError);
       } else {
         const text = mutateText(doc, pick, seeds.json[SIGNALS[pick(3)]!][pick(3)]!);
@@ -577,7 +540,7 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
       // gzip: a compressed valid request, mutated or not, in random chunks; now and then a bomb.
       const plain = pick(8) === 0 ? new Uint8Array(GZIP_CAP * (1 + pick(8))) : valid[pick(valid.length)]!;
       const gz = gzipSync(plain);
-      const input = pick(4) === 0 ? gz : mutateBytes(gz, pick, gzipSync(valid[0]!));
+      const input = pick(4) === 0 ? gz : mutateProtobuf(gz, pick, gzipSync(valid[0]!));
       const chunks: Uint8Array[] = [];
       for (let at = 0; at < input.length; ) {
         const n = 1 + pick(input.length - at);
@@ -610,7 +573,7 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
     } else {
       // Protobuf bytes mutated (some splices take another signal's request).
       const other = seeds.protobuf[SIGNALS[pick(3)]!][pick(3)]!;
-      protobufTargets(signal, mutateBytes(valid[pick(valid.length)]!, pick, other));
+      protobufTargets(signal, mutateProtobuf(valid[pick(valid.length)]!, pick, other));
     }
     if (failures.length >= 20) break;
     options.progress?.(run + 1);

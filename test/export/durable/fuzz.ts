@@ -17,6 +17,7 @@ import { fileURLToPath } from 'node:url';
 import { openDurableLog } from '../../../src/export/durable/log.js';
 import { FrameCursor, decodeSegmentHeader, nextFrame, segmentFileName } from '../../../src/export/durable/format.js';
 import { decodeCursor } from '../../../src/export/durable/cursor-file.js';
+import { concat, mutateBytes, type Mutation, type Pick } from '../../support/mutate.js';
 import { indexOf, prng, record, tempDir } from './support.js';
 
 export interface FuzzReport {
@@ -55,47 +56,24 @@ async function corpus(random: () => number): Promise<Corpus> {
   }
 }
 
-function mutate(input: Buffer, random: () => number, pick: (n: number) => number, other: Buffer): Buffer {
-  let b = Buffer.from(input);
-  const steps = 1 + pick(3);
-  for (let s = 0; s < steps; s++) {
-    const at = pick(Math.max(1, b.length));
-    switch (pick(10)) {
-      case 0: // bit flips
-        for (let k = 0, n = 1 + pick(8); k < n && b.length > 0; k++) {
-          const i = pick(b.length);
-          b[i] = b[i]! ^ (1 << pick(8));
-        }
-        break;
-      case 1: // random overwrite
-        for (let i = at, end = Math.min(b.length, at + 1 + pick(64)); i < end; i++) b[i] = pick(256);
-        break;
-      case 2: // truncation
-        b = b.subarray(0, at);
-        break;
-      case 3: // insertion of random bytes
-        b = Buffer.concat([b.subarray(0, at), Buffer.from(Array.from({ length: 1 + pick(100) }, () => pick(256))), b.subarray(at)]);
-        break;
-      case 4: // deletion
-        b = Buffer.concat([b.subarray(0, at), b.subarray(Math.min(b.length, at + 1 + pick(200)))]);
-        break;
-      case 5: // a range duplicated (frames repeated: sequence numbers go back)
-        b = Buffer.concat([b.subarray(0, at), b.subarray(pick(Math.max(1, at)), at), b.subarray(at)]);
-        break;
-      case 6: // a forged length in the first frame header at or after `at` (header checksum then wrong)
-        if (at + 8 <= b.length) b.writeUInt32LE(random() < 0.5 ? 0xffffffff : pick(1 << 30), at + 4 - (at % 4));
-        break;
-      case 7: // zeroes
-        b.fill(0, at, Math.min(b.length, at + 1 + pick(4096)));
-        break;
-      case 8: // another segment spliced in (foreign nonce)
-        b = Buffer.concat([b.subarray(0, at), other.subarray(pick(Math.max(1, other.length)))]);
-        break;
-      default: // random bytes throughout
-        b = Buffer.from(Array.from({ length: pick(4096) }, () => pick(256)));
-    }
-  }
-  return b;
+/** Log-format mutations on top of the format-blind ones (test/support/mutate.ts). */
+function mutate(input: Buffer, random: () => number, pick: Pick, other: Buffer): Buffer {
+  const special: Mutation[] = [
+    // a forged length in the first frame header at or after `at` (header checksum then wrong)
+    (b, at) => {
+      if (at + 8 <= b.length)
+        new DataView(b.buffer, b.byteOffset, b.byteLength).setUint32(at + 4 - (at % 4), random() < 0.5 ? 0xffffffff : pick(1 << 30), true);
+      return b;
+    },
+    // zeroes
+    (b, at) => b.fill(0, at, Math.min(b.length, at + 1 + pick(4096))),
+    // another segment spliced in (foreign nonce)
+    (b, at) => concat(b.subarray(0, at), other.subarray(pick(Math.max(1, other.length)))),
+    // random bytes throughout
+    () => Uint8Array.from(Array.from({ length: pick(4096) }, () => pick(256))),
+  ];
+  const b = mutateBytes(input, pick, 100, special);
+  return Buffer.from(b.buffer, b.byteOffset, b.byteLength);
 }
 
 /** Walks every frame of `bytes` as readers and recovery do; throws if a step makes no progress. */
