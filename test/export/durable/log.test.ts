@@ -4,27 +4,19 @@ import { readdirSync, writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { openDurableLog, type DurableLog } from '../../../src/export/durable/log.js';
 import { DurableLogError } from '../../../src/export/durable/errors.js';
-import { drain, indexOf, range, record, rejection, tempDir } from './support.js';
+import { drain, indexOf, logFixture, range, record, rejection, tempDir } from './support.js';
 
 const test = suite('export/durable/log');
 
-let dir: ReturnType<typeof tempDir>;
-const open: DurableLog[] = [];
-test.before.each(() => {
-  dir = tempDir();
-});
-test.after.each(async () => {
-  for (const log of open.splice(0)) await log.close();
-  dir.remove();
-});
-async function openLog(options: Partial<Parameters<typeof openDurableLog>[0]> = {}): Promise<DurableLog> {
-  const log = await openDurableLog({ directory: dir.path, maxBytes: 4 * 1024 * 1024, segmentBytes: 64 * 1024, ...options });
-  open.push(log);
-  return log;
-}
+const logs = logFixture(test);
+const dir = {
+  get path(): string {
+    return logs.dir;
+  },
+};
+const openLog = logs.open;
 async function reopen(log: DurableLog, options: Partial<Parameters<typeof openDurableLog>[0]> = {}): Promise<DurableLog> {
-  await log.close();
-  open.splice(open.indexOf(log), 1);
+  await logs.close(log);
   return openLog(options);
 }
 const append = (log: DurableLog, from: number, to: number, size = 100): Promise<number[]> =>
@@ -310,9 +302,7 @@ test('rejections: too_large, closed; a second open of the directory is locked', 
 test('the lock file of a dead process is taken over; a live one refuses', async () => {
   mkdirSync(dir.path, { recursive: true });
   writeFileSync(join(dir.path, 'LOCK'), '999999999\n');
-  const log = await openLog();
-  await log.close();
-  open.length = 0;
+  await logs.close(await openLog());
   writeFileSync(join(dir.path, 'LOCK'), `${process.ppid}\n`);
   const locked = (await rejection(openDurableLog({ directory: dir.path }))) as DurableLogError;
   assert.is(locked.code, 'locked');
@@ -331,23 +321,26 @@ test('fsync policies: always syncs every write; interval in the background; neve
   await append(always, 0, 10);
   await append(always, 10, 20);
   assert.ok(always.stats().fsyncs >= 2);
-  await always.close();
-  open.length = 0;
-  dir.remove();
-  dir = tempDir();
-  const interval = await openLog({ fsync: 'interval', fsyncIntervalMillis: 10 });
-  await append(interval, 0, 10);
-  const before = interval.stats().fsyncs;
-  await new Promise((r) => setTimeout(r, 50));
-  assert.ok(interval.stats().fsyncs > before, 'the timer synced');
-  await interval.close();
-  open.length = 0;
-  dir.remove();
-  dir = tempDir();
-  const never = await openLog({ fsync: 'never' });
-  await append(never, 0, 10);
-  await new Promise((r) => setTimeout(r, 20));
-  assert.is(never.stats().fsyncs, 0);
+  await logs.close(always);
+  // Each policy in a directory of its own (the fixture's is taken by the first log's files).
+  const d2 = tempDir();
+  const d3 = tempDir();
+  try {
+    const interval = await openLog({ fsync: 'interval', fsyncIntervalMillis: 10, directory: d2.path });
+    await append(interval, 0, 10);
+    const before = interval.stats().fsyncs;
+    await new Promise((r) => setTimeout(r, 50));
+    assert.ok(interval.stats().fsyncs > before, 'the timer synced');
+    await logs.close(interval);
+    const never = await openLog({ fsync: 'never', directory: d3.path });
+    await append(never, 0, 10);
+    await new Promise((r) => setTimeout(r, 20));
+    assert.is(never.stats().fsyncs, 0);
+    await logs.close(never);
+  } finally {
+    d2.remove();
+    d3.remove();
+  }
 });
 
 test.run();

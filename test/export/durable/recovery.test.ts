@@ -2,32 +2,22 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { mkdirSync, readdirSync, readFileSync, statSync, truncateSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { openDurableLog, type DurableLog } from '../../../src/export/durable/log.js';
+import type { DurableLog } from '../../../src/export/durable/log.js';
 import { FRAME_HEADER_BYTES, SEGMENT_HEADER_BYTES } from '../../../src/export/durable/format.js';
 import { decodeCursor } from '../../../src/export/durable/cursor-file.js';
-import { drain, range, record, tempDir } from './support.js';
+import { drain, logFixture, range, record } from './support.js';
 
 // Damage done to the files of a closed log, then reopened: it never throws, skips and counts.
 const test = suite('export/durable/recovery');
 
-let dir: ReturnType<typeof tempDir>;
-const open: DurableLog[] = [];
-test.before.each(() => {
-  dir = tempDir();
-});
-test.after.each(async () => {
-  for (const log of open.splice(0)) await log.close();
-  dir.remove();
-});
-async function openLog(): Promise<DurableLog> {
-  const log = await openDurableLog({ directory: dir.path, maxBytes: 4 * 1024 * 1024, segmentBytes: 64 * 1024 });
-  open.push(log);
-  return log;
-}
-async function close(log: DurableLog): Promise<void> {
-  await log.close();
-  open.splice(open.indexOf(log), 1);
-}
+const logs = logFixture(test);
+const dir = {
+  get path(): string {
+    return logs.dir;
+  },
+};
+const openLog = (): Promise<DurableLog> => logs.open();
+const close = logs.close;
 const SIZE = 1000;
 const FRAME = FRAME_HEADER_BYTES + SIZE;
 /** A closed log holding records 0..n-1 of SIZE bytes, with reader 'a' at the start; their positions. */

@@ -5,6 +5,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { openDurableLog, type DurableLog } from '../../../src/export/durable/log.js';
 import type { DurableLogReader, ReadBatch } from '../../../src/export/durable/reader.js';
 
 export function tempDir(prefix = 'dlog-'): { path: string; remove(): void } {
@@ -12,15 +13,37 @@ export function tempDir(prefix = 'dlog-'): { path: string; remove(): void } {
   return { path, remove: () => rmSync(path, { recursive: true, force: true }) };
 }
 
-/** mulberry32: small, seeded, good enough for tests. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+export { prng } from '../../support/prng.js';
+
+type LogOptions = Partial<Parameters<typeof openDurableLog>[0]>;
+
+/**
+ * A fresh directory per test of `test`, and the logs the test opened there: closed and removed
+ * after each test, whatever the test did. `open()` uses 4 MiB / 64 KiB segments unless told.
+ */
+export function logFixture(test: { before: { each(fn: () => void): void }; after: { each(fn: () => Promise<void>): void } }) {
+  let dir: ReturnType<typeof tempDir> | undefined;
+  const open: DurableLog[] = [];
+  test.before.each(() => {
+    dir = tempDir();
+  });
+  test.after.each(async () => {
+    for (const log of open.splice(0)) await log.close();
+    dir?.remove();
+  });
+  return {
+    get dir(): string {
+      return dir!.path;
+    },
+    async open(options: LogOptions = {}): Promise<DurableLog> {
+      const log = await openDurableLog({ directory: dir!.path, maxBytes: 4 * 1024 * 1024, segmentBytes: 64 * 1024, ...options });
+      open.push(log);
+      return log;
+    },
+    async close(log: DurableLog): Promise<void> {
+      await log.close();
+      open.splice(open.indexOf(log), 1);
+    },
   };
 }
 
