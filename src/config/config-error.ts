@@ -6,23 +6,12 @@
  * validate.ts). Both name the field (a variable name or an option path), the value and what is
  * allowed.
  */
-import type { ConfigProblem } from '../internal/config-problem.js';
-import { showValue } from '../internal/config-problem.js';
+import { ConfigProblemError, showValue } from '../internal/config-problem.js';
 import { warnOnce } from '../internal/warn.js';
 
 /** A configuration that has no meaning; thrown by `resolveConfig()` for programmer errors only. */
-export class ConfigError extends Error implements ConfigProblem {
+export class ConfigError extends ConfigProblemError {
   override readonly name = 'ConfigError';
-  constructor(
-    /** Option path (`backends[1].name`) or environment variable. */
-    readonly field: string,
-    /** The offending value. */
-    readonly value: unknown,
-    /** What is allowed, in words. */
-    readonly allowed: string,
-  ) {
-    super(`${field}: ${showValue(value)} is not allowed; expected ${allowed}`);
-  }
 }
 
 /**

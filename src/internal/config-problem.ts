@@ -31,3 +31,19 @@ export function showValue(value: unknown, redacted = false): string {
   if (typeof value === 'object' && value !== null) return Array.isArray(value) ? 'an array' : 'an object';
   return String(value);
 }
+
+/**
+ * The error that carries a problem as fields: each layer's error (config's `ConfigError`, the
+ * transports' `TransportOptionError`, the durable log's `DurableLogOptionError`) extends it with its
+ * own name, and a caller that reports it elsewhere reads `field`, `value` and `allowed`.
+ */
+export class ConfigProblemError extends Error implements ConfigProblem {
+  constructor(
+    readonly field: string,
+    readonly value: unknown,
+    readonly allowed: string,
+    message = `${field}: ${showValue(value)} is not allowed; expected ${allowed}`,
+  ) {
+    super(message);
+  }
+}

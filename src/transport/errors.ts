@@ -1,5 +1,4 @@
-import type { ConfigProblem } from '../internal/config-problem.js';
-import { showValue } from '../internal/config-problem.js';
+import { ConfigProblemError, showValue } from '../internal/config-problem.js';
 
 /**
  * The one error class transports report. `code` is a closed set so callers can
@@ -35,13 +34,9 @@ export class TransportError extends Error {
  * what is allowed (internal/config-problem.ts): callers that report it elsewhere (the
  * gateway's config, at its own path) read these fields, not the message.
  */
-export class TransportOptionError extends Error implements ConfigProblem {
+export class TransportOptionError extends ConfigProblemError {
   override readonly name = 'TransportOptionError';
-  constructor(
-    readonly field: string,
-    readonly value: unknown,
-    readonly allowed: string,
-  ) {
-    super(`invalid transport option ${field} = ${showValue(value)}: ${allowed}`);
+  constructor(field: string, value: unknown, allowed: string) {
+    super(field, value, allowed, `invalid transport option ${field} = ${showValue(value)}: ${allowed}`);
   }
 }

@@ -1,8 +1,7 @@
 /**
  * Options of the durable log, their defaults and their validation into a frozen, complete shape.
  */
-import type { ConfigProblem } from '../../internal/config-problem.js';
-import { showValue } from '../../internal/config-problem.js';
+import { ConfigProblemError } from '../../internal/config-problem.js';
 
 /**
  * When appended records are flushed to stable storage. Every policy resolves an append only after
@@ -60,15 +59,8 @@ const MAX_SEGMENT_BYTES = 1024 * 1024 * 1024;
  * A storage option the log cannot take. Owned here, like the options themselves (export/ does not
  * load config/); the config layer and the gateway read its fields, never its message.
  */
-export class DurableLogOptionError extends Error implements ConfigProblem {
+export class DurableLogOptionError extends ConfigProblemError {
   override readonly name = 'DurableLogOptionError';
-  constructor(
-    readonly field: string,
-    readonly value: unknown,
-    readonly allowed: string,
-  ) {
-    super(`${field}: ${showValue(value)} is not allowed; expected ${allowed}`);
-  }
 }
 
 /**
