@@ -19,6 +19,8 @@ Options:
                           grpc://HOST:PORT, grpcs://HOST:PORT      OTLP/gRPC (plaintext, TLS)
                           http(s)://HOST:PORT[/PATH]               OTLP/HTTP protobuf
                           http(s)://HOST:PORT[/PATH]?encoding=json OTLP/HTTP JSON
+  --storage DIR         durable queue in DIR: a request is acknowledged once on disk, and
+                        what is queued survives a crash or a restart (see docs/gateway.md)
   --verbosity LEVEL     console output: basic, normal (default) or detailed
   --config FILE         YAML file for everything else: TLS, tenants, upstreams, routes,
                         limits, drain timeout, self-telemetry (see docs/gateway.md)
@@ -50,7 +52,16 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
   if (command === undefined) return { kind: 'help', exitCode: 2 };
   if (command === '-h' || command === '--help' || command === 'help') return { kind: 'help', exitCode: 0 };
   if (command !== 'gateway') return { kind: 'usage-error', message: `unknown command ${JSON.stringify(command)}` };
-  let values: { grpc?: string; http?: string; forward?: string[]; verbosity?: string; config?: string; help?: boolean; version?: boolean };
+  let values: {
+    grpc?: string;
+    http?: string;
+    forward?: string[];
+    verbosity?: string;
+    config?: string;
+    storage?: string;
+    help?: boolean;
+    version?: boolean;
+  };
   try {
     ({ values } = parseArgs({
       args: [...rest],
@@ -60,6 +71,7 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
         forward: { type: 'string', multiple: true },
         verbosity: { type: 'string' },
         config: { type: 'string' },
+        storage: { type: 'string' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'v' },
       },
@@ -79,6 +91,7 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
       ...(values.http === undefined ? {} : { http: values.http }),
       ...(values.forward === undefined ? {} : { forward: values.forward }),
       ...(values.verbosity === undefined ? {} : { verbosity: values.verbosity }),
+      ...(values.storage === undefined ? {} : { storage: values.storage }),
     },
   };
 }

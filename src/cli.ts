@@ -13,7 +13,7 @@
 import { parseCommandLine, USAGE } from './cli-args.js';
 import { createSignalDispatcher, describeReport, EXIT_CODES, exitCodeFor, SIGNAL_ACTIONS } from './cli-lifecycle.js';
 import type { GatewayConfig, GatewayFlags } from './gateway/config/gateway-config.js';
-import type { Gateway } from './gateway/gateway.js';
+import type { Gateway, StorageView } from './gateway/gateway.js';
 import { packageVersion } from './internal/package-version.js';
 
 /**
@@ -64,6 +64,22 @@ function hints(config: GatewayConfig, grpc: string | undefined, http: string | u
   lines.push(targets.length === 0 ? '  forwarding nowhere: observing only' : `  forwarding to: ${targets.join(', ')}`);
   for (const t of config.tenants) {
     if (t.upstreams.length > 0) lines.push(`  tenant ${t.name} also to: ${t.upstreams.map((u) => u.display).join(', ')}`);
+  }
+  return lines;
+}
+
+/** What durable storage held and repaired at start. */
+function storageLines(storage: StorageView): string[] {
+  const s = storage.atStart;
+  const backlog = Math.max(0, ...s.readers.map((r) => r.backlogRecords));
+  const lines = [`  durable storage: ${storage.directory} (${s.bytesOnDisk} of ${s.maxBytes} bytes used; ${backlog} records to deliver from before)`];
+  const repaired: string[] = [];
+  if (s.tornTails > 0) repaired.push(`a torn last record truncated (${s.tornBytes} bytes)`);
+  if (s.corruptSegments > 0) repaired.push(`${s.corruptSegments} damaged segment files set aside`);
+  if (s.cursorsLost > 0) repaired.push(`${s.cursorsLost} unreadable cursors restarted from the oldest data`);
+  if (repaired.length > 0) lines.push(`  durable storage recovered: ${repaired.join('; ')}`);
+  for (const f of storage.forgotten) {
+    lines.push(`  durable storage: upstream ${f.name} is no longer configured; dropped its ${f.records} queued records (${f.bytes} bytes)`);
   }
   return lines;
 }
@@ -153,6 +169,7 @@ async function gateway(configFile: string | undefined, flags: GatewayFlags): Pro
   const { grpc, http } = started.addresses;
   say(`otlp-fanout gateway listening grpc=${grpc ?? 'off'} http=${http ?? 'off'} pid=${process.pid}`);
   for (const line of hints(config, grpc, http)) say(line);
+  if (started.storage !== undefined) for (const line of storageLines(started.storage)) say(line);
 
   // A console reader that goes away (`| head`, a closed terminal) must not take the gateway down:
   // forwarding matters more than the summary, so output errors are ignored.

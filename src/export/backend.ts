@@ -12,12 +12,13 @@
 import { setMaxListeners } from 'node:events';
 import { SIGNALS } from '../otlp/signals.js';
 import type { Signal } from '../otlp/types.js';
-import { DEFAULT_MAX_REQUEST_BYTES, DEFAULT_TIMEOUT_MILLIS } from '../transport/options.js';
-import type { Encoding, ExportResult, Transport } from '../transport/types.js';
+import { DEFAULT_MAX_REQUEST_BYTES } from '../transport/options.js';
+import type { Encoding, Transport } from '../transport/types.js';
 import { Deque } from '../internal/deque.js';
-import { LatencyHistogram } from '../internal/latency.js';
+import type { LatencyHistogram } from '../internal/latency.js';
 import { warnOnce } from '../internal/warn.js';
-import { DEFAULT_RETRY_POLICY, retryDelayMillis, type RetryPolicy } from './retry.js';
+import { createDeliverer } from './delivery.js';
+import type { RetryPolicy } from './retry.js';
 
 /**
  * Bounds of what a backend holds while its server is slow or down: the one shape, which the
@@ -89,6 +90,12 @@ export interface BackendShutdownReport {
   readonly name: string;
   readonly undeliveredRequests: number;
   readonly undeliveredItems: number;
+  /**
+   * Durable queues only: records of the log this backend had not passed yet, kept on disk for the
+   * next start (not lost; some may hold nothing for this backend).
+   */
+  readonly keptRequests?: number;
+  readonly keptBytes?: number;
 }
 
 export interface Backend {
@@ -142,14 +149,10 @@ const ALL_SIGNALS: ReadonlySet<Signal> = new Set(SIGNALS);
 export function createBackend(options: BackendOptions): Backend {
   const transport = options.transport;
   const limits: QueueLimits = { ...DEFAULT_QUEUE_LIMITS, ...options.queue };
-  const retry: RetryPolicy = { ...DEFAULT_RETRY_POLICY, ...options.retry };
-  const timeoutMillis = options.timeoutMillis ?? DEFAULT_TIMEOUT_MILLIS;
   const maxConcurrency = Math.max(1, options.maxConcurrency ?? 1);
-  const random = options.random ?? Math.random;
   const name = options.name;
 
   const queue = new Deque<Entry>();
-  const latency = new LatencyHistogram();
   const maxBatchBytes = transport.encoding === 'protobuf' ? Math.max(0, options.maxBatchBytes ?? 0) : 0;
   // Aborted at the end of shutdown. Each call in flight listens to it (at most
   // maxConcurrency, removed when the call ends), so Node's listener-count warning, meant to
@@ -163,19 +166,12 @@ export function createBackend(options: BackendOptions): Backend {
   let inFlightItems = 0;
   let nextSeq = 0;
   let closed = false;
-  let failing = false;
   // Sequence numbers in flight; the lowest unsettled one bounds what flush() can consider done.
   const pendingSeqs = new Set<number>();
   const waiters = new Set<() => void>();
-  const counts = {
-    itemsSent: 0,
-    itemsRejected: 0,
-    itemsFailed: 0,
-    itemsDropped: 0,
-    requestsSent: 0,
-    requestsFailed: 0,
-    retries: 0,
-  };
+  const deliverer = createDeliverer({ name, transport, retry: options.retry, timeoutMillis: options.timeoutMillis, random: options.random });
+  const counts = deliverer.counts;
+  const latency = deliverer.latency;
 
   function notify(): void {
     for (const w of waiters) w();
@@ -253,51 +249,8 @@ export function createBackend(options: BackendOptions): Backend {
   }
 
   async function deliver(batch: Batch, signal: AbortSignal): Promise<void> {
-    const firstAttempt = Date.now();
-    for (let attempt = 1; ; attempt++) {
-      const started = performance.now();
-      const result: ExportResult = await transport.export(batch.signal, batch.body, {
-        deadline: Date.now() + timeoutMillis,
-        signal,
-      });
-      latency.record(performance.now() - started);
-      counts.requestsSent++;
-      if (result.kind === 'ok') {
-        failing = false;
-        counts.itemsSent += batch.items;
-        return;
-      }
-      if (result.kind === 'partial') {
-        failing = false;
-        // Partial success is final: the server kept the rest, a retry would duplicate it.
-        counts.itemsRejected += result.rejected;
-        counts.itemsSent += Math.max(0, batch.items - result.rejected);
-        if (result.message !== '') {
-          warnOnce(`partial:${name}:${result.message}`, `backend "${name}" partially rejected a request: ${result.message}`);
-        }
-        return;
-      }
-      failing = true;
-      counts.requestsFailed++;
-      const delay = retryDelayMillis(retry, attempt, result.retryAfterMs, random);
-      const giveUp = !result.retryable || signal.aborted || Date.now() + delay - firstAttempt > retry.maxElapsedMillis;
-      if (giveUp) {
-        counts.itemsFailed += batch.items;
-        warnOnce(
-          `failed:${name}:${result.error.code}`,
-          `backend "${name}" failed to export ${batch.signal} (${result.retryable ? 'retries exhausted' : 'not retryable'}): ${result.error.message}`,
-        );
-        return;
-      }
-      counts.retries++;
-      await sleep(delay, signal);
-      // Aborted during the backoff (end of shutdown): the report already counts it as undelivered,
-      // and another attempt would only fail at once with a misleading "not retryable" warning.
-      if (signal.aborted) {
-        counts.itemsFailed += batch.items;
-        return;
-      }
-    }
+    // Aborted (the end of shutdown): the report already counts it as undelivered.
+    if ((await deliverer.deliver(batch.signal, batch.body, batch.items, signal)) === 'aborted') counts.itemsFailed += batch.items;
   }
 
   return {
@@ -309,7 +262,7 @@ export function createBackend(options: BackendOptions): Backend {
       return queueBytes;
     },
     get failing() {
-      return failing;
+      return deliverer.failing;
     },
     hasRoom(bytes) {
       return queueBytes + bytes <= limits.maxBytes && queue.size < limits.maxRequests;
@@ -396,19 +349,4 @@ export function createBackend(options: BackendOptions): Backend {
       };
     },
   };
-}
-
-/** Resolves after `ms` or as soon as `signal` aborts; never rejects. */
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  if (signal.aborted) return Promise.resolve();
-  return new Promise((resolve) => {
-    const done = (): void => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    timer.unref();
-    signal.addEventListener('abort', done, { once: true });
-  });
 }

@@ -26,6 +26,10 @@ import type { PipelineHolder } from './pipeline.js';
 import { startHttpReceiver } from './receive/http-receiver.js';
 import type { ReceiverHandle } from './receive/receiver.js';
 import type { MeterProvider } from '../metrics/meter-provider.js';
+import { createDurableQueue } from '../export/durable-queue.js';
+import type { DurableQueue } from '../export/durable-queue.js';
+import { openDurableLog } from '../export/durable/log.js';
+import type { DurableLogStats } from '../export/durable/log.js';
 import type { Transport } from '../transport/types.js';
 
 /** Options of {@link startGateway}. */
@@ -48,6 +52,8 @@ export interface Gateway {
   readonly upstreams: readonly Upstream[];
   /** Bytes queued across the forwarding upstreams. */
   queuedBytes(): number;
+  /** The durable queue, when storage is on: what it held at start and its counters now. */
+  readonly storage: StorageView | undefined;
   /**
    * Stops accepting (503 / UNAVAILABLE; /healthz answers 503), lets the upstreams deliver
    * for at most `deadlineMillis` (default: the config's drainTimeout), then closes
@@ -62,6 +68,16 @@ export interface Gateway {
   abandon(): Promise<ShutdownReport>;
 }
 
+/** Durable storage as the gateway opened it. */
+export interface StorageView {
+  readonly directory: string;
+  /** The log's counters when it was opened (recovery: torn tails, corrupt records, the backlog). */
+  readonly atStart: DurableLogStats;
+  /** Cursors of upstreams no longer configured, deleted at start with their backlog (dropped). */
+  readonly forgotten: readonly { readonly name: string; readonly records: number; readonly bytes: number }[];
+  stats(): DurableLogStats;
+}
+
 /** Creates the upstreams, starts the receivers and returns once both are listening. */
 export async function startGateway(config: GatewayConfig, options: GatewayOptions = {}): Promise<Gateway> {
   const observer = guardObserver(options.observer ?? noopObserver);
@@ -69,12 +85,26 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
   const grpcModule = config.grpc === null ? undefined : import('./receive/grpc-receiver.js');
   // Observed here too, so a failed load cannot go unhandled if the transports fail first; awaited below.
   grpcModule?.catch(() => undefined);
-  const registry = createUpstreamRegistry({ transportFor: options.transportFor });
-  // Every transport in one go (self-telemetry's too), so the two modules load side by side.
-  await registry.prepare([...config.upstreams, ...config.tenants.flatMap((t) => t.upstreams), ...config.selfTelemetry.upstreams]);
+  const forwardingConfigs = [...config.upstreams, ...config.tenants.flatMap((t) => t.upstreams)];
+  let storage: DurableQueue | undefined;
+  let storageView: StorageView | undefined;
+  if (config.storage !== null) {
+    // Opening recovers (torn tails, damaged records: skipped and counted); only an unusable or
+    // locked directory throws, and the gateway then cannot start.
+    const log = await openDurableLog(config.storage);
+    storage = createDurableQueue(log);
+    const atStart = log.stats();
+    // Upstreams removed from the configuration while they had data: dropped by that rule, reported.
+    const forgotten = await storage.forget(new Set(forwardingConfigs.map((c) => c.name)));
+    storageView = Object.freeze({ directory: config.storage.directory, atStart, forgotten: Object.freeze(forgotten), stats: () => log.stats() });
+  }
+  const registry = createUpstreamRegistry({ transportFor: options.transportFor, storage });
+  // Every transport in one go (self-telemetry's too), so the two modules load side by side; the
+  // pipeline opens the forwarding upstreams' durable cursors.
+  await registry.prepare([...forwardingConfigs, ...config.selfTelemetry.upstreams], true);
   const drain = { draining: false };
-  const holder: PipelineHolder = { current: await buildPipeline(config, { registry, observer, drain }) };
-  const selfUpstreams = config.selfTelemetry.upstreams.map((c) => registry.acquire(c));
+  const holder: PipelineHolder = { current: await buildPipeline(config, { registry, observer, drain, storage }) };
+  const selfUpstreams = config.selfTelemetry.upstreams.map((c) => registry.acquire(c, true));
   const common = { maxRequestBytes: config.limits.maxRequestBytes, pipeline: holder, observer };
 
   let grpc: ReceiverHandle | undefined;
@@ -92,6 +122,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
   } catch (e) {
     await grpc?.close();
     await Promise.all(registry.held().map((u) => u.backend.shutdown(0)));
+    await storage?.log.close();
     throw e;
   }
 
@@ -127,6 +158,8 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     const remaining = Math.max(0, deadlineMillis - (performance.now() - started));
     // Every upstream the registry holds: forwarding (shared, tenants' own), then self-telemetry's.
     const reports: UpstreamShutdownReport[] = await Promise.all(registry.held().map((u) => u.backend.shutdown(remaining)));
+    // After every reader stopped: the cursors are written and synced, what is left stays for the next start.
+    await storage?.log.close();
     await Promise.all([grpc?.close(), http?.close()]);
     const report: ShutdownReport = Object.freeze({
       drained: reports.every((r) => r.undeliveredRequests === 0),
@@ -144,6 +177,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
       return holder.current.upstreams;
     },
     queuedBytes: () => holder.current.ingest.queuedBytes(),
+    storage: storageView,
     shutdown(deadlineMillis = config.drainTimeoutMillis) {
       stopping ??= shutdown(deadlineMillis);
       return stopping;
@@ -154,6 +188,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
       drain.draining = true;
       // A backend shut down again with no time left reports what the first shutdown still waits for.
       const reports = await Promise.all(registry.held().map((u) => u.backend.shutdown(0)));
+      await storage?.log.close();
       return Object.freeze({
         drained: reports.every((r) => r.undeliveredRequests === 0),
         elapsedMs: Math.round(performance.now() - started),

@@ -12,6 +12,7 @@
  * Processors are the pipeline's, compiled from ITS config (an upstream kept across pipelines
  * keeps the config it was created with, whose processors may be out of date).
  */
+import type { DurableQueue } from '../export/durable-queue.js';
 import type { GatewayConfig } from './config/gateway-config.js';
 import type { RouteConfig } from './config/routes.js';
 import { createIngest } from './forward/ingest.js';
@@ -49,6 +50,8 @@ export interface PipelineOptions {
   /** Already guarded (observe/guard.ts). */
   readonly observer: GatewayObserver;
   readonly drain: DrainState;
+  /** The durable queue, when storage is on (owned by the gateway, like the drain state). */
+  readonly storage?: DurableQueue | undefined;
 }
 
 /**
@@ -56,7 +59,7 @@ export interface PipelineOptions {
  * with TransportOptionError when an upstream's options are bad.
  */
 export async function buildPipeline(config: GatewayConfig, options: PipelineOptions): Promise<Pipeline> {
-  const { registry, observer, drain } = options;
+  const { registry, observer, drain, storage } = options;
   await registry.prepare([...config.upstreams, ...config.tenants.flatMap((t) => t.upstreams)]);
   const shared = config.upstreams.map((c) => registry.acquire(c));
   const own = new Map<string, Upstream[]>();
@@ -86,6 +89,7 @@ export async function buildPipeline(config: GatewayConfig, options: PipelineOpti
       retryAfterMillis: config.limits.retryAfterMillis,
       observer,
       drain,
+      storage,
     }),
   });
 }

@@ -123,6 +123,10 @@ export interface DurableLog {
   removeReader(name: string): Promise<boolean>;
   /** Position after the last written record. */
   readonly end: number;
+  /** Where the oldest segment ends: what each of `holders()` must pass to free it. */
+  oldestSegmentEnd(): number;
+  /** True once `close()` was called. */
+  readonly closed: boolean;
   stats(): DurableLogStats;
   /** Waits for the appends made so far to be written, then syncs data, directory and cursors (any policy). */
   sync(): Promise<void>;
@@ -451,6 +455,10 @@ class Log implements DurableLog, ReaderHost {
 
   hasRoom(bytes: number, records = 1): boolean {
     return this.#bytesOnDisk + this.#pendingBytes + bytes + records * FRAME_HEADER_BYTES <= this.options.maxBytes;
+  }
+
+  oldestSegmentEnd(): number {
+    return this.#segments[0]!.end;
   }
 
   holders(): ReaderHold[] {

@@ -34,6 +34,7 @@ export type DecodedRequest =
  * - `wrong_port`: an HTTP/1.1 request (OTLP/HTTP) at the gRPC port (400, naming the HTTP port);
  * - `backpressure`: a healthy upstream's queue would overflow, or queued bytes over `limits.maxQueuedBytes` (429 / RESOURCE_EXHAUSTED + RetryInfo);
  * - `draining`: the gateway is shutting down (503 / UNAVAILABLE);
+ * - `storage_unavailable`: durable storage could not write the request (disk full, an I/O error; 503 / UNAVAILABLE + Retry-After);
  * - `internal`: a bug caught at the edge (500 / INTERNAL).
  */
 export type RefusalReason =
@@ -46,6 +47,7 @@ export type RefusalReason =
   | 'wrong_port'
   | 'backpressure'
   | 'draining'
+  | 'storage_unavailable'
   | 'internal';
 
 /** An accepted request: queued for every upstream its routes matched (possibly none). */
@@ -158,8 +160,12 @@ export interface GatewayView {
 /** What one upstream could not deliver at shutdown. */
 export interface UpstreamShutdownReport {
   readonly name: string;
+  /** Lost: acknowledged to clients and not delivered (always 0 with durable storage). */
   readonly undeliveredRequests: number;
   readonly undeliveredItems: number;
+  /** Durable storage: records of the log it had not passed, kept on disk for the next start. */
+  readonly keptRequests?: number;
+  readonly keptBytes?: number;
 }
 
 /** The outcome of a graceful shutdown. */

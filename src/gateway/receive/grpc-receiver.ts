@@ -53,7 +53,8 @@ export interface GrpcReceiverOptions extends ReceiverOptions {
 export async function startGrpcReceiver(options: GrpcReceiverOptions): Promise<ReceiverHandle> {
   const { config, maxRequestBytes, pipeline, observer } = options;
 
-  function exportRequest(signal: Signal, req: Opaque, ctx: HandlerContext): IngestOutcome & { kind: 'accepted' } {
+  type Accepted = IngestOutcome & { kind: 'accepted' };
+  function exportRequest(signal: Signal, req: Opaque, ctx: HandlerContext): Accepted | Promise<Accepted> {
     const fail = (reason: RefusalReason, message: string, tenant: string | undefined, retryAfterMillis?: number): never => {
       ctx.values.get(callKey).reported = true;
       observer.onRefused({ reason, signal, protocol: 'grpc', status: REFUSAL_STATUS[reason].grpc, message, tenant });
@@ -69,6 +70,8 @@ export async function startGrpcReceiver(options: GrpcReceiverOptions): Promise<R
     if (refusal !== undefined) fail(refusal.reason, refusal.message, tenant, refusal.retryAfterMillis);
     const body = opaqueBody(req);
     const outcome = ingest.ingest({ signal, protocol: 'grpc', tenant, body, wireBytes: body.byteLength });
+    // A promise with durable storage (answered once on disk); memory queues answer at once.
+    if (outcome instanceof Promise) return outcome.then((o) => (o.kind === 'refused' ? fail(o.reason, o.message, tenant, o.retryAfterMillis) : o));
     if (outcome.kind === 'refused') return fail(outcome.reason, outcome.message, tenant, outcome.retryAfterMillis);
     return outcome;
   }
@@ -87,6 +90,7 @@ export async function startGrpcReceiver(options: GrpcReceiverOptions): Promise<R
     const method: DescMethodUnary<typeof OpaqueSchema, DescMessage> = { ...signalSchemas[signal].service.method.export, input: OpaqueSchema };
     router.rpc(method, (req, ctx) => {
       const o = exportRequest(signal, req, ctx);
+      if (o instanceof Promise) return o.then((a) => exportResponse(signal, a.rejected, a.message));
       return exportResponse(signal, o.rejected, o.message);
     });
   }

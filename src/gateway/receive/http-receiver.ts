@@ -191,7 +191,9 @@ export async function startHttpReceiver(options: ReceiverOptions): Promise<Recei
       case 'ok':
         break;
     }
-    const outcome = ingest.ingest({ signal, protocol: HTTP_PROTOCOL[encoding], tenant, body: read.body, wireBytes: read.wireBytes });
+    let outcome = ingest.ingest({ signal, protocol: HTTP_PROTOCOL[encoding], tenant, body: read.body, wireBytes: read.wireBytes });
+    // A promise with durable storage (answered once on disk); no await for memory queues' answer.
+    if (outcome instanceof Promise) outcome = await outcome;
     if (outcome.kind === 'refused') {
       refuse(req, res, outcome, signal, encoding, tenant, true);
       return;
