@@ -149,6 +149,15 @@ test('the HTTP transport does not load connect (gRPC codes come from our own tab
   );
 });
 
+test('the OpAMP client loads undici only with the transport its endpoint names', () => {
+  const packages = [...packagesLoaded(staticGraph(join(root, 'opamp/client.ts')))];
+  assert.ok(packages.includes('@bufbuild/protobuf'), 'graph walked');
+  assert.equal(
+    packages.filter((p) => p === 'undici' || p === 'yaml' || p.startsWith('@connectrpc/')),
+    [],
+  );
+});
+
 test('the CLI loads the gateway only to run it (--version and --help answer without it)', () => {
   const loaded = [...staticGraph(join(root, 'cli.ts'))].map((f) => relative(root, f));
   assert.ok(loaded.includes('cli-args.ts'), 'graph walked');

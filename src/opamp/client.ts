@@ -434,8 +434,12 @@ class Engine implements OpampClient, OpampTransportEvents {
       // 0 turns WebSocket heartbeats off. HTTP keeps polling at its own period then: without polls
       // the server could never hand over a config.
       const seconds = Number(opamp.heartbeatIntervalSeconds);
-      this.#heartbeatMillis =
-        seconds > 0 ? Math.min(seconds * 1000, 2 ** 31 - 1) : this.#o.transport === 'http' ? this.#o.pollingIntervalMillis : null;
+      const every = seconds > 0 ? Math.min(seconds * 1000, 2 ** 31 - 1) : this.#o.transport === 'http' ? this.#o.pollingIntervalMillis : null;
+      if (every !== this.#heartbeatMillis) {
+        this.#heartbeatMillis = every;
+        // A heartbeat already due under the old period is rescheduled (a WebSocket push comes between sends).
+        if (!this.#sending && (this.#timerKind === 'heartbeat' || this.#timerKind === undefined)) this.#afterSuccess();
+      }
     }
     if (message.remoteConfig !== undefined && this.#o.onRemoteConfig !== undefined) this.#offer(message.remoteConfig);
     if ((message.flags & BigInt(ServerToAgentFlags.REPORT_FULL_STATE)) !== 0n) this.#full = true;

@@ -10,7 +10,9 @@
  * Checked against an independent client in test/interop/opamp-elastic.test.ts.
  */
 import * as http from 'node:http';
+import * as https from 'node:https';
 import type * as net from 'node:net';
+import type { TLSSocket } from 'node:tls';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
 import type { MessageInitShape } from '@bufbuild/protobuf';
@@ -35,6 +37,8 @@ export interface SeenMessage {
   readonly bytes: Uint8Array;
   /** HTTP request headers, or the WebSocket handshake's. */
   readonly headers: http.IncomingHttpHeaders;
+  /** Under mutual TLS: the client certificate's subject CN. */
+  readonly clientCN: string | undefined;
   /** The HTTP body arrived gzipped. */
   readonly gzipped: boolean;
   /** `performance.now()` at arrival. */
@@ -62,9 +66,9 @@ export type OpampAnswer =
 export type OpampResponder = (seen: SeenMessage, agent: AgentState) => OpampAnswer;
 
 export interface OpampTestServer {
-  /** `http://127.0.0.1:PORT/v1/opamp`. */
+  /** `http://127.0.0.1:PORT/v1/opamp` (`https://` with TLS). */
   readonly httpUrl: string;
-  /** `ws://127.0.0.1:PORT/v1/opamp`. */
+  /** `ws://127.0.0.1:PORT/v1/opamp` (`wss://` with TLS). */
   readonly wsUrl: string;
   readonly port: number;
   readonly seen: SeenMessage[];
@@ -94,8 +98,17 @@ const CAPABILITIES = BigInt(
 
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
 
-/** Starts the server on 127.0.0.1 (port 0 unless `port` is given). */
-export async function startOpampServer(port = 0): Promise<OpampTestServer> {
+/** Server TLS (PEM); with `ca`, client certificates are required (mutual TLS). */
+export interface OpampServerTls {
+  readonly cert: string;
+  readonly key: string;
+  readonly ca?: string;
+}
+
+/** Starts the server on 127.0.0.1 (port 0 unless `port` is given), plaintext unless `tls` is given. */
+export async function startOpampServer(options: { port?: number; tls?: OpampServerTls } = {}): Promise<OpampTestServer> {
+  const port = options.port ?? 0;
+  const tls = options.tls;
   const seen: SeenMessage[] = [];
   const agents = new Map<string, AgentState>();
   let responder: OpampResponder | undefined;
@@ -141,11 +154,13 @@ export async function startOpampServer(port = 0): Promise<OpampTestServer> {
   function handle(
     transport: 'http' | 'websocket',
     bytes: Uint8Array,
-    headers: http.IncomingHttpHeaders,
+    req: http.IncomingMessage,
     gzipped: boolean,
   ): { answer: OpampAnswer; uid: Uint8Array } {
     const message = fromBinary(AgentToServerSchema, bytes);
-    const s: SeenMessage = { transport, message, bytes, headers, gzipped, at: performance.now() };
+    const peer = tls?.ca === undefined ? undefined : (req.socket as TLSSocket).getPeerCertificate();
+    const clientCN = peer?.subject === undefined ? undefined : String(peer.subject.CN);
+    const s: SeenMessage = { transport, message, bytes, headers: req.headers, clientCN, gzipped, at: performance.now() };
     seen.push(s);
     const { agent, gap } = merge(message);
     const answer = responder === undefined ? defaultAnswer(agent, gap) : responder(s, agent);
@@ -156,7 +171,7 @@ export async function startOpampServer(port = 0): Promise<OpampTestServer> {
     return toBinary(ServerToAgentSchema, create(ServerToAgentSchema, { instanceUid: uid, capabilities: CAPABILITIES, ...init }));
   }
 
-  const server = http.createServer((req, res) => {
+  const listener = (req: http.IncomingMessage, res: http.ServerResponse): void => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
@@ -169,7 +184,7 @@ export async function startOpampServer(port = 0): Promise<OpampTestServer> {
       let result: ReturnType<typeof handle>;
       try {
         if (gzipped) body = gunzipSync(body);
-        result = handle('http', body, req.headers, gzipped);
+        result = handle('http', body, req, gzipped);
       } catch {
         res.writeHead(400).end();
         return;
@@ -191,7 +206,14 @@ export async function startOpampServer(port = 0): Promise<OpampTestServer> {
       }
       res.writeHead(200, headers).end(out);
     });
-  });
+  };
+  const server =
+    tls === undefined
+      ? http.createServer(listener)
+      : https.createServer(
+          { cert: tls.cert, key: tls.key, ...(tls.ca === undefined ? {} : { ca: tls.ca, requestCert: true, rejectUnauthorized: true }) },
+          listener,
+        );
   server.on('connection', (s: net.Socket) => {
     sockets.add(s);
     s.on('close', () => sockets.delete(s));
@@ -208,7 +230,7 @@ export async function startOpampServer(port = 0): Promise<OpampTestServer> {
           ws.close(1002, 'bad header');
           return;
         }
-        const { answer, uid } = handle('websocket', new Uint8Array(data.subarray(1)), req.headers, false);
+        const { answer, uid } = handle('websocket', new Uint8Array(data.subarray(1)), req, false);
         if (answer.kind === 'message') ws.send(frame(encode(uid, answer.message)));
         else if (answer.kind === 'http') ws.close(1013, `status ${answer.status}`);
       });
@@ -237,10 +259,10 @@ export async function startOpampServer(port = 0): Promise<OpampTestServer> {
 
   return {
     get httpUrl() {
-      return `http://127.0.0.1:${listeningPort}/v1/opamp`;
+      return `${tls === undefined ? 'http' : 'https'}://127.0.0.1:${listeningPort}/v1/opamp`;
     },
     get wsUrl() {
-      return `ws://127.0.0.1:${listeningPort}/v1/opamp`;
+      return `${tls === undefined ? 'ws' : 'wss'}://127.0.0.1:${listeningPort}/v1/opamp`;
     },
     get port() {
       return listeningPort;
