@@ -24,7 +24,7 @@ export { GatewayConfigError } from './gateway/config/config-error.js';
 export type { GatewayConfig } from './gateway/config/gateway-config.js';
 export { createOpampClient } from './opamp/client.js';
 export type { OpampClient, OpampClientStatus, RemoteConfigState } from './opamp/client.js';
-export type { AgentDescriptionOptions, OpampClientOptions } from './opamp/options.js';
+export type { AgentDescriptionOptions, OpampClientOptions, OwnTelemetryDestination } from './opamp/options.js';
 export type { ComponentHealthReport } from './opamp/health.js';
 export type { RemoteConfigDocument, RemoteConfigResult } from './opamp/remote-config.js';
 export { instanceUid } from './opamp/instance-uid.js';

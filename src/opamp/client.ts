@@ -131,6 +131,7 @@ class Engine implements OpampClient, OpampTransportEvents {
   #lastOfferKey: string | undefined;
   #applying: Promise<void> | undefined;
   #waiting: AgentRemoteConfig | undefined;
+  #ownMetricsKey: string | undefined;
 
   constructor(options: ResolvedOpampClientOptions) {
     this.#o = options;
@@ -138,6 +139,7 @@ class Engine implements OpampClient, OpampTransportEvents {
     if (options.health !== undefined) caps |= AgentCapabilities.REPORTS_HEALTH;
     if (options.effectiveConfig !== undefined) caps |= AgentCapabilities.REPORTS_EFFECTIVE_CONFIG;
     if (options.onRemoteConfig !== undefined) caps |= AgentCapabilities.ACCEPTS_REMOTE_CONFIG | AgentCapabilities.REPORTS_REMOTE_CONFIG;
+    if (options.onOwnMetrics !== undefined) caps |= AgentCapabilities.REPORTS_OWN_METRICS;
     this.#capabilities = BigInt(caps);
     this.#heartbeatMillis = options.pollingIntervalMillis;
   }
@@ -186,7 +188,7 @@ class Engine implements OpampClient, OpampTransportEvents {
         });
         await transport.send(toBinary(AgentToServerSchema, goodbye), this.#uidText, AbortSignal.timeout(this.#o.timeoutMillis));
       }
-      await transport.close();
+      await transport.close().catch(() => undefined);
     }
     this.#connected = false;
     this.#phase = 'stopped';
@@ -442,6 +444,19 @@ class Engine implements OpampClient, OpampTransportEvents {
       }
     }
     if (message.remoteConfig !== undefined && this.#o.onRemoteConfig !== undefined) this.#offer(message.remoteConfig);
+    const ownMetrics = message.connectionSettings?.ownMetrics;
+    if (ownMetrics !== undefined && this.#o.onOwnMetrics !== undefined) {
+      const destination = {
+        endpoint: ownMetrics.destinationEndpoint,
+        headers: Object.fromEntries((ownMetrics.headers?.headers ?? []).map((h) => [h.key, h.value])),
+      };
+      const key = JSON.stringify(destination);
+      if (key !== this.#ownMetricsKey) {
+        this.#ownMetricsKey = key;
+        const callback = this.#o.onOwnMetrics;
+        this.#call('onOwnMetrics', () => callback(destination));
+      }
+    }
     if ((message.flags & BigInt(ServerToAgentFlags.REPORT_FULL_STATE)) !== 0n) this.#full = true;
     if (this.#full) this.#kick();
     return undefined;

@@ -82,6 +82,19 @@ export interface OpampClientOptions {
    * A rejection counts as `applied: false` with its message. Never called twice at once.
    */
   readonly onRemoteConfig?: (document: RemoteConfigDocument) => Promise<RemoteConfigResult>;
+  /**
+   * Where the server wants the agent's own metrics sent (ReportsOwnMetrics; ConnectionSettingsOffers.own_metrics):
+   * called with each new offer, not again for the same one. Only the endpoint and headers are passed on;
+   * offered certificates and TLS settings are not supported.
+   */
+  readonly onOwnMetrics?: (destination: OwnTelemetryDestination) => void;
+}
+
+/** An OTLP destination offered by the server for the agent's own telemetry. */
+export interface OwnTelemetryDestination {
+  /** An OTLP/HTTP URL, as the server gave it. */
+  readonly endpoint: string;
+  readonly headers: Readonly<Record<string, string>>;
 }
 
 /** The validated options. */
@@ -102,6 +115,7 @@ export interface ResolvedOpampClientOptions {
   readonly health: (() => ComponentHealthReport) | undefined;
   readonly effectiveConfig: (() => string) | undefined;
   readonly onRemoteConfig: ((document: RemoteConfigDocument) => Promise<RemoteConfigResult>) | undefined;
+  readonly onOwnMetrics: ((destination: OwnTelemetryDestination) => void) | undefined;
 }
 
 /** Defaults, with the reasons in {@link OpampClientOptions}. */
@@ -152,7 +166,7 @@ export function validateOpampClientOptions(options: OpampClientOptions): Resolve
   if (options.stateDirectory !== undefined && (typeof options.stateDirectory !== 'string' || options.stateDirectory === '')) {
     throw new OpampOptionError('stateDirectory', options.stateDirectory, 'a directory path');
   }
-  for (const name of ['health', 'effectiveConfig', 'onRemoteConfig'] as const) {
+  for (const name of ['health', 'effectiveConfig', 'onRemoteConfig', 'onOwnMetrics'] as const) {
     if (options[name] !== undefined && typeof options[name] !== 'function') throw new OpampOptionError(name, options[name], 'a function');
   }
   return Object.freeze({
@@ -171,6 +185,7 @@ export function validateOpampClientOptions(options: OpampClientOptions): Resolve
     health: options.health,
     effectiveConfig: options.effectiveConfig,
     onRemoteConfig: options.onRemoteConfig,
+    onOwnMetrics: options.onOwnMetrics,
   });
 }
 

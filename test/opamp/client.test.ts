@@ -424,6 +424,28 @@ for (const transport of ['http', 'websocket'] as const) {
     );
   });
 
+  test('own metrics: an offered destination is passed on once per change; the capability is claimed', async () => {
+    const offers: unknown[] = [];
+    const a = agent({ onOwnMetrics: (d) => offers.push(d) });
+    const settings = (endpoint: string) => ({
+      connectionSettings: { ownMetrics: { destinationEndpoint: endpoint, headers: { headers: [{ key: 'api-key', value: 'k' }] } } },
+    });
+    let endpoint = 'https://otlp.example/v1/metrics';
+    server.respond(() => ({ kind: 'message', message: settings(endpoint) }));
+    await a.client.start();
+    await server.until(() => offers.length === 1, 3000, 'the offer');
+    assert.equal(offers[0], { endpoint: 'https://otlp.example/v1/metrics', headers: { 'api-key': 'k' } });
+    assert.ok((a.messages()[0]!.capabilities & BigInt(AgentCapabilities.REPORTS_OWN_METRICS)) !== 0n);
+    a.health = { status: 'poke' };
+    a.client.healthChanged();
+    await server.until(() => a.messages().length >= 2);
+    endpoint = 'https://otlp2.example/v1/metrics';
+    a.health = { status: 'poke again' };
+    a.client.healthChanged();
+    await server.until(() => offers.length === 2, 3000, 'the changed offer');
+    assert.equal(offers.length, 2, 'the same offer twice is passed on once');
+  });
+
   test('stop() sends agent_disconnect last', async () => {
     const a = agent();
     await a.client.start();
@@ -451,3 +473,25 @@ for (const transport of ['http', 'websocket'] as const) {
 
   test.run();
 }
+
+const lifecycle = suite('opamp/client lifecycle');
+
+lifecycle('a client that cannot reach its server never keeps the process alive (every timer unref()ed)', async () => {
+  const { spawn } = await import('node:child_process');
+  const { watch, root } = await import('../support/child-run.js');
+  for (const endpoint of ['http://127.0.0.1:1/v1/opamp', 'ws://127.0.0.1:1/v1/opamp']) {
+    const code = `
+import { createOpampClient } from ${JSON.stringify(path.join(root, 'src/opamp/client.ts'))};
+const c = createOpampClient({ endpoint: ${JSON.stringify(endpoint)}, retry: { initialBackoffMillis: 50, maxBackoffMillis: 100 } });
+await c.start();
+setTimeout(() => process.stdout.write(String(c.status().lastError)), 300);
+`;
+    const run = watch(
+      spawn(process.execPath, ['--import', 'tsx/esm', '--input-type=module', '-e', code], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] }),
+    );
+    assert.is(await run.exit(20_000), 0, run.stderr());
+    assert.match(run.stdout(), /ECONNREFUSED|connection failed/);
+  }
+});
+
+lifecycle.run();
