@@ -86,6 +86,7 @@ export interface OpampClient {
 
 /** The throttling wait when the server gives none (spec, Throttling: "The minimum recommended retry interval is 30 seconds"). */
 const THROTTLED_MIN_MS = 30_000;
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /**
  * Creates an OpAMP client. Validates `options` now and throws {@link OpampOptionError} when one
@@ -157,11 +158,10 @@ class Engine implements OpampClient, OpampTransportEvents {
       }
     }
     // The transport that is not used is never loaded (its undici WebSocket or request paths).
-    const module = this.#o.transport === 'http' ? await import('./http-transport.js') : await import('./websocket-transport.js');
     const factory =
       this.#o.transport === 'http'
-        ? (module as typeof import('./http-transport.js')).createHttpTransport
-        : (module as typeof import('./websocket-transport.js')).createWebSocketTransport;
+        ? (await import('./http-transport.js')).createHttpTransport
+        : (await import('./websocket-transport.js')).createWebSocketTransport;
     if ((this.#phase as string) !== 'starting') return; // stopped meanwhile
     this.#transport = factory(this.#o, this);
     this.#phase = 'running';
@@ -334,6 +334,8 @@ class Engine implements OpampClient, OpampTransportEvents {
     this.#failures++;
     let delay = result.retryAfterMs ?? retryDelayMillis(this.#o.retry, this.#failures, undefined);
     if (result.throttled && result.retryAfterMs === undefined) delay = Math.max(THROTTLED_MIN_MS, delay);
+    // setTimeout fires at once for anything longer (a server asking for days, say).
+    delay = Math.min(delay, MAX_TIMER_MS);
     // Spec, Throttling (WebSocket): disconnect, wait, then reconnect. HTTP has nothing to close.
     this.#transport?.disconnect();
     this.#connected = false;
@@ -436,7 +438,7 @@ class Engine implements OpampClient, OpampTransportEvents {
       // 0 turns WebSocket heartbeats off. HTTP keeps polling at its own period then: without polls
       // the server could never hand over a config.
       const seconds = Number(opamp.heartbeatIntervalSeconds);
-      const every = seconds > 0 ? Math.min(seconds * 1000, 2 ** 31 - 1) : this.#o.transport === 'http' ? this.#o.pollingIntervalMillis : null;
+      const every = seconds > 0 ? Math.min(seconds * 1000, MAX_TIMER_MS) : this.#o.transport === 'http' ? this.#o.pollingIntervalMillis : null;
       if (every !== this.#heartbeatMillis) {
         this.#heartbeatMillis = every;
         // A heartbeat already due under the old period is rescheduled (a WebSocket push comes between sends).
