@@ -18,14 +18,14 @@
  */
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { createServer } from 'node:net';
-import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { LoadResult, LoadSpec } from './gateway-loadgen.js';
 import type { ReceiverStats } from './gateway-receiver.js';
 import { benchRequest } from './gateway-template.js';
-import { compileGateway, message, rssBytes } from './lib/processes.js';
+import { compileGateway, message, rssBytes, startScriptFlags } from './lib/processes.js';
 
 const argv = process.argv.slice(2);
 const arg = (name: string, fallback: string): string => {
@@ -44,18 +44,6 @@ process.on('exit', () => {
 const track = (c: ChildProcess): ChildProcess => (children.add(c), c.on('exit', () => children.delete(c)), c);
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const mib = (b: number): string => (b / 2 ** 20).toFixed(1);
-
-/** The node flags of package.json's `start` script, as in gateway.bench.ts. */
-function startFlags(): string[] {
-  const pkg = JSON.parse(readFileSync(here('../package.json'), 'utf8')) as { scripts?: Record<string, string> };
-  const words = (pkg.scripts?.['start'] ?? '').split(/\s+/);
-  const flags: string[] = [];
-  for (const w of words.slice(words.indexOf('node') + 1)) {
-    if (!w.startsWith('--')) break;
-    flags.push(w);
-  }
-  return flags;
-}
 
 async function freePort(): Promise<number> {
   const server = createServer();
@@ -91,7 +79,7 @@ interface Gateway {
 
 async function startGateway(cli: string, storage: string, port: number): Promise<Gateway> {
   const t0 = performance.now();
-  const args = [...startFlags(), cli, 'gateway', '--grpc', 'off', '--http', '127.0.0.1:0', '--verbosity', 'basic'];
+  const args = [...startScriptFlags(), cli, 'gateway', '--grpc', 'off', '--http', '127.0.0.1:0', '--verbosity', 'basic'];
   args.push('--forward', `http://127.0.0.1:${port}`, '--storage', storage);
   const child = track(spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] }));
   let out = '';

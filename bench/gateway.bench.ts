@@ -36,7 +36,7 @@ import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { median } from './lib/harness.js';
-import { compileGateway, cpuMs, message, rssBytes } from './lib/processes.js';
+import { compileGateway, cpuMs, message, rssBytes, startScriptFlags } from './lib/processes.js';
 import type { LoadResult, LoadSpec } from './gateway-loadgen.js';
 import type { ReceiverStats } from './gateway-receiver.js';
 import { benchRequest, POINTS_PER_REQUEST } from './gateway-template.js';
@@ -130,17 +130,6 @@ function parseArgs(argv: readonly string[]): Options {
 
 const here = (f: string): string => fileURLToPath(new URL(f, import.meta.url));
 
-/** The node flags of package.json's `start` script (`node --flag … dist/src/cli.js gateway`). */
-function startScriptFlags(): string[] {
-  const pkg = JSON.parse(readFileSync(here('../package.json'), 'utf8')) as { scripts?: Record<string, string> };
-  const words = (pkg.scripts?.['start'] ?? '').split(/\s+/);
-  const flags: string[] = [];
-  for (const w of words.slice(words.indexOf('node') + 1)) {
-    if (!w.startsWith('--')) break;
-    flags.push(w);
-  }
-  return flags;
-}
 const TSX = ['--import', 'tsx/esm'];
 const children = new Set<ChildProcess>();
 process.on('exit', () => {
