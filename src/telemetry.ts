@@ -267,13 +267,11 @@ async function openStorage(options: ResolvedDurableLogOptions, lanes: readonly S
     const queue = createDurableQueue(log);
     const names = lanes.map((l) => l.cursor);
     // Backends removed from the configuration while they had data: dropped by that rule, said once.
+    // (A cursor's backlog counts the log's records it had not passed, other backends' included.)
     const forgotten = (await queue.forget(new Set(names))).filter((f) => f.records > 0);
     if (forgotten.length > 0) {
-      const records = forgotten.reduce((n, f) => n + f.records, 0);
-      warnOnce(
-        'storage-forgotten',
-        `storage ${options.directory}: dropped ${records} records queued for backends no longer configured (${forgotten.map((f) => f.name).join(', ')})`,
-      );
+      const what = forgotten.map((f) => `${f.name}: ${f.records} record${f.records === 1 ? '' : 's'}`).join(', ');
+      warnOnce('storage-forgotten', `storage ${options.directory}: backends no longer configured; dropped what they had not delivered (${what})`);
     }
     await queue.open(names);
     const backends = lanes.map((l) => queue.backend({ ...l.options, name: l.cursor }));

@@ -37,7 +37,8 @@ test(`every acknowledged request arrives after ${KILLS} kill -9 under load with 
   let flapping = true;
   const up = await startReceiver({
     grpc: false,
-    respond: () => (flapping && Math.floor((Date.now() - started) / 150) % 2 === 0 ? { kind: 'error', httpStatus: 503, message: 'flap' } : { kind: 'ok' }),
+    respond: () =>
+      flapping && Math.floor((Date.now() - started) / 150) % 2 === 0 ? { kind: 'error', httpStatus: 503, message: 'flap' } : { kind: 'ok' },
   });
   const config = join(dir, 'gateway.yaml');
   writeFileSync(
