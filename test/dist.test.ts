@@ -244,7 +244,7 @@ process.stdout.write(JSON.stringify(await telemetry.shutdown()));
 test('otlp-fanout/integration by name: its exports load', async () => {
   const r = await node(`
 import * as integration from 'otlp-fanout/integration';
-const names = ['createOtlpGrpcTransport', 'createOtlpHttpTransport', 'createBackend', 'createMemoryTransport', 'encodeMetricsRequest', 'protobufToJsonBody'];
+const names = ['createOtlpGrpcTransport', 'createOtlpHttpTransport', 'createBackend', 'createMemoryTransport', 'encodeMetricsRequest', 'protobufToJsonBody', 'createOpampClient', 'instanceUid'];
 process.stdout.write(JSON.stringify(names.filter((n) => typeof integration[n] !== 'function')));
 `);
   assert.is(r.code, 0, r.stderr);

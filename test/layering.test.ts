@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, dirname, resolve } from 'node:path';
 
-// Imports flow one way (README, Layout): gen ← otlp ← metrics/logs; gen ← transport ← export ← gateway;
+// Imports flow one way (README, Layout): gen ← otlp ← metrics/logs; gen ← transport ← export ← opamp ← gateway;
 // internal/ from anywhere; inside the gateway, the rooms' own rules below. A violation is a design regression,
 // so it fails the build.
 const root = resolve(dirname(new URL(import.meta.url).pathname), '..', 'src');
@@ -19,7 +19,9 @@ const allowed: Record<string, readonly string[]> = {
   // options with each layer's own rules (headers, views).
   config: ['otlp', 'transport', 'export', 'metrics'],
   export: ['otlp', 'transport'],
-  gateway: ['otlp', 'transport', 'export', 'metrics', 'config'],
+  gateway: ['otlp', 'transport', 'export', 'metrics', 'config', 'opamp'],
+  // The OpAMP client: the transports' TLS, header, gzip and Retry-After rules, export's backoff.
+  opamp: ['transport', 'export'],
   internal: [],
 };
 
@@ -157,6 +159,15 @@ test('the HTTP transport does not load connect (gRPC codes come from our own tab
   assert.ok(packages.includes('undici'), 'graph walked');
   assert.equal(
     packages.filter((p) => p.startsWith('@connectrpc/')),
+    [],
+  );
+});
+
+test('the OpAMP client loads undici only with the transport its endpoint names', () => {
+  const packages = [...packagesLoaded(staticGraph(join(root, 'opamp/client.ts')))];
+  assert.ok(packages.includes('@bufbuild/protobuf'), 'graph walked');
+  assert.equal(
+    packages.filter((p) => p === 'undici' || p === 'yaml' || p.startsWith('@connectrpc/')),
     [],
   );
 });

@@ -179,7 +179,8 @@ function validateCompression(value: unknown): Compression {
   return value as Compression;
 }
 
-function validateTls(value: TlsOptions | undefined): ResolvedTransportOptions['tls'] {
+/** Validates TLS options (PEM text or bytes; cert and key together); throws {@link TransportOptionError} naming `tls.<field>`. */
+export function validateTls(value: TlsOptions | undefined): ResolvedTransportOptions['tls'] {
   if (value === undefined) return Object.freeze({ insecure: false });
   if (typeof value !== 'object' || value === null) throw new TransportOptionError('tls', value, 'expected an object');
   const out: { ca?: Pem | Pem[]; cert?: Pem; key?: Pem; insecure: boolean } = { insecure: false };
@@ -214,7 +215,8 @@ function pem(field: string, value: unknown): Pem {
   throw new TransportOptionError(field, value, 'expected PEM text or a Buffer/Uint8Array holding it');
 }
 
-function validateHeaders(value: unknown, protocol: 'http' | 'grpc'): Readonly<Record<string, string>> {
+/** Validates headers by {@link headerProblem}'s rules, lower-casing names; throws {@link TransportOptionError} naming `headers.<name>`. */
+export function validateHeaders(value: unknown, protocol: 'http' | 'grpc'): Readonly<Record<string, string>> {
   if (value === undefined) return Object.freeze({});
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new TransportOptionError('headers', value, 'expected an object of header name to string value');

@@ -170,4 +170,53 @@ test('a second SIGTERM during a drain stuck on an upstream that never answers: s
   }
 });
 
+test('with --storage, a second SIGTERM abandons nothing: what is undelivered stays on disk (exit 0) and the next start delivers it', async () => {
+  let stall = true;
+  const upstream = await startReceiver({ grpc: false, respond: () => (stall ? { kind: 'stall' } : { kind: 'ok' }) });
+  const dir = mkdtempSync(path.join(tmpdir(), 'gw-life-'));
+  const file = path.join(dir, 'gateway.yaml');
+  writeFileSync(file, `drainTimeout: 60s\nupstreams:\n  stuck:\n    endpoint: \${UPSTREAM}\n    maxConcurrency: 1\n`);
+  const args = ['gateway', '--grpc', 'off', '--http', '127.0.0.1:0', '--config', file, '--storage', path.join(dir, 'queue')];
+  const run = cli(args, { UPSTREAM: upstream.httpUrl });
+  let again: Run | undefined;
+  try {
+    const [, , http] = await run.line(LISTENING);
+    for (let i = 0; i < 3; i++) {
+      const res = await post(`http://${http}/v1/metrics`, bin.metrics(metricsRequest([`s${i}`], 2)), PROTOBUF);
+      assert.is(res.status, 200);
+    }
+    await upstream.waitFor(ofSignal('metrics'), 3000);
+    run.child.kill('SIGTERM');
+    await run.line(/draining for up to 60000 ms/, 5000);
+    await sleep(700);
+    run.child.kill('SIGTERM');
+    assert.is(await run.exit(10_000), 0, 'nothing acknowledged was lost');
+    assert.match(run.stdout(), 'nothing lost; what is not delivered yet is kept on disk for the next start');
+    assert.match(run.stdout(), 'upstream stuck: 3 records');
+    assert.not.match(run.stdout(), 'abandoned');
+
+    stall = false;
+    upstream.clear();
+    again = cli(args, { UPSTREAM: upstream.httpUrl });
+    await again.line(LISTENING);
+    assert.match(again.stdout(), '3 records to deliver from before');
+    const deadline = Date.now() + 10_000;
+    const services = (): string[] =>
+      upstream.requests.flatMap((r) =>
+        (r.message as { resourceMetrics: { resource?: { attributes: { value?: { value: { value: unknown } } }[] } }[] }).resourceMetrics.map((m) =>
+          String(m.resource?.attributes[0]?.value?.value.value),
+        ),
+      );
+    while (new Set(services()).size < 3 && Date.now() < deadline) await sleep(20);
+    assert.equal([...new Set(services())].sort(), ['s0', 's1', 's2']);
+    again.child.kill('SIGTERM');
+    assert.is(await again.exit(10_000), 0);
+  } finally {
+    run.child.kill('SIGKILL');
+    again?.child.kill('SIGKILL');
+    await upstream.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test.run();

@@ -7,6 +7,7 @@
  */
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -167,6 +168,54 @@ test('an upstream removed from the configuration: its cursor is forgotten at sta
   } finally {
     await second.close();
     await Promise.all([up.close(), keep.close()]);
+  }
+});
+
+test('a full disk: requests are refused 503 + Retry-After (not acknowledged); once space returns they are taken again', async () => {
+  // A real full file system: a 1 MiB tmpfs (needs root, as the durable log's own disk-full test).
+  try {
+    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=1m', 'tmpfs', dir], { stdio: 'ignore' });
+  } catch {
+    console.log('  (skipped: cannot mount a tmpfs here)');
+    return;
+  }
+  let down = true;
+  const up = await startReceiver({ grpc: false, respond: () => (down ? { kind: 'error', httpStatus: 503, message: 'down' } : { kind: 'ok' }) });
+  const gw = await startTestGateway({
+    storage: { directory: join(dir, 'queue'), maxBytes: '64MiB', segmentBytes: '128KiB', fsync: 'always' },
+    limits: { maxRequestBytes: '64KiB', retryAfter: '1s' },
+    upstreams: { up: { endpoint: up.httpUrl, retry: { initialBackoff: '20ms', maxBackoff: '50ms' } } },
+  });
+  try {
+    let accepted = 0;
+    let refused: Response | undefined;
+    for (let i = 0; i < 400 && refused === undefined; i++) {
+      const res = await post(`${gw.httpUrl}/v1/metrics`, bin.metrics(metricsRequest([`s${i}`], 400)), PROTOBUF);
+      await res.arrayBuffer();
+      if (res.status === 200) accepted++;
+      else refused = res;
+    }
+    assert.ok(refused !== undefined, 'refused once the disk is full');
+    assert.is(refused.status, 503);
+    assert.is(refused.headers.get('retry-after'), '1');
+    assert.equal(
+      gw.seen.refused.map((r) => r.reason),
+      ['storage_unavailable'],
+    );
+    assert.match(gw.seen.refused[0]!.message, 'no_space');
+    down = false;
+    await eventually(() => new Set(services(up)).size === accepted, 10_000, 'every acknowledged request delivered');
+    // Delivered segments are deleted: room again.
+    let status = 0;
+    for (let i = 0; i < 50 && status !== 200; i++) {
+      status = await send(gw.httpUrl, 'after');
+      if (status !== 200) await new Promise((r) => setTimeout(r, 100));
+    }
+    assert.is(status, 200);
+  } finally {
+    await gw.close();
+    await up.close();
+    execFileSync('umount', [dir], { stdio: 'ignore' });
   }
 });
 
