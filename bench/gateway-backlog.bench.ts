@@ -66,7 +66,9 @@ async function freePort(): Promise<number> {
 }
 
 async function startReceiver(port: number): Promise<ChildProcess> {
-  const child = track(fork(here('./gateway-receiver.ts'), ['--port', String(port)], { execArgv: TSX, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
+  const child = track(
+    fork(here('./gateway-receiver.ts'), ['--port', String(port)], { execArgv: TSX, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }),
+  );
   await message(child, 'ready', 15_000);
   return child;
 }
