@@ -131,6 +131,20 @@ test('the main entry loads neither the transports nor the gateway (they load on 
   assert.equal(heavy, []);
 });
 
+test('the main entry loads the durable log only with storage (its options check excepted: no file access)', () => {
+  const loaded = [...staticGraph(join(root, 'index.ts'))].map((f) => relative(root, f));
+  assert.ok(loaded.includes('export/handover-backend.ts'), 'graph walked');
+  assert.equal(
+    loaded.filter((f) => (f.startsWith('export/durable') && f !== 'export/durable/options.ts') || f === 'export/durable-queue.ts'),
+    [],
+  );
+  const options = [...packagesLoaded([join(root, 'export/durable/options.ts')])];
+  assert.equal(options, [], 'the options check loads no package (node:fs included)');
+  // What telemetry.ts loads when storage is configured, so that the assertion above is not vacuous.
+  const telemetry = readFileSync(join(root, 'telemetry.ts'), 'utf8');
+  assert.ok(telemetry.includes("import('./export/durable/log.js')") && telemetry.includes("import('./export/durable-queue.js')"));
+});
+
 /** Packages that files of `graph` load at import time (value imports only). */
 function packagesLoaded(graph: Iterable<string>): Set<string> {
   const out = new Set<string>();

@@ -179,6 +179,8 @@ function createDurableBackend(
   let shedTo = 0;
   let wakeLoop: (() => void) | undefined;
   const waiters = new Set<() => void>();
+  // Appends of enqueue() not settled yet: flush() waits for them, log.end moves only once they are written.
+  const appending = new Set<Promise<void>>();
 
   function notify(): void {
     for (const w of waiters) w();
@@ -314,12 +316,14 @@ function createDurableBackend(
         return false;
       }
       const record = encodeQueueRecord(signal, [{ name: nameBytes, items, body: 0 }], [body]);
-      void append(record).then((outcome) => {
+      const appended = append(record).then((outcome) => {
+        appending.delete(appended);
         if (outcome.kind === 'written') return;
         counts.itemsDropped += items;
         const why = outcome.kind === 'full' ? `it is full (held by ${outcome.holders.join(', ')})` : outcome.error.message;
         warnOnce(`queue-append:${name}:${outcome.kind}`, `backend "${name}": dropping data that could not be written to the durable queue: ${why}`);
       });
+      appending.add(appended);
       return true;
     },
     shed(to) {
@@ -333,7 +337,17 @@ function createDurableBackend(
       }
       return flushTo(to, Infinity).then(() => undefined);
     },
-    flush(timeout) {
+    async flush(timeout) {
+      if (appending.size > 0) {
+        const started = performance.now();
+        let timer: NodeJS.Timeout | undefined;
+        const late = new Promise<void>((resolve) => {
+          if (Number.isFinite(timeout)) timer = setTimeout(resolve, timeout);
+        });
+        await Promise.race([Promise.all(appending), late]);
+        clearTimeout(timer);
+        timeout = Math.max(0, timeout - (performance.now() - started));
+      }
       return flushTo(log.end, timeout);
     },
     async shutdown(timeout): Promise<BackendShutdownReport> {

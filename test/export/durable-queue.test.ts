@@ -229,4 +229,20 @@ test('enqueue (the library path) writes a record for this backend alone', async 
   assert.not.ok(b.enqueue('metrics', body(10, 5), 3), 'refused after shutdown');
 });
 
+test('flush right after enqueue waits for the append, then for its delivery', async () => {
+  const log = await fx.open();
+  const q = createDurableQueue(log);
+  await q.open(['a']);
+  const t = transport();
+  const b = q.backend({ name: 'a', transport: t });
+  b.enqueue('logs', body(10, 7), 1);
+  // The append is written at the end of this turn: log.end has not moved yet.
+  assert.ok(await b.flush(5000));
+  assert.equal(
+    t.calls.map((c) => c.body[0]),
+    [7],
+  );
+  await b.shutdown(100);
+});
+
 test.run();
