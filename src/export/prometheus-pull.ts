@@ -1,0 +1,37 @@
+/**
+ * The library's Prometheus pull backend: a cumulative consumer of the meter provider, collected
+ * when scraped (no timer) and rendered in the scraper's format by the same translation as every
+ * other Prometheus output (otlp/prometheus/). Loaded by telemetry.ts only when such a backend is
+ * configured: it brings `node:http`, the decoder and the generated schemas, which the main entry
+ * does not load (test/layering.test.ts).
+ */
+import type { ExportMetricsServiceRequest } from '../../gen/opentelemetry/proto/collector/metrics/v1/metrics_service_pb.js';
+import { renderPrometheus } from '../otlp/prometheus/render.js';
+import { listenEndpoint, type Endpoint } from '../transport/prometheus/endpoint.js';
+
+/** Where to listen, and the longest collection when the scraper names no timeout. */
+export interface PullOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly path: string;
+  readonly timeoutMillis: number;
+}
+
+/** What the page collects from: a cumulative `MetricConsumer` (metrics/meter-provider.ts). */
+export interface PullSource {
+  collectMessages(options: { readonly signal: AbortSignal }): Promise<ExportMetricsServiceRequest[]>;
+}
+
+/** Listens; rejects with the listen error. */
+export function servePull(consumer: PullSource, options: PullOptions): Promise<Endpoint> {
+  return listenEndpoint({
+    host: options.host,
+    port: options.port,
+    path: options.path,
+    defaultTimeoutMillis: options.timeoutMillis,
+    async page(format, timeoutMillis) {
+      const messages = await consumer.collectMessages({ signal: AbortSignal.timeout(timeoutMillis) });
+      return renderPrometheus(messages, { format });
+    },
+  });
+}
