@@ -36,8 +36,8 @@ test('collected when scraped: text 0.0.4 by default, OpenMetrics 1.0 when asked,
     selfMetrics: false,
   });
   try {
-    const url = await telemetry.prometheusEndpoint('prom');
-    assert.ok(url?.startsWith('http://127.0.0.1:') && url.endsWith('/metrics'), String(url));
+    const url = (await telemetry.prometheusEndpoint('prom')) ?? '';
+    assert.ok(url.startsWith('http://127.0.0.1:') && url.endsWith('/metrics'), String(url));
     const meter = telemetry.meterProvider.getMeter('shop', '1.0.0');
     const orders = meter.createCounter('orders', { description: 'Orders placed', unit: '{order}' });
     orders.add(3, { country: 'DE' });

@@ -12,7 +12,7 @@ import { sameUpstreamConfig } from '../config/upstreams.js';
 import type { UpstreamConfig } from '../config/upstreams.js';
 import { createUpstream, loadTransports } from './upstream.js';
 import type { Upstream } from './upstream.js';
-import { PROTOCOLS } from '../../transport/protocols.js';
+import { mergeTransportModules, PROTOCOLS } from '../../transport/protocols.js';
 import type { TransportModules } from '../../transport/protocols.js';
 
 /** Upstreams by name, kept across pipelines. */
@@ -49,7 +49,7 @@ export function createUpstreamRegistry(options: UpstreamRegistryOptions = {}): U
       const missing = configs.filter((c) => modules[PROTOCOLS[c.protocol].transport] === undefined);
       if (missing.length === 0) return;
       const loaded = await loadTransports(missing);
-      modules = { grpc: modules.grpc ?? loaded.grpc, http: modules.http ?? loaded.http };
+      modules = mergeTransportModules(modules, loaded);
     },
     acquire(config, memory = false) {
       const held = byName.get(config.name);
