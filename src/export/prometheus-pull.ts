@@ -2,11 +2,10 @@
  * The library's Prometheus pull backend: a cumulative consumer of the meter provider, collected
  * when scraped (no timer) and rendered in the scraper's format by the same translation as every
  * other Prometheus output (otlp/prometheus/). Loaded by telemetry.ts only when such a backend is
- * configured: it brings `node:http`, the decoder and the generated schemas, which the main entry
- * does not load (test/layering.test.ts).
+ * configured: it brings `node:http` and the translation, which the main entry does not load
+ * (test/layering.test.ts).
  */
-import type { ExportMetricsServiceRequest } from '../../gen/opentelemetry/proto/collector/metrics/v1/metrics_service_pb.js';
-import { renderPrometheus } from '../otlp/prometheus/render.js';
+import { renderPrometheusBytes } from '../otlp/prometheus/render.js';
 import { listenEndpoint, type Endpoint } from '../transport/prometheus/endpoint.js';
 
 /** Where to listen, and the longest collection when the scraper names no timeout. */
@@ -19,7 +18,8 @@ export interface PullOptions {
 
 /** What the page collects from: a cumulative `MetricConsumer` (metrics/meter-provider.ts). */
 export interface PullSource {
-  collectMessages(options: { readonly signal: AbortSignal }): Promise<ExportMetricsServiceRequest[]>;
+  /** Encoded Export requests: the translation reads bytes, so the page never decodes into messages. */
+  collect(options: { readonly signal: AbortSignal }): Promise<Uint8Array[]>;
 }
 
 /** Listens; rejects with the listen error. */
@@ -30,8 +30,7 @@ export function servePull(consumer: PullSource, options: PullOptions): Promise<E
     path: options.path,
     defaultTimeoutMillis: options.timeoutMillis,
     async page(format, timeoutMillis) {
-      const messages = await consumer.collectMessages({ signal: AbortSignal.timeout(timeoutMillis) });
-      return renderPrometheus(messages, { format });
+      return renderPrometheusBytes(await consumer.collect({ signal: AbortSignal.timeout(timeoutMillis) }), { format });
     },
   });
 }

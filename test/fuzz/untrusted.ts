@@ -39,6 +39,8 @@ import { type LogRecordSchema, SeverityNumber } from '../../gen/opentelemetry/pr
 import { Span_SpanKind, Status_StatusCode } from '../../gen/opentelemetry/proto/trace/v1/trace_pb.js';
 import { readBody } from '../../src/gateway/receive/body-reader.js';
 import { protobufToJson } from '../../src/otlp/json-from-protobuf.js';
+import { renderPrometheusBytes } from '../../src/otlp/prometheus/render.js';
+import { buildSeries } from '../../src/otlp/prometheus/write-request.js';
 import { decodeJson, encodeJsonString, OtlpJsonError } from '../../src/otlp/json.js';
 import { anyValueStringForm, buildEntry, encodeAttribute, readEntry } from '../../src/otlp/resource-entry.js';
 import { scanRequest, spliceEntries, WireFormatError } from '../../src/otlp/scan.js';
@@ -49,7 +51,7 @@ import { settledHeap } from '../support/gc.js';
 import { concat, mutateBytes, type Mutation, type Pick } from '../support/mutate.js';
 import { prng } from '../support/prng.js';
 
-export const TARGETS = ['scan', 'scan+wanted', 'splice', 'resource-entry', 'json-from-protobuf', 'opaque', 'json', 'gzip'] as const;
+export const TARGETS = ['scan', 'scan+wanted', 'splice', 'resource-entry', 'json-from-protobuf', 'prometheus', 'opaque', 'json', 'gzip'] as const;
 export type Target = (typeof TARGETS)[number];
 
 export interface TargetStats {
@@ -510,6 +512,15 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
       }
     }
     call('json-from-protobuf', body, () => protobufToJson(schema, body), wire);
+    // What the remote write and scrape upstreams do with received metrics: the one Prometheus translation.
+    if (signal === 'metrics') {
+      call(
+        'prometheus',
+        body,
+        () => buildSeries([body], ['cluster', 'c']).samples + renderPrometheusBytes([body], { format: 'openmetrics' }).length,
+        wireOrProtobuf,
+      );
+    }
     call('opaque', body, () => opaqueBody(fromBinary(OpaqueSchema, body)), isProtobufDecodeError);
   };
 

@@ -9,10 +9,10 @@
  * (reported once). Delta points are left out (reported once per metric): a page shows totals.
  */
 import type { ExportMetricsServiceRequest } from '../../../gen/opentelemetry/proto/collector/metrics/v1/metrics_service_pb.js';
-import type { Metric } from '../../../gen/opentelemetry/proto/metrics/v1/metrics_pb.js';
 import { warnOnce } from '../../internal/warn.js';
+import { encodeMetricsRequest } from '../encode/metrics-request.js';
 import { escapeHelp, escapeLabelValue, formatSampleValue, unitSuffix, type PrometheusType } from './names.js';
-import { translateMetrics, type SampleWriter, type TranslateOptions } from './translate.js';
+import { type MetricInfo, translateMetrics, type SampleWriter, type TranslateOptions } from './translate.js';
 
 /** The Content-Type of a text format 0.0.4 page. */
 export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
@@ -33,25 +33,51 @@ interface Family {
   /** The family name (counters without `_total`). */
   readonly name: string;
   readonly type: PrometheusType | 'info';
-  readonly metric: Metric | undefined;
-  readonly lines: string[];
+  readonly metric: MetricInfo | undefined;
+  /** Its samples: [start, end) runs of the scratch buffer (one per run of consecutive metrics of it). */
+  readonly runs: number[];
+  /** target_info lines: identical resources (several requests of one collection) describe one target. */
+  readonly infoLines: Set<string> | undefined;
 }
 
-/** Renders `requests` as one page. Text: ends with a newline, '' when empty. OpenMetrics: ends with `# EOF`. */
-export function renderPrometheus(requests: readonly ExportMetricsServiceRequest[], options: PrometheusRenderOptions = {}): string {
+/**
+ * Renders `requests` as one page: encoded Export requests (a consumer's `collect()`), or messages (encoded
+ * first with our direct encoder; the translation reads bytes). Text: ends with a newline, '' when empty.
+ * OpenMetrics: ends with `# EOF`.
+ */
+export function renderPrometheus(requests: readonly (Uint8Array | ExportMetricsServiceRequest)[], options: PrometheusRenderOptions = {}): string {
+  return renderPrometheusBytes(requests, options).toString('utf8');
+}
+
+/**
+ * {@link renderPrometheus} as UTF-8 bytes, what an endpoint sends. Samples go straight into one reused
+ * byte buffer rather than into strings: a 10,000-series page built as lines held until the end spent more
+ * time in the garbage collector (copying the live lines at every scavenge) than in rendering.
+ */
+export function renderPrometheusBytes(
+  requests: readonly (Uint8Array | ExportMetricsServiceRequest)[],
+  options: PrometheusRenderOptions = {},
+): Buffer {
   const openMetrics = options.format === 'openmetrics';
   const families = new Map<string, Family>();
+  const t = text;
+  t.pos = 0;
   let current: Family | undefined;
-  // Labels → text, cached by the array's identity: every sample of one point shares it (translate.ts).
+  // The family whose run is open in the scratch buffer, and where that run began.
+  let open: Family | undefined;
+  let runStart = 0;
+  // The labels of the last point, written once at [labelsAt, labelsEnd): every sample of one point (a
+  // histogram's buckets) shares the array (translate.ts), and copies those bytes.
   let lastLabels: readonly string[] | undefined;
-  let lastText = '';
+  let labelsAt = 0;
+  let labelsEnd = 0;
   const writer: SampleWriter = {
     family(name, type, metric) {
       // Keyed by the name 0.0.4 shows (a counter's with `_total`): a gauge `x_total` clashes with a counter `x`.
       const key = type === 'counter' ? `${name}_total` : name;
       const family = families.get(key);
       if (family === undefined) {
-        current = { name, type, metric, lines: [] };
+        current = { name, type, metric, runs: [], infoLines: type === 'info' ? new Set() : undefined };
         families.set(key, current);
         return true;
       }
@@ -66,13 +92,35 @@ export function renderPrometheus(requests: readonly ExportMetricsServiceRequest[
       return true;
     },
     sample(name, labels, value, _time, extraName, extraValue) {
-      if (labels !== lastLabels) {
-        lastLabels = labels;
-        lastText = pairs(labels);
+      const f = current!;
+      if (f.infoLines !== undefined) {
+        f.infoLines.add(`${name}{${pairs(labels)}} ${formatSampleValue(value)}\n`);
+        return;
       }
-      let set = lastText;
-      if (extraName !== undefined) set = set === '' ? `${extraName}="${extraValue}"` : `${set},${extraName}="${extraValue}"`;
-      current!.lines.push(set === '' ? `${name} ${formatSampleValue(value)}` : `${name}{${set}} ${formatSampleValue(value)}`);
+      if (f !== open) {
+        if (open !== undefined && t.pos > runStart) open.runs.push(runStart, t.pos);
+        open = f;
+        runStart = t.pos;
+      }
+      t.write(name);
+      if (labels.length > 0 || extraName !== undefined) {
+        t.byte(0x7b); // {
+        if (labels.length > 0) {
+          if (labels === lastLabels) t.copy(labelsAt, labelsEnd);
+          else {
+            lastLabels = labels;
+            labelsAt = t.pos;
+            writePairs(t, labels);
+            labelsEnd = t.pos;
+          }
+          if (extraName !== undefined) t.byte(0x2c); // ,
+        }
+        if (extraName !== undefined) t.write(`${extraName}="${extraValue}"`);
+        t.byte(0x7d); // }
+      }
+      t.byte(0x20);
+      t.write(formatSampleValue(value));
+      t.byte(0x0a);
     },
     leftOut(metric) {
       warnOnce(
@@ -81,16 +129,124 @@ export function renderPrometheus(requests: readonly ExportMetricsServiceRequest[
       );
     },
   };
-  translateMetrics(requests, writer, options);
-  let out = '';
+  translateMetrics(
+    requests.map((r) => (r instanceof Uint8Array ? r : encodeMetricsRequest(r))),
+    writer,
+    options,
+  );
+  if (open !== undefined && t.pos > runStart) open.runs.push(runStart, t.pos);
+  // Headers and target_info lines are few: plain strings, encoded once here.
+  const parts: Array<Buffer | [number, number]> = [];
+  let total = 0;
   for (const f of families.values()) {
-    if (f.lines.length === 0) continue;
-    out += openMetrics ? openMetricsHeader(f.name, f) : textHeader(f.name, f);
-    // Identical resources (several requests of one collection) describe one target.
-    const lines = f.type === 'info' ? new Set(f.lines) : f.lines;
-    for (const line of lines) out += `${line}\n`;
+    if (f.infoLines === undefined ? f.runs.length === 0 : f.infoLines.size === 0) continue;
+    let head = openMetrics ? openMetricsHeader(f.name, f) : textHeader(f.name, f);
+    if (f.infoLines !== undefined) for (const line of f.infoLines) head += line;
+    const bytes = Buffer.from(head);
+    parts.push(bytes);
+    total += bytes.byteLength;
+    for (let i = 0; i < f.runs.length; i += 2) {
+      parts.push([f.runs[i]!, f.runs[i + 1]!]);
+      total += f.runs[i + 1]! - f.runs[i]!;
+    }
   }
-  return openMetrics ? `${out}# EOF\n` : out;
+  const eof = openMetrics ? Buffer.from('# EOF\n') : undefined;
+  if (eof !== undefined) {
+    parts.push(eof);
+    total += eof.byteLength;
+  }
+  // Not zero-filled: every byte is written below.
+  const out = Buffer.allocUnsafe(total);
+  let at = 0;
+  for (const part of parts) {
+    if (Buffer.isBuffer(part)) {
+      out.set(part, at);
+      at += part.byteLength;
+    } else {
+      out.set(t.buf.subarray(part[0], part[1]), at);
+      at += part[1] - part[0];
+    }
+  }
+  return out;
+}
+
+/** A growable UTF-8 buffer; strings are written with an ASCII fast path (names and labels mostly are). */
+class ByteText {
+  buf = new Uint8Array(64 * 1024);
+  pos = 0;
+
+  reserve(n: number): void {
+    if (this.pos + n <= this.buf.length) return;
+    let size = this.buf.length * 2;
+    while (size < this.pos + n) size *= 2;
+    const next = new Uint8Array(size);
+    next.set(this.buf.subarray(0, this.pos));
+    this.buf = next;
+  }
+
+  byte(b: number): void {
+    if (this.pos === this.buf.length) this.reserve(1);
+    this.buf[this.pos++] = b;
+  }
+
+  write(s: string): void {
+    const n = s.length;
+    // UTF-16 → UTF-8 is at most 3 bytes per code unit.
+    if (this.pos + n * 3 > this.buf.length) this.reserve(n * 3);
+    const b = this.buf;
+    let p = this.pos;
+    for (let i = 0; i < n; i++) {
+      const c = s.charCodeAt(i);
+      if (c >= 0x80) {
+        p += encoder.encodeInto(s.slice(i), b.subarray(p)).written;
+        break;
+      }
+      b[p++] = c;
+    }
+    this.pos = p;
+  }
+
+  /** A label value, escaped as both formats require (`\\`, `"`, newline); checked while copying, not by a regex first. */
+  writeLabelValue(s: string): void {
+    const n = s.length;
+    if (this.pos + n * 3 > this.buf.length) this.reserve(n * 3);
+    const b = this.buf;
+    let p = this.pos;
+    for (let i = 0; i < n; i++) {
+      const c = s.charCodeAt(i);
+      if (c >= 0x80 || c === 0x22 || c === 0x5c || c === 0x0a) {
+        this.pos = p;
+        this.write(escapeLabelValue(s.slice(i)));
+        return;
+      }
+      b[p++] = c;
+    }
+    this.pos = p;
+  }
+
+  /** Appends bytes [from, to) of this buffer again. */
+  copy(from: number, to: number): void {
+    this.reserve(to - from);
+    this.buf.copyWithin(this.pos, from, to);
+    this.pos += to - from;
+  }
+}
+
+// Samples are written here as they come, then copied family by family into the page. Reused by every
+// render (rendering is synchronous): it keeps the size of the largest page, as the collection writer does.
+const text = new ByteText();
+
+const encoder = new TextEncoder();
+
+function writePairs(t: ByteText, labels: readonly string[]): void {
+  for (let i = 0; i < labels.length; i += 2) {
+    if (i > 0) t.byte(0x2c);
+    t.write(labels[i]!);
+    t.byte(0x3d); // =
+    t.byte(0x22); // "
+    t.writeLabelValue(labels[i + 1]!);
+    t.byte(0x22);
+  }
 }
 
 function textHeader(name: string, f: Family): string {

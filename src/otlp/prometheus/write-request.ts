@@ -10,7 +10,6 @@
  * that name; each series' samples are in timestamp order (points of one request may come from several
  * merged requests). Timestamps are the points' own, in milliseconds.
  */
-import type { ExportMetricsServiceRequest } from '../../../gen/opentelemetry/proto/collector/metrics/v1/metrics_service_pb.js';
 import { BinaryWriter } from '../encode/binary-writer.js';
 import { translateMetrics } from './translate.js';
 
@@ -32,13 +31,14 @@ export interface RemoteBatch {
   readonly deltaPoints: number;
 }
 
-/** Translates `requests` to series; `externalLabels` flat `[name, value, …]`. */
-export function buildSeries(requests: readonly ExportMetricsServiceRequest[], externalLabels: readonly string[] = []): RemoteBatch {
+/** Translates `requests` (encoded Export requests) to series; `externalLabels` flat `[name, value, …]`. Throws WireFormatError. */
+export function buildSeries(requests: readonly Uint8Array[], externalLabels: readonly string[] = []): RemoteBatch {
   const byKey = new Map<string, RemoteSeries>();
   let samples = 0;
   const counts = translateMetrics(
     requests,
     {
+      timestamps: true,
       family: () => true,
       sample(name, labels, value, timeUnixNano, extraName, extraValue) {
         const pairs: Array<[string, string]> = [['__name__', name]];

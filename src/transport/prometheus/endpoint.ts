@@ -35,7 +35,7 @@ export interface EndpointOptions {
    * Renders the page. `timeoutMillis`: what the scraper allows (its `X-Prometheus-Scrape-Timeout-Seconds`,
    * less a margin), or `defaultTimeoutMillis`.
    */
-  readonly page: (format: PageFormat, timeoutMillis: number) => Promise<string>;
+  readonly page: (format: PageFormat, timeoutMillis: number) => Promise<string | Uint8Array>;
   /** Default for `page`'s timeout when the scraper names none. */
   readonly defaultTimeoutMillis: number;
 }
@@ -99,7 +99,7 @@ async function serve(req: IncomingMessage, res: ServerResponse, options: Endpoin
   const format = negotiate(req.headers.accept);
   const page = await options.page(format, scrapeTimeout(req.headers['x-prometheus-scrape-timeout-seconds'], options.defaultTimeoutMillis));
   const headers: Record<string, string> = { 'content-type': format === 'openmetrics' ? OPENMETRICS_CONTENT_TYPE : PROMETHEUS_CONTENT_TYPE };
-  let body: Buffer = Buffer.from(page);
+  let body: Buffer = typeof page === 'string' ? Buffer.from(page) : Buffer.from(page.buffer, page.byteOffset, page.byteLength);
   // Pages compress ~10:1; below a kilobyte it is not worth the CPU.
   if (body.byteLength > 1024 && /\bgzip\b/.test(req.headers['accept-encoding'] ?? '')) {
     body = await gzipAsync(body);

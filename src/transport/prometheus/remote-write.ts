@@ -17,9 +17,7 @@
  * delta Sums and Histograms (remote write carries cumulative values; README says how to convert them),
  * and logs or traces routed here.
  */
-import { fromBinary } from '@bufbuild/protobuf';
 import { Agent } from 'undici';
-import { ExportMetricsServiceRequestSchema } from '../../../gen/opentelemetry/proto/collector/metrics/v1/metrics_service_pb.js';
 import type { Signal } from '../../otlp/types.js';
 import { buildSeries, encodeWriteRequest, type RemoteSeries } from '../../otlp/prometheus/write-request.js';
 import { scanRequest } from '../../otlp/scan.js';
@@ -96,7 +94,7 @@ export function createRemoteWriteTransport(options: RemoteWriteTransportOptions)
     if (refused !== undefined) return refused;
     let batch: ReturnType<typeof buildSeries>;
     try {
-      batch = buildSeries([fromBinary(ExportMetricsServiceRequestSchema, body)], external);
+      batch = buildSeries([body], external);
     } catch (e) {
       return failed('rejected', `undecodable metrics request: ${String(e)}`, false, { cause: e });
     }

@@ -10,7 +10,7 @@
 import { fromBinary } from '@bufbuild/protobuf';
 import { ExportMetricsServiceRequestSchema } from '../../../gen/opentelemetry/proto/collector/metrics/v1/metrics_service_pb.js';
 import { warnOnce } from '../../internal/warn.js';
-import { renderPrometheus } from '../../otlp/prometheus/render.js';
+import { renderPrometheusBytes } from '../../otlp/prometheus/render.js';
 import { createSeriesStore, type SeriesStoreStats } from '../../otlp/prometheus/series-store.js';
 import { scanRequest } from '../../otlp/scan.js';
 import { failed } from '../retryable.js';
@@ -58,7 +58,7 @@ export function createScrapeTransport(options: ScrapeTransportOptions): ScrapeTr
       path: options.path,
       auth: options.auth,
       defaultTimeoutMillis: 10_000,
-      page: async (format) => renderPrometheus([store.snapshot()], { format, resource: 'collector' }),
+      page: async (format) => renderPrometheusBytes([store.snapshot()], { format, resource: 'collector' }),
     }),
   );
   const listening = endpoint.then((e) => e.url);
