@@ -28,7 +28,8 @@ export function maxCompressedLength(n: number): number {
 
 /** Compresses `input` to one snappy block. */
 export function snappyCompress(input: Uint8Array): Uint8Array {
-  const out = new Uint8Array(maxCompressedLength(input.length));
+  // Not zero-filled: only the bytes written are returned.
+  const out = Buffer.allocUnsafe(maxCompressedLength(input.length));
   let o = varint(out, 0, input.length);
   for (let start = 0; start < input.length; start += BLOCK) {
     o = compressBlock(input, start, Math.min(start + BLOCK, input.length), out, o);
@@ -36,8 +37,9 @@ export function snappyCompress(input: Uint8Array): Uint8Array {
   return out.subarray(0, o);
 }
 
+/** 4 bytes as a signed int32: compared and hashed only, and a signed value stays a small integer in V8 (no heap number). */
 function load32(b: Uint8Array, i: number): number {
-  return (b[i]! | (b[i + 1]! << 8) | (b[i + 2]! << 16) | (b[i + 3]! << 24)) >>> 0;
+  return b[i]! | (b[i + 1]! << 8) | (b[i + 2]! << 16) | (b[i + 3]! << 24);
 }
 
 function hash(u: number): number {
@@ -208,7 +210,7 @@ export function snappyDecompress(input: Uint8Array, maxLength = 64 * 1024 * 1024
       default:
         if (i + 4 > input.length) throw new SnappyError('truncated copy');
         n = 1 + (tag >>> 2);
-        offset = load32(input, i);
+        offset = load32(input, i) >>> 0;
         i += 4;
     }
     if (offset === 0 || offset > o || o + n > length) throw new SnappyError('copy out of range');
