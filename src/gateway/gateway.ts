@@ -144,6 +144,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
       return holder.current.config.limits.maxQueuedBytes;
     },
     draining: () => drain.draining,
+    storage: storageView,
   };
   observer.attach?.(view);
 

@@ -155,6 +155,19 @@ export interface GatewayView {
   readonly maxQueuedBytes: number;
   /** True once draining started. */
   draining(): boolean;
+  /** Durable storage, when on: its log's counters (export/durable/log.ts `DurableLogStats`). */
+  readonly storage?: { stats(): StorageFigures } | undefined;
+}
+
+/** What the observer reads of durable storage. */
+export interface StorageFigures {
+  /** Bytes of the log on disk, and its bound (`storage.maxBytes`). */
+  readonly bytesOnDisk: number;
+  readonly maxBytes: number;
+  /** Records lost to damage found by readers or at start (skipped, counted). */
+  readonly corruptRecords: number;
+  /** Appends that failed on an I/O error or a full disk (refused with `storage_unavailable`). */
+  readonly appendFailures: number;
 }
 
 /** What one upstream could not deliver at shutdown. */

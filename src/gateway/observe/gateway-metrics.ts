@@ -279,6 +279,27 @@ function observeView(meter: Meter, view: GatewayView, duration: Histogram): void
     description: 'The backpressure limit on otlp_fanout.gateway.queue.size.',
   });
 
+  const storageSize = meter.createObservableUpDownCounter('otlp_fanout.gateway.storage.size', {
+    ...int,
+    unit: 'By',
+    description: 'Bytes of the durable storage log on disk (with --storage).',
+  });
+  const storageLimit = meter.createObservableGauge('otlp_fanout.gateway.storage.limit', {
+    ...int,
+    unit: 'By',
+    description: 'The bound on otlp_fanout.gateway.storage.size (storage.maxBytes).',
+  });
+  const storageCorrupt = meter.createObservableCounter('otlp_fanout.gateway.storage.corrupt', {
+    ...int,
+    unit: '{record}',
+    description: 'Records of the durable storage log lost to damage (skipped at start or when read).',
+  });
+  const storageFailures = meter.createObservableCounter('otlp_fanout.gateway.storage.write_failures', {
+    ...int,
+    unit: '{write}',
+    description: 'Writes to durable storage that failed (disk full, I/O error): their requests were refused.',
+  });
+
   const bounds = latencyBucketBoundsMs();
   const ups = view.upstreams.map((u) => {
     const a = (extra: Attributes): Attributes => Object.freeze({ upstream: u.name, ...extra });
@@ -322,8 +343,28 @@ function observeView(meter: Meter, view: GatewayView, duration: Histogram): void
       }
       r.observe(queueBytes, view.queuedBytes());
       r.observe(queueLimit, view.maxQueuedBytes);
+      const storage = view.storage?.stats();
+      if (storage !== undefined) {
+        r.observe(storageSize, storage.bytesOnDisk);
+        r.observe(storageLimit, storage.maxBytes);
+        r.observe(storageCorrupt, storage.corruptRecords);
+        r.observe(storageFailures, storage.appendFailures);
+      }
     },
-    [upItems, upAttempts, upRetries, upQueueBytes, upQueueRequests, upInFlight, queueBytes, queueLimit],
+    [
+      upItems,
+      upAttempts,
+      upRetries,
+      upQueueBytes,
+      upQueueRequests,
+      upInFlight,
+      queueBytes,
+      queueLimit,
+      storageSize,
+      storageLimit,
+      storageCorrupt,
+      storageFailures,
+    ],
   );
 }
 

@@ -188,6 +188,27 @@ test('upstreams: observed from stats at each collection; queue and limit', async
   assert.not.ok(JSON.stringify(points(msgs, 'otlp_fanout.gateway.upstream.items')).includes('ignored'), 'attach works once');
 });
 
+test('durable storage: size, limit, damaged records and failed writes, read at each collection; absent without storage', async () => {
+  const p = createGatewayMeterProvider({ clock: manualClock() });
+  const c = p.registerConsumer();
+  const m = createGatewayMetrics(p);
+  let figures = { bytesOnDisk: 4096, maxBytes: 1 << 30, corruptRecords: 2, appendFailures: 1 };
+  m.attach({ ...view([]), storage: { stats: () => figures } });
+  let msgs = await c.collectMessages();
+  assert.equal(points(msgs, 'otlp_fanout.gateway.storage.size'), [[{}, 4096]]);
+  assert.equal(points(msgs, 'otlp_fanout.gateway.storage.limit'), [[{}, 1 << 30]]);
+  assert.equal(points(msgs, 'otlp_fanout.gateway.storage.corrupt'), [[{}, 2]]);
+  assert.equal(points(msgs, 'otlp_fanout.gateway.storage.write_failures'), [[{}, 1]]);
+  figures = { ...figures, bytesOnDisk: 8192 };
+  msgs = await c.collectMessages();
+  assert.equal(points(msgs, 'otlp_fanout.gateway.storage.size'), [[{}, 8192]]);
+
+  const p2 = createGatewayMeterProvider({ clock: manualClock() });
+  const c2 = p2.registerConsumer();
+  createGatewayMetrics(p2).attach(view([]));
+  assert.equal(points(await c2.collectMessages(), 'otlp_fanout.gateway.storage.size'), []);
+});
+
 test('export duration: each call once, in every consumer, in seconds', async () => {
   const p = createGatewayMeterProvider({ clock: manualClock() });
   const c1 = p.registerConsumer();
