@@ -183,6 +183,8 @@ function createDurableBackend(
   let inFlight = 0;
   let malformed = 0;
   let shedTo = 0;
+  // Set by transferTo(): the backend replacing this one (same name, same cursor) reads on; this one stops reading.
+  let heir: Pick<Backend, 'enqueue'> | undefined;
   let wakeLoop: (() => void) | undefined;
   const waiters = new Set<() => void>();
   // Appends of enqueue() not settled yet: flush() waits for them, log.end moves only once they are written.
@@ -255,6 +257,12 @@ function createDurableBackend(
           break;
         }
         const outcome = await deliverer.deliver(p.signal, p.body, p.items, cut.signal);
+        // Handed over, or cut short after a handover: the heir reads the batch again (its parts
+        // delivered already too: at least once, as after a crash).
+        if (outcome === 'handed-over' || (outcome === 'aborted' && stopped && heir !== undefined)) {
+          reader.nack(batch);
+          return;
+        }
         if (outcome !== 'aborted') break;
         if (stopped) {
           // Cut short at the end of shutdown: readable again, by a successor of this name (a reload)
@@ -270,13 +278,13 @@ function createDurableBackend(
   async function loop(): Promise<void> {
     // The backend this one replaces must have stopped reading: batches are handed out once.
     await after;
-    while (!stopped) {
+    while (!stopped && heir === undefined) {
       if (inFlight >= maxConcurrency) {
         await new Promise<void>((resolve) => (wakeLoop = resolve));
         continue;
       }
       await Promise.race([reader.whenReadable(), new Promise<void>((resolve) => (wakeLoop = resolve))]);
-      if (stopped) break;
+      if (stopped || heir !== undefined) break;
       let batch: ReadBatch | undefined;
       try {
         batch = await reader.read(readBytes);
@@ -349,6 +357,8 @@ function createDurableBackend(
     },
     hasRoom: (bytes) => log.hasRoom(bytes),
     enqueue(signal, body, items) {
+      // A replaced backend passes what late requests queue for it on: the heir writes it under the same name.
+      if (heir !== undefined) return heir.enqueue(signal, body, items);
       if (closed) {
         counts.itemsDropped += items;
         return false;
@@ -388,10 +398,18 @@ function createDurableBackend(
       }
       return flushTo(log.end, timeout);
     },
+    transferTo(to) {
+      if (heir !== undefined) throw new Error(`backend "${name}" was already handed over`);
+      heir = to;
+      deliverer.handOver();
+      wakeLoop?.();
+    },
     async shutdown(timeout): Promise<BackendShutdownReport> {
       closed = true;
       if (!stopped) {
-        await this.flush(timeout);
+        // Handed over: only the deliveries in flight are this one's to finish; the backlog is the heir's.
+        if (heir === undefined) await this.flush(timeout);
+        else for (const until = Date.now() + timeout; inFlight > 0 && Date.now() < until; ) await new Promise((r) => setTimeout(r, 10));
         stopped = true;
         cut.abort();
         wakeLoop?.();
@@ -401,7 +419,8 @@ function createDurableBackend(
         await running;
         await transport.close().catch(() => undefined);
       }
-      const backlog = reader.backlog();
+      // Handed over: the heir reports the backlog (one cursor, counted once).
+      const backlog = heir === undefined ? reader.backlog() : { records: 0, bytes: 0 };
       // Nothing is lost: what was not delivered stays in the log for the next start.
       return { name, undeliveredRequests: 0, undeliveredItems: 0, keptRequests: backlog.records, keptBytes: backlog.bytes };
     },
