@@ -249,7 +249,7 @@ function problemOf(e: unknown): ReloadProblem {
 }
 
 const RESTART = Object.freeze({
-  maxRequestBytes: 'the receivers take it when they start (it is the gRPC server’s read limit)',
+  maxRequestBytes: "the receivers take it when they start: it is the gRPC server's read limit",
   observe: 'the console output is set up once, at start',
   selfTelemetry: "the gateway's own metrics are set up once, at start",
   storage: 'the durable log is opened once, at start',
