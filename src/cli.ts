@@ -120,7 +120,7 @@ async function gateway(configFile: string | undefined, flags: GatewayFlags, watc
     }
     if (running === undefined) {
       reloadAfterStart = trigger;
-      say(`otlp-fanout gateway: ${trigger} before listening; reloading once started`);
+      say(`otlp-fanout gateway: ${trigger} while starting; reloading once started`);
       return;
     }
     const before = listeningLine(running);
@@ -181,6 +181,13 @@ async function gateway(configFile: string | undefined, flags: GatewayFlags, watc
   });
   for (const signal of Object.keys(SIGNAL_ACTIONS)) process.on(signal, onSignal);
 
+  if (watch && configFile !== undefined) {
+    // Watching before the file is first read, so no change is missed: one made while starting reloads once started.
+    const { watchFile } = await import('./gateway/config/watch-file.js');
+    watchFile(configFile, () => reload('watch'), {
+      onError: (e) => say(`otlp-fanout gateway: --watch stopped: ${e.message}; SIGHUP still reloads`),
+    });
+  }
   const { GatewayConfigError, loadGatewayConfig, startGateway, createGatewayMeterProvider, createObserver } = await loadGatewayModules();
   let config: GatewayConfig;
   try {
@@ -212,12 +219,6 @@ async function gateway(configFile: string | undefined, flags: GatewayFlags, watc
   say(listeningLine(started));
   for (const line of hints(config, grpc, http)) say(line);
   if (started.storage !== undefined) for (const line of storageLines(started.storage)) say(line);
-  if (watch && configFile !== undefined) {
-    const { watchFile } = await import('./gateway/config/watch-file.js');
-    watchFile(configFile, () => reload('watch'), {
-      onError: (e) => say(`otlp-fanout gateway: --watch stopped: ${e.message}; SIGHUP still reloads`),
-    });
-  }
   if (reloadAfterStart !== undefined) reload(reloadAfterStart);
 
   // A console reader that goes away (`| head`, a closed terminal) must not take the gateway down:

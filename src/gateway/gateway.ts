@@ -172,7 +172,9 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     const remaining = Math.max(0, deadlineMillis - (performance.now() - started));
     // Every upstream the registry holds: forwarding (shared, tenants' own), self-telemetry's, and
     // those a reload replaced or removed that are still draining (their drain now ends with this one).
-    const reports: UpstreamShutdownReport[] = await Promise.all(registry.held().map((u) => u.backend.shutdown(remaining)));
+    const reports: UpstreamShutdownReport[] = await Promise.all(
+      registry.held().map((u) => reloader.finishRetiring(u, remaining) ?? u.backend.shutdown(remaining)),
+    );
     // After every reader stopped: the cursors are written and synced, what is left stays for the next start.
     await storage?.log.close();
     await receivers.close();
@@ -218,7 +220,13 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
       drain.draining = true;
       await reloader.stop();
       // A backend shut down again with no time left reports what the first shutdown still waits for.
-      const reports = await Promise.all(registry.held().map((u) => u.backend.shutdown(0)));
+      const reports = await Promise.all(
+        registry.held().map((u) => {
+          // An upstream a reload retires stops waiting too (its own report is caught and unused); the report is this call's.
+          void reloader.finishRetiring(u, 0);
+          return u.backend.shutdown(0);
+        }),
+      );
       await storage?.log.close();
       return Object.freeze({
         drained: reports.every((r) => r.undeliveredRequests === 0),

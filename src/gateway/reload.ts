@@ -34,7 +34,7 @@ import type { DrainState } from './forward/ingest.js';
 import { decodeRequest, encodeRequest } from './forward/requests.js';
 import type { Upstream } from './forward/upstream.js';
 import type { UpstreamRegistry } from './forward/upstream-registry.js';
-import type { GatewayObserver, ReloadDiff, ReloadProblem, ReloadResult, RestartNeeded } from './observe/events.js';
+import type { GatewayObserver, ReloadDiff, ReloadProblem, ReloadResult, RestartNeeded, UpstreamShutdownReport } from './observe/events.js';
 import { buildPipeline } from './pipeline.js';
 import type { Pipeline, PipelineHolder } from './pipeline.js';
 import { ReceiverBindError } from './receiver-set.js';
@@ -64,6 +64,11 @@ export interface Reloader {
    * the one running; retiring upstreams no longer report (the shutdown report has them).
    */
   stop(): Promise<void>;
+  /**
+   * For shutdown, after stop(): when `upstream` is one a reload replaced or removed, ends its drain
+   * within `remainingMillis` and resolves with what it could not deliver; undefined for any other.
+   */
+  finishRetiring(upstream: Upstream, remainingMillis: number): Promise<UpstreamShutdownReport> | undefined;
 }
 
 interface Request {
@@ -83,6 +88,8 @@ export function createReloader(options: ReloaderOptions): Reloader {
   let pending: Request | undefined;
   // Replaced pipelines that may still be serving a request (see the file comment, 3).
   const lingering = new Set<Pipeline>();
+  // Upstreams replaced or removed and not yet shut down (or shut down after stop(): the shutdown takes their reports).
+  const retiring = new Map<Upstream, { readonly report: Promise<UpstreamShutdownReport>; readonly cut: (remainingMillis: number) => void }>();
 
   function run(load: () => GatewayConfig, trigger: string, source: string): Promise<ReloadResult> {
     const result = apply(load, trigger, source);
@@ -174,16 +181,33 @@ export function createReloader(options: ReloaderOptions): Reloader {
     }
   }
 
-  /** Drains an upstream that left the configuration (or hands on what a replaced one finishes), then forgets it. */
+  /**
+   * Drains an upstream that left the configuration (or lets a replaced one finish its calls in
+   * flight) for at most `drainMillis`, then shuts it down, reports and forgets it. A shutdown of the
+   * gateway meanwhile cuts the wait short through {@link Reloader.finishRetiring}, and takes the report.
+   */
   function retire(upstream: Upstream, reason: 'removed' | 'replaced', drainMillis: number): void {
     const started = performance.now();
-    const task = async (): Promise<void> => {
+    const left = (): number => Math.max(0, drainMillis - (performance.now() - started));
+    let cut!: (remainingMillis: number) => void;
+    const cutShort = new Promise<number>((resolve) => (cut = resolve));
+    const drained = (async (): Promise<number> => {
       if (reason === 'removed') await replacedPipelinesIdle(drainMillis);
-      const report = await upstream.backend.shutdown(Math.max(0, drainMillis - (performance.now() - started)));
-      registry.forget(upstream);
-      if (!stopped) observer.onRetired?.({ ...report, reason, elapsedMs: Math.round(performance.now() - started) });
-    };
-    task().catch((e: unknown) => warnOnce(`gateway-retire:${upstream.name}`, `gateway: retiring upstream "${upstream.name}" failed: ${String(e)}`));
+      // Delivers while the backend stays open: a request that chose the replaced pipeline may still queue here.
+      await upstream.backend.flush(left());
+      return 0;
+    })();
+    const report = Promise.race([drained, cutShort]).then(async (remaining) => {
+      const r = await upstream.backend.shutdown(remaining);
+      if (!stopped) {
+        retiring.delete(upstream);
+        registry.forget(upstream);
+        observer.onRetired?.({ ...r, reason, elapsedMs: Math.round(performance.now() - started) });
+      }
+      return r;
+    });
+    report.catch((e: unknown) => warnOnce(`gateway-retire:${upstream.name}`, `gateway: retiring upstream "${upstream.name}" failed: ${String(e)}`));
+    retiring.set(upstream, { report, cut });
   }
 
   /** Waits (at most `timeoutMillis`) until no replaced pipeline serves a request. */
@@ -207,6 +231,12 @@ export function createReloader(options: ReloaderOptions): Reloader {
       const result = new Promise<ReloadResult>((r) => (resolve = r));
       pending = { load, trigger, source, result, resolve };
       return result;
+    },
+    finishRetiring(upstream, remainingMillis) {
+      const r = retiring.get(upstream);
+      if (r === undefined) return undefined;
+      r.cut(remainingMillis);
+      return r.report;
     },
     async stop() {
       stopped = true;
