@@ -138,12 +138,13 @@ export function createGatewayMetrics(provider: MeterProvider, options: GatewayMe
     unit: '{reload}',
     description: 'Configuration reloads by outcome: applied, rejected (invalid; the running configuration was kept), unchanged.',
   });
-  // Bound up front, so every outcome shows (at 0) before the first reload: an alert on rejected needs the series.
+  // Every outcome shows (at 0) from the start, so an alert on `rejected` has a series before the first reload.
   const reloadHandles = {
     applied: reloads.bind({ outcome: 'applied' }),
     rejected: reloads.bind({ outcome: 'rejected' }),
     unchanged: reloads.bind({ outcome: 'unchanged' }),
   };
+  for (const h of Object.values(reloadHandles)) h.add(0);
   const duration: Histogram = meter.createHistogram('otlp_fanout.gateway.upstream.export.duration', {
     unit: 's',
     description: 'Duration of export attempts to each upstream (bucketed at about 4% resolution).',
@@ -366,6 +367,8 @@ function observeView(meter: Meter, view: GatewayView, duration: Histogram): void
       return x.u === u ? x : observe(u, add(x.base, x.u.stats()));
     });
   };
+  // Now, so the calls completed before the first collection are counted in it.
+  sync();
   meter.addBatchObservableCallback(
     (r) => {
       sync();
