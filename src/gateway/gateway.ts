@@ -73,7 +73,8 @@ export interface Gateway {
   /**
    * The same, from a file or YAML text (`loadGatewayConfig`'s options: `file`, or `text` with a
    * `label`, plus `flags` and `env`), loaded when the reload's turn comes: a file that cannot be
-   * read, invalid YAML or an invalid value is a `rejected` result naming the key.
+   * read, invalid YAML or an invalid value is a `rejected` result naming the key. Pass the flags
+   * the gateway started with: they are part of the configuration (receiver addresses, `--forward`).
    */
   reloadFrom(source: LoadOptions, trigger: string): Promise<ReloadResult>;
   /**
