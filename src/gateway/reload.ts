@@ -141,13 +141,12 @@ export function createReloader(options: ReloaderOptions): Reloader {
       try {
         pipeline = await buildPipeline(config, { registry, observer, drain, storage });
       } catch (e) {
-        await Promise.all([registry.discard(), plan.discard()]);
+        registry.discard();
+        await plan.discard();
         return reject(problemOf(e), needsRestart);
       }
-      if (stopped) {
-        await Promise.all([registry.discard(), plan.discard()]);
-        return shuttingDown(trigger, source);
-      }
+      // Past this point the reload is applied even if a shutdown began meanwhile (it waits for this
+      // one): the shutdown then drains the new set, the retiring upstreams included.
 
       // The swap: synchronous from here on.
       holder.current = pipeline;
@@ -189,17 +188,38 @@ export function createReloader(options: ReloaderOptions): Reloader {
   function retire(upstream: Upstream, reason: 'removed' | 'replaced', drainMillis: number): void {
     const started = performance.now();
     const left = (): number => Math.max(0, drainMillis - (performance.now() - started));
-    let cut!: (remainingMillis: number) => void;
-    const cutShort = new Promise<number>((resolve) => (cut = resolve));
-    const drained = (async (): Promise<number> => {
-      if (reason === 'removed') await replacedPipelinesIdle(drainMillis);
-      // Delivers while the backend stays open: a request that chose the replaced pipeline may still queue here.
-      await upstream.backend.flush(left());
-      return 0;
-    })();
+    let cutDrain!: (remainingMillis: number) => void;
+    const cutShort = new Promise<number>((resolve) => (cutDrain = resolve));
+    let shuttingDown = false;
+    const cut = (remainingMillis: number): void => {
+      cutDrain(remainingMillis);
+      // Already in its shutdown: a second one with less time bounds it (the first one's report stands).
+      if (shuttingDown) upstream.backend.shutdown(remainingMillis).catch(() => undefined);
+    };
+    // With durable storage a removed upstream's data is kept until delivered (or shed by the log's
+    // rule for failing destinations), not for drainTimeout; a stop leaves it on disk, and the next
+    // start drops it as no longer configured (docs/gateway.md, Durable storage).
+    const durable = storage !== undefined && reason === 'removed';
+    // A replaced one holds only its calls in flight (the rest went to its heir): its shutdown waits for them.
+    const drained =
+      reason === 'replaced'
+        ? Promise.resolve(drainMillis)
+        : (async (): Promise<number> => {
+            await replacedPipelinesIdle(drainMillis);
+            // Delivers while the backend stays open: a request that chose the replaced pipeline may still queue here.
+            await upstream.backend.flush(durable ? Number.POSITIVE_INFINITY : left());
+            return 0;
+          })();
     const report = Promise.race([drained, cutShort]).then(async (remaining) => {
-      const r = await upstream.backend.shutdown(remaining);
+      shuttingDown = true;
+      let r = await upstream.backend.shutdown(remaining);
       if (!stopped) {
+        if (durable && !registry.inUse(upstream.name)) {
+          // Its cursor would hold the log's oldest segments forever: what is still behind it is dropped, and reported.
+          const keep = new Set(storage.log.readerNames().filter((n) => n !== upstream.name));
+          const dropped = (await storage.forget(keep)).find((f) => f.name === upstream.name);
+          r = { name: r.name, undeliveredRequests: dropped?.records ?? 0, undeliveredItems: 0 };
+        }
         retiring.delete(upstream);
         registry.forget(upstream);
         observer.onRetired?.({ ...r, reason, elapsedMs: Math.round(performance.now() - started) });

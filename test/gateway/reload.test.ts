@@ -250,6 +250,57 @@ test('a changed upstream inherits its queued data: upstream down, data queued, i
   }
 });
 
+test('with durable storage: a changed upstream reads on from the same cursor (everything once); a removed one delivers what it holds, then its cursor is forgotten', async () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'gw-reload-storage-'));
+  let down = true;
+  const delivered: string[] = [];
+  const main = await startReceiver({
+    grpc: false,
+    respond: (r) => {
+      if (down) return { kind: 'error', httpStatus: 503 };
+      delivered.push(...servicesOf([r]));
+      return { kind: 'ok' };
+    },
+  });
+  const extra = await startReceiver({ grpc: false });
+  const doc = (timeout: string, withExtra: boolean) => ({
+    storage: { directory: dir },
+    upstreams: {
+      main: { endpoint: main.httpUrl, timeout, maxConcurrency: 2, retry: FAST_RETRY },
+      ...(withExtra ? { extra: { endpoint: extra.httpUrl } } : {}),
+    },
+  });
+  const g = await start(doc('2s', true));
+  try {
+    const ids = Array.from({ length: 20 }, (_, i) => `d${i}`);
+    for (const id of ids) assert.is(await g.send([id]), 200);
+    await eventually(() => g.gw.upstreams[0]!.stats().retries > 2, 3000, 'retries against the down upstream');
+    const r = await g.gw.reload(config(doc('3s', false)));
+    assert.equal([r.outcome, r.upstreams.changed, r.upstreams.removed], ['applied', ['main'], ['extra']]);
+    down = false;
+    await eventually(() => new Set(delivered).size === ids.length, 5000, 'every id delivered by the rebuilt upstream');
+    await eventually(() => g.retired.length === 2, 5000, 'the replaced and the removed upstream to retire');
+    await new Promise((res) => setTimeout(res, 200));
+    assert.equal([...delivered].sort(), [...ids].sort(), 'each once');
+    assert.equal(servicesOf(extra.requests).sort(), [...ids].sort(), 'the removed upstream delivered what it held');
+    assert.equal(g.retired.map((e) => `${e.name} ${e.reason} ${e.undeliveredRequests}`).sort(), ['extra removed 0', 'main replaced 0']);
+    assert.equal(
+      g.gw.storage!.stats().readers.map((x) => x.name),
+      ['main'],
+      "the removed upstream's cursor is forgotten",
+    );
+    const report = await g.gw.shutdown(1000);
+    assert.equal(
+      report.upstreams.map((u) => [u.name, u.undeliveredRequests, u.keptRequests]),
+      [['main', 0, 0]],
+    );
+  } finally {
+    await g.gw.shutdown(500);
+    await Promise.all([main.close(), extra.close()]);
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
 test('a removed upstream drains for drainTimeout in the background, then reports what it could not deliver', async () => {
   const [ok, gone] = await Promise.all([startReceiver({ grpc: false }), startReceiver({ grpc: false, respond: () => ({ kind: 'stall' }) })]);
   const g = await start({

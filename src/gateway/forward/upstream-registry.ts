@@ -48,10 +48,15 @@ export interface UpstreamRegistry {
    * but stay in {@link held} as retiring until {@link forget}.
    */
   commit(inUse: readonly Upstream[]): RegistryChange;
-  /** Shuts down and forgets the staged upstreams (their pipeline will not be used). */
-  discard(): Promise<void>;
+  /**
+   * Forgets the staged upstreams (their pipeline will not be used) and shuts them down, without
+   * waiting: a durable one may first wait for the upstream it was to replace to stop reading.
+   */
+  discard(): void;
   /** Forgets a retiring upstream (it is shut down). */
   forget(upstream: Upstream): void;
+  /** Whether an upstream of this name is held or staged (not only retiring). */
+  inUse(name: string): boolean;
   /** Every upstream: held (in the order they were created), staged, then retiring. */
   held(): readonly Upstream[];
 }
@@ -112,13 +117,15 @@ export function createUpstreamRegistry(options: UpstreamRegistryOptions = {}): U
       }
       return { replaced, removed };
     },
-    async discard() {
-      const dropped = [...staged.values()];
+    discard() {
+      for (const u of staged.values()) u.backend.shutdown(0).catch(() => undefined);
       staged.clear();
-      await Promise.all(dropped.map((u) => u.backend.shutdown(0)));
     },
     forget(upstream) {
       retiring.delete(upstream);
+    },
+    inUse(name) {
+      return byName.has(name) || staged.has(name);
     },
     held() {
       return [...byName.values(), ...staged.values(), ...retiring];

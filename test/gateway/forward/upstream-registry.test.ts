@@ -68,7 +68,7 @@ test('commit: held upstreams not in use are removed (retiring until forgotten); 
     registry.held().map((u) => u.name),
     ['a', 'c'],
   );
-  await registry.discard();
+  registry.discard();
   assert.equal(
     registry.held().map((u) => u.name),
     ['a'],
