@@ -131,9 +131,11 @@ export interface Backend {
    * arrived). Afterwards `shutdown()` only waits for the calls in flight and reports nothing
    * undelivered: the heir has it. Call it before the heir queues data of its own (order is kept),
    * once. An entry the heir refuses (`enqueue` false) is counted as dropped here. A durable
-   * backend's queue is its cursor in the log, which its heir (same name) reads on.
+   * backend's queue is its cursor in the log, which its heir (same name) reads on. Implemented by
+   * the backends a gateway upstream can have (this memory queue, the durable queue); optional for
+   * the others, which are never replaced live.
    */
-  transferTo(heir: Pick<Backend, 'enqueue'>): void;
+  transferTo?(heir: Pick<Backend, 'enqueue'>): void;
 }
 
 interface Entry {

@@ -257,9 +257,9 @@ function createDurableBackend(
           break;
         }
         const outcome = await deliverer.deliver(p.signal, p.body, p.items, cut.signal);
-        // Handed over, or cut short after a handover: the heir reads the batch again (its parts
-        // delivered already too: at least once, as after a crash).
-        if (outcome === 'handed-over' || (outcome === 'aborted' && stopped && heir !== undefined)) {
+        // Handed over (transferTo): the heir reads the batch again (its parts delivered already
+        // too: at least once, as after a crash).
+        if (outcome === 'handed-over') {
           reader.nack(batch);
           return;
         }

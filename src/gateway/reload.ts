@@ -155,7 +155,8 @@ export function createReloader(options: ReloaderOptions): Reloader {
       plan.commit();
       const drainMillis = config.drainTimeoutMillis;
       for (const { previous: old, next } of change.replaced) {
-        old.backend.transferTo(heirOf(old, next));
+        // Every upstream's backend has it (the memory and the durable queue).
+        old.backend.transferTo?.(heirOf(old, next));
         retire(old, 'replaced', drainMillis);
       }
       for (const u of change.removed) retire(u, 'removed', drainMillis);

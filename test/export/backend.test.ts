@@ -288,7 +288,7 @@ test('transferTo hands the queue, later enqueues and failed deliveries in flight
   // 1 is in flight (stalled), 2 failed and sleeps a minute before its retry, 3 and 4 are queued.
   await new Promise((r) => setTimeout(r, 20));
   assert.equal(calls, [1, 2]);
-  a.transferTo(b);
+  a.transferTo!(b);
   a.enqueue('metrics', body(2, 5), 5);
   // The woken retry is handed over once its sleep ends, a promise turn later.
   await new Promise((r) => setImmediate(r));
@@ -311,7 +311,7 @@ test('transferTo hands the queue, later enqueues and failed deliveries in flight
   );
   assert.is(b.stats().itemsSent, 15, 'every item once');
   assert.is(a.stats().itemsSent + a.stats().itemsFailed + a.stats().itemsDropped, 0);
-  assert.throws(() => a.transferTo(b), /already handed over/);
+  assert.throws(() => a.transferTo!(b), /already handed over/);
   await b.shutdown(10);
 });
 
@@ -320,7 +320,7 @@ test("transferTo: a call in flight aborted at the end of the old backend's shutd
   const heir = scripted([]);
   const b = createBackend({ name: 'u', transport: heir });
   a.enqueue('logs', body(2, 7), 3);
-  a.transferTo(b);
+  a.transferTo!(b);
   assert.equal(await a.shutdown(10), { name: 'u', undeliveredRequests: 0, undeliveredItems: 0 });
   assert.ok(await b.flush(1000));
   assert.equal(
@@ -334,7 +334,7 @@ test('transferTo: what the heir refuses is counted as dropped by the old backend
   const a = createBackend({ name: 'u', transport: scripted(['stall']) });
   a.enqueue('metrics', body(2), 1);
   a.enqueue('metrics', body(2), 4);
-  a.transferTo({ enqueue: () => false });
+  a.transferTo!({ enqueue: () => false });
   assert.is(a.stats().itemsDropped, 4);
   assert.is(a.queuedBytes, 0);
   assert.is(a.enqueue('metrics', body(2), 2), false);
