@@ -187,6 +187,8 @@ function createDurableBackend(
   let heir: Pick<Backend, 'enqueue'> | undefined;
   let wakeLoop: (() => void) | undefined;
   const waiters = new Set<() => void>();
+  /** The latest acknowledgement: resolves once the cursor is written past it and freed segments are gone. */
+  let lastAck: Promise<void> = Promise.resolve();
   // Appends of enqueue() not settled yet: flush() waits for them, log.end moves only once they are written.
   const appending = new Set<Promise<void>>();
 
@@ -272,7 +274,11 @@ function createDurableBackend(
         }
       }
     }
-    await reader.ack(batch);
+    // The slot is free once delivered; waiters (flush, shed) are told once the cursor is written and
+    // the segments it freed are gone, so that an append waiting for room finds it.
+    lastAck = reader.ack(batch).then(() => {
+      if (waiters.size > 0) notify();
+    });
   }
 
   async function loop(): Promise<void> {
@@ -383,7 +389,8 @@ function createDurableBackend(
         setMaxListeners(0, cut.signal);
         old.abort();
       }
-      return flushTo(to, Infinity).then(() => undefined);
+      // Past `to`, then written: the space is free only once the cursor file says so.
+      return flushTo(to, Infinity).then(() => lastAck);
     },
     async flush(timeout) {
       if (appending.size > 0) {
