@@ -25,9 +25,9 @@ export const EXIT_CODES = Object.freeze({
 export type SignalAction = 'stop' | 'reload';
 
 /**
- * The signals the gateway handles and what each asks for: the only table to change when reload
- * lands (its handler is `reload` in {@link LifecycleHandlers}). SIGHUP is what operators send a
- * daemon to reload it; left to Node's default it would kill the gateway at once (exit 129).
+ * The signals the gateway handles and what each asks for (handlers in {@link LifecycleHandlers}).
+ * SIGHUP is what operators send a daemon to reload it; left to Node's default it would kill the
+ * gateway at once (exit 129). During a drain a reload is refused (the gateway says so).
  */
 export const SIGNAL_ACTIONS: Readonly<Record<'SIGTERM' | 'SIGINT' | 'SIGHUP', SignalAction>> = Object.freeze({
   SIGTERM: 'stop',
@@ -53,7 +53,7 @@ export interface LifecycleHandlers {
   repeated(signal: NodeJS.Signals, afterMillis: number): void;
   /** A later stop signal: stop now, say what is abandoned, exit. */
   abandon(signal: NodeJS.Signals): void;
-  /** SIGHUP. */
+  /** SIGHUP: reload the configuration file (never stops the gateway, never changes the exit code). */
   reload(signal: NodeJS.Signals): void;
 }
 

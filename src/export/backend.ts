@@ -123,6 +123,19 @@ export interface Backend {
   readonly failing: boolean;
   /** The latency histogram itself, for exporters of self-telemetry. */
   readonly latency: LatencyHistogram;
+  /**
+   * Hands what this backend holds to `heir`, the backend replacing it (a reconfigured gateway
+   * upstream): the queue at once, oldest first; every later `enqueue()`; and each delivery in flight
+   * whose attempt fails retryably or is aborted, instead of retrying it here (delivery.ts,
+   * `handOver`). A call already sent is never aborted or repeated for the handover (it may have
+   * arrived). Afterwards `shutdown()` only waits for the calls in flight and reports nothing
+   * undelivered: the heir has it. Call it before the heir queues data of its own (order is kept),
+   * once. An entry the heir refuses (`enqueue` false) is counted as dropped here. A durable
+   * backend's queue is its cursor in the log, which its heir (same name) reads on. Implemented by
+   * the backends a gateway upstream can have (this memory queue, the durable queue); optional for
+   * the others, which are never replaced live.
+   */
+  transferTo?(heir: Pick<Backend, 'enqueue'>): void;
 }
 
 interface Entry {
@@ -248,9 +261,18 @@ export function createBackend(options: BackendOptions): Backend {
     }
   }
 
+  let heir: Pick<Backend, 'enqueue'> | undefined;
+
+  /** Gives a request (or merged batch) to the heir; counted as dropped here if it refuses it. */
+  function handOver(signal: Signal, body: Uint8Array, items: number): void {
+    if (!heir!.enqueue(signal, body, items)) counts.itemsDropped += items;
+  }
+
   async function deliver(batch: Batch, signal: AbortSignal): Promise<void> {
-    // Aborted (the end of shutdown): the report already counts it as undelivered.
-    if ((await deliverer.deliver(batch.signal, batch.body, batch.items, signal)) === 'aborted') counts.itemsFailed += batch.items;
+    const outcome = await deliverer.deliver(batch.signal, batch.body, batch.items, signal);
+    // Aborted at the end of shutdown: the report counts it as undelivered, unless an heir takes it.
+    if (outcome === 'handed-over' || (outcome === 'aborted' && heir !== undefined)) handOver(batch.signal, batch.body, batch.items);
+    else if (outcome === 'aborted') counts.itemsFailed += batch.items;
   }
 
   return {
@@ -268,6 +290,8 @@ export function createBackend(options: BackendOptions): Backend {
       return queueBytes + bytes <= limits.maxBytes && queue.size < limits.maxRequests;
     },
     enqueue(signal, body, items) {
+      // Before `closed`: a replaced backend still hands on what late requests queue for it.
+      if (heir !== undefined) return heir.enqueue(signal, body, items);
       if (closed) {
         counts.itemsDropped += items;
         return false;
@@ -327,8 +351,11 @@ export function createBackend(options: BackendOptions): Backend {
           counts.itemsDropped += e.items;
         }
         queueBytes = 0;
-        undeliveredRequests += inFlightRequests;
-        undeliveredItems += inFlightItems;
+        // With an heir, the calls still in flight are handed over when aborted below.
+        if (heir === undefined) {
+          undeliveredRequests += inFlightRequests;
+          undeliveredItems += inFlightItems;
+        }
       }
       stopped = true;
       stop.abort();
@@ -336,6 +363,14 @@ export function createBackend(options: BackendOptions): Backend {
       if (inFlight > 0) await this.flush(1000);
       await transport.close().catch(() => undefined);
       return { name, undeliveredRequests, undeliveredItems };
+    },
+    transferTo(to) {
+      if (heir !== undefined) throw new Error(`backend "${name}" was already handed over`);
+      heir = to;
+      for (const e of queue.drain()) handOver(e.signal, e.body, e.items);
+      queueBytes = 0;
+      deliverer.handOver();
+      if (waiters.size > 0) notify();
     },
     stats() {
       return {

@@ -4,6 +4,7 @@
  * queue (durable-backend.ts), which differ only in where bodies wait and what they do with a
  * delivery that ended.
  */
+import { setMaxListeners } from 'node:events';
 import type { Signal } from '../otlp/types.js';
 import { DEFAULT_TIMEOUT_MILLIS } from '../transport/options.js';
 import type { ExportResult, Transport } from '../transport/types.js';
@@ -28,9 +29,10 @@ export interface DeliveryCounts {
 /**
  * How a delivery ended: `done` (sent, or partially rejected: both final), `failed` (given up:
  * not retryable, or retries ran out; counted in itemsFailed), `aborted` (the signal aborted it
- * before it was done; not counted: the caller decides).
+ * before it was done; not counted: the caller decides), `handed-over` (after `handOver()`, an
+ * attempt failed retryably or a retry was due: the backend replacing this one retries it; not counted).
  */
-export type DeliveryOutcome = 'done' | 'failed' | 'aborted';
+export type DeliveryOutcome = 'done' | 'failed' | 'aborted' | 'handed-over';
 
 export interface DelivererOptions {
   readonly name: string;
@@ -58,6 +60,12 @@ export interface Deliverer {
    * attempt and once an attempt succeeds again.
    */
   readonly failing: boolean;
+  /**
+   * The backend was replaced (a reconfigured gateway upstream): from now on a delivery whose attempt
+   * fails retryably, or that waits to retry, ends `handed-over` instead of trying again here, so the
+   * replacement retries it with its own settings. A call in flight is never aborted for it (it may arrive).
+   */
+  handOver(): void;
 }
 
 export function createDeliverer(options: DelivererOptions): Deliverer {
@@ -69,6 +77,9 @@ export function createDeliverer(options: DelivererOptions): Deliverer {
   const latency = new LatencyHistogram();
   const counts: DeliveryCounts = { itemsSent: 0, itemsRejected: 0, itemsFailed: 0, itemsDropped: 0, requestsSent: 0, requestsFailed: 0, retries: 0 };
   let failing = false;
+  // Aborted by handOver(): ends the backoff sleeps (never a call in flight).
+  const handover = new AbortController();
+  setMaxListeners(0, handover.signal);
 
   async function deliver(signal: Signal, body: Uint8Array, items: number, abort: AbortSignal): Promise<DeliveryOutcome> {
     const firstAttempt = Date.now();
@@ -97,6 +108,7 @@ export function createDeliverer(options: DelivererOptions): Deliverer {
       if (abort.aborted) return 'aborted';
       failing = true;
       counts.requestsFailed++;
+      if (result.retryable && handover.signal.aborted) return 'handed-over';
       const delay = retryDelayMillis(retry, attempt, result.retryAfterMs, random);
       if (!result.retryable || Date.now() + delay - firstAttempt > maxElapsedMillis) {
         counts.itemsFailed += items;
@@ -107,7 +119,8 @@ export function createDeliverer(options: DelivererOptions): Deliverer {
         return 'failed';
       }
       counts.retries++;
-      await sleep(delay, abort);
+      await sleep(delay, abort, handover.signal);
+      if (handover.signal.aborted && !abort.aborted) return 'handed-over';
     }
   }
 
@@ -118,20 +131,25 @@ export function createDeliverer(options: DelivererOptions): Deliverer {
     get failing() {
       return failing;
     },
+    handOver() {
+      handover.abort();
+    },
   };
 }
 
-/** Resolves after `ms` or as soon as `signal` aborts; never rejects. */
-export function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  if (signal.aborted) return Promise.resolve();
+/** Resolves after `ms` or as soon as `signal` (or `also`) aborts; never rejects. */
+export function sleep(ms: number, signal: AbortSignal, also?: AbortSignal): Promise<void> {
+  if (signal.aborted || also?.aborted === true) return Promise.resolve();
   return new Promise((resolve) => {
     const done = (): void => {
       clearTimeout(timer);
       signal.removeEventListener('abort', done);
+      also?.removeEventListener('abort', done);
       resolve();
     };
     const timer = setTimeout(done, ms);
     timer.unref();
     signal.addEventListener('abort', done, { once: true });
+    also?.addEventListener('abort', done, { once: true });
   });
 }

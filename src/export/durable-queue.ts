@@ -144,6 +144,12 @@ export function createDurableQueue(log: DurableLog): DurableQueue {
 }
 
 const ALL_SIGNALS: ReadonlySet<Signal> = new Set(SIGNALS);
+
+/** One delivery: a part, or several of one signal merged into a pooled buffer. */
+interface Delivery extends QueuedPart {
+  /** The pooled buffer `body` is a view of, when merged. */
+  readonly pooled: Buffer | undefined;
+}
 const DEFAULT_READ_BYTES = 1024 * 1024;
 
 function createDurableBackend(
@@ -177,8 +183,12 @@ function createDurableBackend(
   let inFlight = 0;
   let malformed = 0;
   let shedTo = 0;
+  // Set by transferTo(): the backend replacing this one (same name, same cursor) reads on; this one stops reading.
+  let heir: Pick<Backend, 'enqueue'> | undefined;
   let wakeLoop: (() => void) | undefined;
   const waiters = new Set<() => void>();
+  /** The latest acknowledgement: resolves once the cursor is written past it and freed segments are gone. */
+  let lastAck: Promise<void> = Promise.resolve();
   // Appends of enqueue() not settled yet: flush() waits for them, log.end moves only once they are written.
   const appending = new Set<Promise<void>>();
 
@@ -186,8 +196,13 @@ function createDurableBackend(
     for (const w of waiters) w();
   }
 
+  // Buffers for merged bodies, reused once their delivery ended, for the reason the log's reader
+  // reuses its read buffers (reader.ts, POOLED_BUFFERS): at drain rates, a fresh 1 MiB per delivery
+  // grew the RSS by tens of MiB of dead buffers between collections.
+  const mergePool: Buffer[] = [];
+
   /** This backend's parts of a batch, merged per signal where allowed (log order kept). */
-  function partsOf(batch: ReadBatch): QueuedPart[] {
+  function partsOf(batch: ReadBatch): Delivery[] {
     const groups: { signal: Signal; bodies: Uint8Array[]; bytes: number; items: number }[] = [];
     for (const record of batch.records) {
       let part: QueuedPart | undefined;
@@ -207,11 +222,34 @@ function createDurableBackend(
       } else groups.push({ signal: part.signal, bodies: [part.body], bytes: part.body.byteLength, items: part.items });
     }
     // Concatenated Export requests are one request (repeated top-level fields append), as in backend.ts.
-    return groups.map((g) => ({ signal: g.signal, items: g.items, body: g.bodies.length === 1 ? g.bodies[0]! : Buffer.concat(g.bodies, g.bytes) }));
+    return groups.map((g) => {
+      if (g.bodies.length === 1) return { signal: g.signal, items: g.items, body: g.bodies[0]!, pooled: undefined };
+      const pooled = mergePool.pop() ?? Buffer.allocUnsafe(maxBatchBytes);
+      let at = 0;
+      for (const b of g.bodies) {
+        pooled.set(b, at);
+        at += b.byteLength;
+      }
+      return { signal: g.signal, items: g.items, body: pooled.subarray(0, g.bytes), pooled };
+    });
+  }
+
+  /** Takes back the merged bodies of a batch whose deliveries ended. */
+  function release(parts: readonly Delivery[]): void {
+    for (const p of parts) if (p.pooled !== undefined && mergePool.length < maxConcurrency) mergePool.push(p.pooled);
   }
 
   async function handle(batch: ReadBatch): Promise<void> {
     const parts = partsOf(batch);
+    try {
+      await deliverAll(batch, parts);
+    } finally {
+      release(parts);
+    }
+  }
+
+  /** Delivers the parts of `batch` in order, then acknowledges it (or drops it, when shed). */
+  async function deliverAll(batch: ReadBatch, parts: readonly Delivery[]): Promise<void> {
     for (let i = 0; i < parts.length; i++) {
       const p = parts[i]!;
       for (;;) {
@@ -221,24 +259,38 @@ function createDurableBackend(
           break;
         }
         const outcome = await deliverer.deliver(p.signal, p.body, p.items, cut.signal);
+        // Handed over (transferTo): the heir reads the batch again (its parts delivered already
+        // too: at least once, as after a crash).
+        if (outcome === 'handed-over') {
+          reader.nack(batch);
+          return;
+        }
         if (outcome !== 'aborted') break;
-        // Cut short at the end of shutdown: left unacknowledged, it is read again at the next start.
-        if (stopped) return;
+        if (stopped) {
+          // Cut short at the end of shutdown: readable again, by a successor of this name (a reload)
+          // or after the next start. The parts delivered before it will repeat.
+          reader.nack(batch);
+          return;
+        }
       }
     }
-    await reader.ack(batch);
+    // The slot is free once delivered; waiters (flush, shed) are told once the cursor is written and
+    // the segments it freed are gone, so that an append waiting for room finds it.
+    lastAck = reader.ack(batch).then(() => {
+      if (waiters.size > 0) notify();
+    });
   }
 
   async function loop(): Promise<void> {
     // The backend this one replaces must have stopped reading: batches are handed out once.
     await after;
-    while (!stopped) {
+    while (!stopped && heir === undefined) {
       if (inFlight >= maxConcurrency) {
         await new Promise<void>((resolve) => (wakeLoop = resolve));
         continue;
       }
       await Promise.race([reader.whenReadable(), new Promise<void>((resolve) => (wakeLoop = resolve))]);
-      if (stopped) break;
+      if (stopped || heir !== undefined) break;
       let batch: ReadBatch | undefined;
       try {
         batch = await reader.read(readBytes);
@@ -311,6 +363,8 @@ function createDurableBackend(
     },
     hasRoom: (bytes) => log.hasRoom(bytes),
     enqueue(signal, body, items) {
+      // A replaced backend passes what late requests queue for it on: the heir writes it under the same name.
+      if (heir !== undefined) return heir.enqueue(signal, body, items);
       if (closed) {
         counts.itemsDropped += items;
         return false;
@@ -335,7 +389,8 @@ function createDurableBackend(
         setMaxListeners(0, cut.signal);
         old.abort();
       }
-      return flushTo(to, Infinity).then(() => undefined);
+      // Past `to`, then written: the space is free only once the cursor file says so.
+      return flushTo(to, Infinity).then(() => lastAck);
     },
     async flush(timeout) {
       if (appending.size > 0) {
@@ -350,10 +405,18 @@ function createDurableBackend(
       }
       return flushTo(log.end, timeout);
     },
+    transferTo(to) {
+      if (heir !== undefined) throw new Error(`backend "${name}" was already handed over`);
+      heir = to;
+      deliverer.handOver();
+      wakeLoop?.();
+    },
     async shutdown(timeout): Promise<BackendShutdownReport> {
       closed = true;
       if (!stopped) {
-        await this.flush(timeout);
+        // Handed over: only the deliveries in flight are this one's to finish; the backlog is the heir's.
+        if (heir === undefined) await this.flush(timeout);
+        else for (const until = Date.now() + timeout; inFlight > 0 && Date.now() < until; ) await new Promise((r) => setTimeout(r, 10));
         stopped = true;
         cut.abort();
         wakeLoop?.();
@@ -363,7 +426,8 @@ function createDurableBackend(
         await running;
         await transport.close().catch(() => undefined);
       }
-      const backlog = reader.backlog();
+      // Handed over: the heir reports the backlog (one cursor, counted once).
+      const backlog = heir === undefined ? reader.backlog() : { records: 0, bytes: 0 };
       // Nothing is lost: what was not delivered stays in the log for the next start.
       return { name, undeliveredRequests: 0, undeliveredItems: 0, keptRequests: backlog.records, keptBytes: backlog.bytes };
     },

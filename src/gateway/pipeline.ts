@@ -37,6 +37,10 @@ export interface Pipeline extends ReceiverPipeline {
   /** Forwarding upstreams: shared first, then tenants' own, in configuration order. */
   readonly upstreams: readonly Upstream[];
   readonly ingest: Ingest;
+  /** Requests a receiver is serving with this pipeline (between `enter()` and `leave()`). */
+  readonly active: number;
+  /** Resolves true once no request is being served with this pipeline, false after `timeoutMillis`. */
+  idle(timeoutMillis: number): Promise<boolean>;
 }
 
 /** Where the receivers read the current pipeline; swapping is one assignment to `current`. */
@@ -77,7 +81,38 @@ export async function buildPipeline(config: GatewayConfig, options: PipelineOpti
   const chainOf = (route: RouteConfig | null, u: Upstream): ProcessorChain | null =>
     compiler.concat(route === null ? null : routeChains.get(route)!, upstreamChains.get(u.name) ?? null);
   const router = createRouter(config.routes, shared, own, chainOf);
+  // Requests in flight with this pipeline: once it is replaced, a reload waits for it to be idle
+  // before it closes the upstreams the next pipeline no longer uses (reload.ts).
+  let active = 0;
+  let idleWaiters: (() => void)[] = [];
   return Object.freeze({
+    enter() {
+      active++;
+    },
+    leave() {
+      if (--active > 0 || idleWaiters.length === 0) return;
+      const waiting = idleWaiters;
+      idleWaiters = [];
+      for (const w of waiting) w();
+    },
+    get active() {
+      return active;
+    },
+    idle(timeoutMillis: number) {
+      if (active === 0) return Promise.resolve(true);
+      return new Promise<boolean>((resolve) => {
+        const timer = setTimeout(() => {
+          idleWaiters = idleWaiters.filter((w) => w !== done);
+          resolve(false);
+        }, timeoutMillis);
+        timer.unref();
+        const done = (): void => {
+          clearTimeout(timer);
+          resolve(true);
+        };
+        idleWaiters.push(done);
+      });
+    },
     config,
     auth: createAuthenticator(config.tenants, config.apiKeyHeader),
     router,

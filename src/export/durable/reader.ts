@@ -12,6 +12,7 @@ import { FRAME_HEADER_BYTES, FrameCursor, SEGMENT_HEADER_BYTES, nextFrame } from
 import { DurableLogError } from './errors.js';
 import type { CursorState, CursorWriter } from './cursor-file.js';
 import type { Segment } from './segment.js';
+import type { CachedRun } from './tail-cache.js';
 import type { FileHandle } from 'node:fs/promises';
 
 /** Records handed to one delivery. Acknowledge or nack the object itself. */
@@ -92,6 +93,8 @@ export interface ReaderHost {
   /** The segment holding `position`, or the first one after it; undefined past the end. */
   segmentFrom(position: number): Segment | undefined;
   isActive(segment: Segment): boolean;
+  /** The records from `position` (sequence number `seq`) still in memory (tail-cache.ts), within `segment`. */
+  recent(position: number, seq: number, segment: Segment, maxBytes: number, maxRecords: number): CachedRun | undefined;
   /** Counts damaged data met at `position` once for the whole log, whichever reader meets it first. */
   countCorrupt(position: number, records: number, bytes: number): void;
   /** A reader left `segment`: the log may close its read handle. */
@@ -238,7 +241,11 @@ export class Reader implements DurableLogReader {
         this.host.left(seg);
         continue;
       }
-      const got = await this.#scan(seg, off, seg.size, maxBytes, maxRecords, this.#readSeq);
+      const cached = this.host.recent(pos, this.#readSeq, seg, maxBytes, maxRecords);
+      const got: Scanned =
+        cached === undefined
+          ? await this.#scan(seg, off, seg.size, maxBytes, maxRecords, this.#readSeq)
+          : { ...cached, end: cached.end - seg.base, buffer: undefined };
       if (this.#readPos !== pos) continue; // skipped meanwhile
       const entry: Entry = {
         start: pos,

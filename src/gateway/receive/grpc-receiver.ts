@@ -215,6 +215,7 @@ export async function startGrpcReceiver(options: GrpcReceiverOptions): Promise<R
   const sessions = new Set<http2.ServerHttp2Session>();
   let server: net.Server;
   let closeOthers = (): void => undefined;
+  let closeOthersIdle = (): void => undefined;
   if (config.tls === null) {
     // h2c has no ALPN to tell HTTP/1.1 from HTTP/2, so the first bytes do: HTTP/2 begins with its connection preface.
     const h2 = http2.createServer(listener);
@@ -224,6 +225,10 @@ export async function startGrpcReceiver(options: GrpcReceiverOptions): Promise<R
     const undecided = new Set<net.Socket>();
     closeOthers = () => {
       h1.closeAllConnections();
+      for (const s of undecided) s.destroy();
+    };
+    closeOthersIdle = () => {
+      h1.closeIdleConnections();
       for (const s of undecided) s.destroy();
     };
     server = net.createServer((socket) => {
@@ -266,9 +271,16 @@ export async function startGrpcReceiver(options: GrpcReceiverOptions): Promise<R
     // Session errors (a client resetting the connection) are the client's problem, not a crash.
     s.on('error', () => undefined);
   }
-  return listen(server, config.host, config.port, () => {
-    for (const s of sessions) s.destroy();
-    closeOthers();
+  return listen(server, config.host, config.port, {
+    all() {
+      for (const s of sessions) s.destroy();
+      closeOthers();
+    },
+    idle() {
+      // A GOAWAY: the client opens no new stream here, the calls in flight finish, then the session closes.
+      for (const s of sessions) if (!s.closed) s.close();
+      closeOthersIdle();
+    },
   });
 }
 

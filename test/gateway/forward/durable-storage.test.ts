@@ -8,7 +8,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadGatewayConfig } from '../../../src/gateway/config/load.js';
@@ -216,6 +216,37 @@ test('a full disk: requests are refused 503 + Retry-After (not acknowledged); on
     await gw.close();
     await up.close();
     execFileSync('umount', [dir], { stdio: 'ignore' });
+  }
+});
+
+test('damaged files: a corrupted record is skipped and counted, a torn tail truncated; the gateway starts and delivers the rest', async () => {
+  const up = await startReceiver({ grpc: false, respond: () => ({ kind: 'error', httpStatus: 503, message: 'down' }) });
+  const doc = { storage: { directory: dir }, upstreams: { up: { endpoint: up.httpUrl, retry: { initialBackoff: '20ms', maxBackoff: '50ms' } } } };
+  const first = await startTestGateway(doc);
+  for (let i = 0; i < 10; i++) assert.is(await send(first.httpUrl, `s${i}`, 50), 200);
+  await first.gw.shutdown(100);
+  // One byte of the 5th request's body flipped (found by its service name), and half a frame appended.
+  const segment = readdirSync(dir).find((f) => f.endsWith('.seg'))!;
+  const path = join(dir, segment);
+  const bytes = readFileSync(path);
+  const at = bytes.indexOf(Buffer.from('s4'));
+  assert.ok(at > 0);
+  bytes[at + 1] = 'X'.charCodeAt(0);
+  writeFileSync(path, Buffer.concat([bytes, Buffer.alloc(30, 0xab)]));
+
+  up.respondWith(undefined);
+  up.clear();
+  const second = await startTestGateway(doc);
+  try {
+    const atStart = second.gw.storage!.atStart;
+    assert.is(atStart.tornTails, 1, 'the torn tail was truncated');
+    await eventually(() => services(up).length >= 9, 5000, 'the undamaged records delivered');
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal([...new Set(services(up))].sort(), ['s0', 's1', 's2', 's3', 's5', 's6', 's7', 's8', 's9']);
+    assert.is(second.gw.storage!.stats().corruptRecords, 1, 'the damaged record counted');
+  } finally {
+    await second.close();
+    await up.close();
   }
 });
 
