@@ -71,6 +71,9 @@ export function renderPrometheusBytes(
   let lastLabels: readonly string[] | undefined;
   let labelsAt = 0;
   let labelsEnd = 0;
+  let lastName = '';
+  let nameAt = 0;
+  let nameEnd = 0;
   const writer: SampleWriter = {
     family(name, type, metric) {
       // Keyed by the name 0.0.4 shows (a counter's with `_total`): a gauge `x_total` clashes with a counter `x`.
@@ -102,7 +105,14 @@ export function renderPrometheusBytes(
         open = f;
         runStart = t.pos;
       }
-      t.write(name);
+      // Every sample of a metric (every bucket of a histogram point) repeats its name: copy the bytes.
+      if (name === lastName) t.copy(nameAt, nameEnd);
+      else {
+        lastName = name;
+        nameAt = t.pos;
+        t.write(name);
+        nameEnd = t.pos;
+      }
       if (labels.length > 0 || extraName !== undefined) {
         t.byte(0x7b); // {
         if (labels.length > 0) {
@@ -119,7 +129,8 @@ export function renderPrometheusBytes(
         t.byte(0x7d); // }
       }
       t.byte(0x20);
-      t.write(formatSampleValue(value));
+      if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) t.digits(value);
+      else t.write(formatSampleValue(value));
       t.byte(0x0a);
     },
     leftOut(metric) {
@@ -222,6 +233,20 @@ class ByteText {
       b[p++] = c;
     }
     this.pos = p;
+  }
+
+  /** A non-negative safe integer in decimal, without making a string (counters and counts mostly are). */
+  digits(v: number): void {
+    let n = 1;
+    for (let x = v; x >= 10; x = Math.floor(x / 10)) n++;
+    if (this.pos + n > this.buf.length) this.reserve(n);
+    let p = this.pos + n;
+    let x = v;
+    do {
+      this.buf[--p] = 0x30 + (x % 10);
+      x = Math.floor(x / 10);
+    } while (x > 0);
+    this.pos += n;
   }
 
   /** Appends bytes [from, to) of this buffer again. */

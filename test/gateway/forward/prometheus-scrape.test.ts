@@ -12,6 +12,7 @@ import {
 } from '../../../gen/opentelemetry/proto/collector/metrics/v1/metrics_service_pb.js';
 import { AggregationTemporality } from '../../../gen/opentelemetry/proto/metrics/v1/metrics_pb.js';
 import { bin, eventually, logsRequest, post, PROTOBUF, startTestGateway } from '../harness.js';
+import { loadGatewayConfig } from '../../../src/gateway/config/load.js';
 import { freePort } from '../../support/free-port.js';
 
 const test = suite('gateway: prometheus scrape upstream');
@@ -112,6 +113,36 @@ test('logs routed to it are refused and counted; bearer token guards the page', 
     const ok = await fetch(page, { headers: { authorization: 'Bearer s3cret' } });
     assert.is(ok.status, 200);
     assert.match(await ok.text(), /requests_total\{[^}]*\} 1\n/);
+  } finally {
+    await g.close();
+  }
+});
+
+test('a reload: an unchanged page keeps its state; a changed one starts over on the same address', async () => {
+  const port = await freePort();
+  const doc = (staleness: string) => ({
+    receivers: { grpc: { address: '127.0.0.1:0' }, http: { address: '127.0.0.1:0' } },
+    upstreams: { node: { kind: 'prometheus', address: `127.0.0.1:${port}`, staleness } },
+  });
+  const g = await startTestGateway(doc('5m'));
+  try {
+    const page = `http://127.0.0.1:${port}/metrics`;
+    await send(g.httpUrl, request('api', 'a1', 3, 1_000_000_000n));
+    const reloaded = await g.gw.reload(loadGatewayConfig({ document: doc('5m'), env: {} }));
+    assert.is(reloaded.outcome, 'unchanged');
+    assert.match(await (await fetch(page)).text(), /requests_total\{[^}]*instance="a1"[^}]*\} 3\n/);
+    const changed = await g.gw.reload(loadGatewayConfig({ document: doc('10m'), env: {} }));
+    assert.is(changed.outcome, 'applied', JSON.stringify(changed));
+    await send(g.httpUrl, request('api', 'a1', 4, 2_000_000_000n));
+    let text = '';
+    for (let i = 0; i < 100 && !text.includes('} 4\n'); i++) {
+      text = await fetch(page).then(
+        (r) => r.text(),
+        () => '',
+      );
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.match(text, /requests_total\{[^}]*instance="a1"[^}]*\} 4\n/);
   } finally {
     await g.close();
   }
