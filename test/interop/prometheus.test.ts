@@ -8,6 +8,9 @@
  *   lost, none refused as out of order).
  */
 import { create, toBinary } from '@bufbuild/protobuf';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import {
@@ -198,6 +201,64 @@ test('remote write: what the official exporter sent the gateway lands, external 
     await provider.shutdown().catch(() => undefined);
     await g.close();
     await prom.close();
+  }
+});
+
+test('remote write with durable storage: delta points left out and counted, the rest delivered through the log across an outage', async () => {
+  if (!available) return;
+  const dir = mkdtempSync(join(tmpdir(), 'otlp-fanout-rw-storage-'));
+  const prom = await startPrometheus();
+  const g = await startTestGateway({
+    storage: { directory: dir },
+    upstreams: { prom: { endpoint: prom.writeUrl, protocol: 'prometheus/remote-write', retry: { initialBackoff: '100ms', maxBackoff: '300ms' } } },
+  });
+  try {
+    const now = BigInt(Date.now()) * 1_000_000n;
+    const cumulative = (value: number, t: bigint) =>
+      create(ExportMetricsServiceRequestSchema, {
+        resourceMetrics: [
+          {
+            resource: { attributes: [{ key: 'service.name', value: str('disk') }] },
+            scopeMetrics: [
+              {
+                metrics: [
+                  {
+                    name: 'bytes.written',
+                    unit: 'By',
+                    data: {
+                      case: 'sum',
+                      value: {
+                        aggregationTemporality: AggregationTemporality.CUMULATIVE,
+                        isMonotonic: true,
+                        dataPoints: [{ timeUnixNano: t, value: { case: 'asInt', value: BigInt(value) } }],
+                      },
+                    },
+                  },
+                ],
+              },
+            ],
+          },
+        ],
+      });
+    const send = async (req: ExportMetricsServiceRequest) =>
+      assert.is((await post(`${g.httpUrl}/v1/metrics`, toBinary(ExportMetricsServiceRequestSchema, req), PROTOBUF)).status, 200);
+    await send(cumulative(100, now));
+    await send(deltaRequest('x', 5, now));
+    await prom.waitFor('bytes_written_bytes_total{job="disk"}', is(100));
+    await prom.stop();
+    await send(cumulative(150, now + 1_000_000_000n));
+    await send(cumulative(180, now + 2_000_000_000n));
+    await prom.restart();
+    await prom.waitFor('bytes_written_bytes_total{job="disk"}', is(180), 30_000);
+    await prom.waitFor('count_over_time(bytes_written_bytes_total{job="disk"}[10m])', is(3));
+    const stats = g.gw.upstreams.find((u) => u.name === 'prom')!.stats();
+    assert.is(stats.itemsRejected, 1, `the delta point, counted: ${JSON.stringify(stats)}`);
+    assert.is(stats.itemsFailed + stats.itemsDropped, 0, JSON.stringify(stats));
+    assert.is((await prom.query('http_requests_total')).length, 0, 'no delta data reached Prometheus');
+  } finally {
+    await g.close();
+    await prom.close();
+    rmSync(dir, { recursive: true, force: true });
   }
 });
 

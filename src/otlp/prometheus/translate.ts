@@ -245,13 +245,11 @@ function resourceMetrics(ctx: Context, start: number, end: number): void {
   }
   const identity = ctx.collector ? jobInstance(attrs) : [];
   if (ctx.collector) attrs = attrs.filter((a) => !IDENTITY_KEYS.has(a.key));
-  let time = 0n;
-  if (ctx.targetInfo && attrs.length > 0) {
+  // Stamped with a point's time where times matter (remote write); a resource with no point describes nothing then.
+  const time = ctx.targetInfo && attrs.length > 0 && ctx.timestamps ? firstTime(scopes) : 0n;
+  if (ctx.targetInfo && attrs.length > 0 && (!ctx.timestamps || time !== 0n)) {
     ctx.targetFamily ??= ctx.writer.family(TARGET_INFO, 'info', undefined);
-    if (ctx.targetFamily) {
-      if (ctx.timestamps) time = firstTime(scopes);
-      ctx.writer.sample(TARGET_INFO, [...identity, ...labelList(attrs)], 1, time);
-    }
+    if (ctx.targetFamily) ctx.writer.sample(TARGET_INFO, [...identity, ...labelList(attrs)], 1, time);
   }
   for (let i = 0; i < scopes.length; i += 2) scopeMetrics(ctx, scopes[i]!, scopes[i + 1]!, identity);
 }
@@ -682,29 +680,56 @@ function jobInstance(attrs: readonly Attr[]): string[] {
   return out;
 }
 
-/** The first point's time among `scopes` (start/end pairs): what target_info is stamped with in remote write. */
+/**
+ * The first point's time among `scopes` (start/end pairs of ScopeMetrics), whatever its metric's kind or
+ * temporality: what target_info is stamped with in remote write. 0n when there is no point.
+ */
 function firstTime(scopes: readonly number[]): bigint {
   const saved = pos;
-  let found = 0n;
-  const collect: SampleWriter = {
-    timestamps: true,
-    family: () => true,
-    sample(_n, _l, _v, t) {
-      if (found === 0n) found = t;
-    },
-  };
-  const probe: Context = {
-    writer: collect,
-    targetInfo: false,
-    scopeLabels: false,
-    collector: false,
-    timestamps: true,
-    counts: { deltaPoints: 0 },
-    targetFamily: undefined,
-  };
-  for (let i = 0; i < scopes.length && found === 0n; i += 2) scopeMetrics(probe, scopes[i]!, scopes[i + 1]!, []);
-  pos = saved;
-  return found;
+  try {
+    for (let i = 0; i < scopes.length; i += 2) {
+      const t = within(scopes[i]!, scopes[i + 1]!, 2, (ms, me) =>
+        // Metric → its data (gauge 5, sum 7, histogram 9, exponential 10, summary 11) → data_points 1 → time 3.
+        within(ms, me, -1, (ds, de) => within(ds, de, 1, (ps, pe) => pointTime(ps, pe))),
+      );
+      if (t !== 0n) return t;
+    }
+    return 0n;
+  } finally {
+    pos = saved;
+  }
+}
+
+/** Calls `f` on each length-delimited field `field` (-1: any data case of Metric) of [start, end) until it returns non-zero. */
+function within(start: number, end: number, field: number, f: (s: number, e: number) => bigint): bigint {
+  pos = start;
+  while (pos < end) {
+    const tag = varint();
+    const n = tag >>> 3;
+    if ((tag & 7) !== LEN) {
+      skip(tag & 7, end);
+      continue;
+    }
+    const e = lenEnd(end);
+    const s = pos;
+    if (field === -1 ? n === GAUGE || n === SUM || n === HISTOGRAM || n === EXPONENTIAL || n === SUMMARY : n === field) {
+      const t = f(s, e);
+      if (t !== 0n) return t;
+    }
+    pos = e;
+  }
+  return 0n;
+}
+
+/** time_unix_nano (field 3, fixed64) of any data point kind. */
+function pointTime(start: number, end: number): bigint {
+  pos = start;
+  while (pos < end) {
+    const tag = varint();
+    if (tag === ((3 << 3) | I64)) return nanos();
+    skip(tag & 7, end);
+  }
+  return 0n;
 }
 
 // The last attribute key read, and its bytes: consecutive points nearly always repeat their keys, and

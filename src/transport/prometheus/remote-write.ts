@@ -61,8 +61,9 @@ export function createRemoteWriteTransport(options: RemoteWriteTransportOptions)
     'content-encoding': 'snappy',
     'x-prometheus-remote-write-version': REMOTE_WRITE_VERSION,
   };
-  // Shards of a request already delivered, by its body (the backend retries with the same bytes).
-  const delivered = new WeakMap<Uint8Array, Set<number>>();
+  // Shards of a request already settled (taken, or refused for good), by its body: the backend retries
+  // with the same bytes. Weak: a request given up on takes its entry with it.
+  const delivered = new WeakMap<Uint8Array, { done: Set<number>; refused: FailedResult[]; refusedSamples: number }>();
 
   /** One POST, with its own call scope (a scope has one listener: one request in flight). */
   async function post(series: readonly RemoteSeries[], callOptions: ExportCallOptions | undefined): Promise<ExportResult> {
@@ -98,23 +99,32 @@ export function createRemoteWriteTransport(options: RemoteWriteTransportOptions)
     } catch (e) {
       return failed('rejected', `undecodable metrics request: ${String(e)}`, false, { cause: e });
     }
-    const done = delivered.get(body) ?? new Set<number>();
     const groups: RemoteSeries[][] = Array.from({ length: shards }, () => []);
     for (const s of batch.series) groups[shards === 1 ? 0 : shardOf(s.key, shards)]!.push(s);
-    const results = await Promise.all(groups.map((g, i) => (g.length === 0 || done.has(i) ? OK : post(g, callOptions))));
-    let failure: FailedResult | undefined;
+    const state = delivered.get(body) ?? { done: new Set<number>(), refused: [] as FailedResult[], refusedSamples: 0 };
+    const results = await Promise.all(groups.map((g, i) => (g.length === 0 || state.done.has(i) ? OK : post(g, callOptions))));
+    let retry: FailedResult | undefined;
     results.forEach((r, i) => {
-      if (r.kind === 'failed') {
-        // A retryable failure is the one to report: the backend then retries the shards still missing.
-        if (failure === undefined || (r.retryable && !failure.retryable)) failure = r;
-      } else done.add(i);
+      if (r.kind !== 'failed') state.done.add(i);
+      else if (r.retryable) retry ??= r;
+      else {
+        // Refused for good (a 4xx): retrying cannot help, and must not hold the other shards back.
+        state.done.add(i);
+        state.refused.push(r);
+        for (const x of groups[i]!) state.refusedSamples += x.samples.length;
+      }
     });
-    if (failure?.retryable) {
-      delivered.set(body, done);
-      return failure;
+    if (retry !== undefined) {
+      // The backend retries with these same bytes; only the shards not yet done are sent again.
+      delivered.set(body, state);
+      return retry;
     }
     delivered.delete(body);
-    if (failure !== undefined) return failure;
+    if (state.refused.length > 0) {
+      // Every shard refused: the request failed. Some: the rest was taken, as a partial success (in samples).
+      if (state.refused.length === groups.filter((g) => g.length > 0).length) return state.refused[0]!;
+      return { kind: 'partial', rejected: state.refusedSamples, message: `remote write refused some samples: ${state.refused[0]!.error.message}` };
+    }
     if (batch.deltaPoints > 0) {
       return {
         kind: 'partial',

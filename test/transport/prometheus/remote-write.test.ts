@@ -30,6 +30,8 @@ interface Receiver {
   readonly received: Received[];
   /** Statuses to answer, in order; then 204. */
   readonly script: Array<{ status: number; headers?: Record<string, string>; body?: string }>;
+  /** When set, decides the status from the request (before the script). */
+  decide: ((request: WriteRequest) => number | undefined) | undefined;
   close(): Promise<void>;
 }
 
@@ -40,24 +42,26 @@ async function startReceiver(): Promise<Receiver> {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
-      const next = script.shift();
-      if (next === undefined || next.status < 300) {
-        received.push({ headers: req.headers, request: fromBinary(WriteRequestSchema, snappyDecompress(Buffer.concat(chunks))) });
-      }
+      const request = fromBinary(WriteRequestSchema, snappyDecompress(Buffer.concat(chunks)));
+      const decided = receiver.decide?.(request);
+      const next = decided === undefined ? script.shift() : { status: decided };
+      if (next === undefined || next.status < 300) received.push({ headers: req.headers, request });
       res.writeHead(next?.status ?? 204, next?.headers ?? {}).end(next?.body ?? '');
     });
   });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  return {
+  const receiver: Receiver = {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/api/v1/write`,
     received,
     script,
+    decide: undefined,
     close: () =>
       new Promise<void>((r) => {
         server.close(() => r());
         server.closeAllConnections();
       }),
   };
+  return receiver;
 }
 
 const str = (value: string) => ({ value: { case: 'stringValue' as const, value } });
@@ -233,12 +237,38 @@ test('shards: each series always in one shard, in timestamp order; a retry re-se
   }
 });
 
+test('a shard refused for good (4xx) does not hold back the others: they are retried and delivered; a partial success counts the refused samples', async () => {
+  const t = createRemoteWriteTransport({ signalEndpoints: { metrics: rx.url }, shards: 4 });
+  try {
+    const names = Array.from({ length: 40 }, (_, i) => `s${i}`);
+    const body = bin(request([...names, 'bad'].map((series) => ({ series, value: 1, t: T }))));
+    let busy = 1;
+    const has = (r: WriteRequest, v: string) => r.timeseries.some((ts) => ts.labels.some((l) => l.name === 'series' && l.value === v));
+    rx.decide = (r) => (has(r, 'bad') ? 400 : busy-- > 0 ? 503 : undefined);
+    const first = await t.export('metrics', body);
+    assert.is(first.kind === 'failed' ? first.retryable : undefined, true, JSON.stringify(first));
+    const second = await t.export('metrics', body);
+    assert.is(second.kind, 'partial', JSON.stringify(second));
+    const refused = second.kind === 'partial' ? second.rejected : 0;
+    const delivered = rx.received.reduce((n, r) => n + r.request.timeseries.length, 0);
+    // Every series (one sample each; target_info too) but those of the refused shard arrived, once.
+    assert.is(delivered + refused, names.length + 2);
+    assert.ok(refused >= 1 && delivered >= 1);
+  } finally {
+    rx.decide = undefined;
+    await t.close();
+  }
+});
+
 test('left out and counted: delta points, logs; an undecodable request is refused', async () => {
   const t = createRemoteWriteTransport({ signalEndpoints: { metrics: rx.url } });
   try {
     const delta = await t.export('metrics', bin(request([{ series: 'a', value: 1, t: T }], AggregationTemporality.DELTA)));
     assert.is(delta.kind, 'partial');
     assert.is(delta.kind === 'partial' ? delta.rejected : -1, 1);
+    // The resource is still described, stamped with its point's time (a 0 timestamp is refused as out of bounds).
+    const info = rx.received[0]!.request.timeseries[0]!;
+    assert.equal([labelsOf(rx.received[0]!.request, 0)['__name__'], info.samples[0]!.timestamp], ['target_info', 1_700_000_000_000n]);
     const logs = await t.export('logs', new Uint8Array());
     assert.is(logs.kind, 'partial');
     const bad = await t.export('metrics', new Uint8Array([0x0a, 0xff]));
