@@ -34,7 +34,15 @@ import type { DrainState } from './forward/ingest.js';
 import { decodeRequest, encodeRequest } from './forward/requests.js';
 import type { Upstream } from './forward/upstream.js';
 import type { UpstreamRegistry } from './forward/upstream-registry.js';
-import type { GatewayObserver, ReloadDiff, ReloadProblem, ReloadResult, RestartNeeded, UpstreamShutdownReport } from './observe/events.js';
+import type {
+  GatewayObserver,
+  IgnoredSetting,
+  ReloadDiff,
+  ReloadProblem,
+  ReloadResult,
+  RestartNeeded,
+  UpstreamShutdownReport,
+} from './observe/events.js';
 import { buildPipeline } from './pipeline.js';
 import type { Pipeline, PipelineHolder } from './pipeline.js';
 import { ReceiverBindError } from './receiver-set.js';
@@ -56,9 +64,10 @@ export interface ReloaderOptions {
 export interface Reloader {
   /**
    * Reloads from the configuration `load` returns (called when this reload's turn comes; it may
-   * throw a configuration error). Never rejects.
+   * throw a configuration error, and report through `ignore` what it left out on purpose, such as
+   * a remote config's `opamp` section). Never rejects.
    */
-  reload(load: () => GatewayConfig, trigger: string, source: string): Promise<ReloadResult>;
+  reload(load: ConfigLoader, trigger: string, source: string): Promise<ReloadResult>;
   /**
    * For shutdown: refuses every reload from now on (a pending one resolves rejected) and waits for
    * the one running; retiring upstreams no longer report (the shutdown report has them).
@@ -71,8 +80,11 @@ export interface Reloader {
   finishRetiring(upstream: Upstream, remainingMillis: number): Promise<UpstreamShutdownReport> | undefined;
 }
 
+/** Loads a reload's configuration; `ignore` lists what the document held that is not applied (ReloadResult.ignored). */
+export type ConfigLoader = (ignore: (setting: IgnoredSetting) => void) => GatewayConfig;
+
 interface Request {
-  load: () => GatewayConfig;
+  load: ConfigLoader;
   trigger: string;
   source: string;
   readonly result: Promise<ReloadResult>;
@@ -91,7 +103,7 @@ export function createReloader(options: ReloaderOptions): Reloader {
   // Upstreams replaced or removed and not yet shut down (or shut down after stop(): the shutdown takes their reports).
   const retiring = new Map<Upstream, { readonly report: Promise<UpstreamShutdownReport>; readonly cut: (remainingMillis: number) => void }>();
 
-  function run(load: () => GatewayConfig, trigger: string, source: string): Promise<ReloadResult> {
+  function run(load: ConfigLoader, trigger: string, source: string): Promise<ReloadResult> {
     const result = apply(load, trigger, source);
     running = result.then(() => {
       running = undefined;
@@ -104,9 +116,19 @@ export function createReloader(options: ReloaderOptions): Reloader {
     return result;
   }
 
-  async function apply(load: () => GatewayConfig, trigger: string, source: string): Promise<ReloadResult> {
+  async function apply(load: ConfigLoader, trigger: string, source: string): Promise<ReloadResult> {
     const started = performance.now();
-    const base = { trigger, source, upstreams: NO_CHANGE, tenants: NO_CHANGE, settings: [], receivers: [], needsRestart: [] as RestartNeeded[] };
+    const ignored: IgnoredSetting[] = [];
+    const base = {
+      trigger,
+      source,
+      upstreams: NO_CHANGE,
+      tenants: NO_CHANGE,
+      settings: [],
+      receivers: [],
+      needsRestart: [] as RestartNeeded[],
+      ignored: ignored as readonly IgnoredSetting[],
+    };
     const finish = (r: Omit<ReloadResult, 'elapsedMs'>): ReloadResult => {
       const result: ReloadResult = Object.freeze({ ...r, elapsedMs: Math.round(performance.now() - started) });
       observer.onReload?.(result);
@@ -119,16 +141,14 @@ export function createReloader(options: ReloaderOptions): Reloader {
       const current = previous.config;
       let loaded: GatewayConfig;
       try {
-        loaded = load();
+        loaded = load((setting) => ignored.push(setting));
       } catch (e) {
         return reject(problemOf(e));
       }
-      const { config, needsRestart } = effectiveConfig(current, loaded);
-      const clash = selfTelemetryClash(config, selfUpstreams);
-      if (clash !== undefined) return reject(clash, needsRestart);
-      if (config.grpc === null && config.http === null) {
-        return reject(problemOf(new GatewayConfigError('receivers', 'both receivers would be off: the gateway would receive nothing')), needsRestart);
-      }
+      const next = nextConfig(current, loaded, new Set(selfUpstreams.map((u) => u.name)));
+      const { needsRestart } = next;
+      if (next.problem !== undefined) return reject(next.problem, needsRestart);
+      const { config } = next;
       if (sameConfigData(config, current)) return finish({ ...base, outcome: 'unchanged', error: undefined, needsRestart });
 
       let plan: ReceiverPlan;
@@ -281,6 +301,7 @@ function shuttingDown(trigger: string, source: string): ReloadResult {
     settings: [],
     receivers: [],
     needsRestart: [],
+    ignored: [],
     elapsedMs: 0,
   });
 }
@@ -305,6 +326,7 @@ const RESTART = Object.freeze({
   selfTelemetry: "the gateway's own metrics are set up once, at start",
   storage: 'the durable log is opened once, at start',
   tls: 'turning TLS on or off at the same address needs another server on the same port',
+  opamp: 'the OpAMP client is started once, at start',
 });
 
 /**
@@ -335,6 +357,7 @@ export function effectiveConfig(current: GatewayConfig, next: GatewayConfig): { 
   keep('selfTelemetry.resource', current.selfTelemetry.resource, next.selfTelemetry.resource, RESTART.selfTelemetry);
   keep('selfTelemetry.upstreams', current.selfTelemetry.upstreams, next.selfTelemetry.upstreams, RESTART.selfTelemetry);
   keep('storage', current.storage, next.storage, RESTART.storage);
+  keep('opamp', current.opamp, next.opamp, RESTART.opamp);
   const config: GatewayConfig = Object.freeze({
     ...next,
     grpc: receiver('grpc', current.grpc, next.grpc),
@@ -343,13 +366,36 @@ export function effectiveConfig(current: GatewayConfig, next: GatewayConfig): { 
     observe: current.observe,
     selfTelemetry: current.selfTelemetry,
     storage: current.storage,
+    opamp: current.opamp,
   });
   return { config, needsRestart };
 }
 
+/**
+ * The configuration a reload from `current` to `loaded` applies ({@link effectiveConfig}), or why it
+ * cannot be applied, decided before anything is built: a forwarding upstream named like a running
+ * self-telemetry upstream (`selfNames`), or both receivers off. Also what the gateway starts with
+ * when it re-applies a stored remote config (opamp-agent.ts), so that start and reload agree.
+ */
+export function nextConfig(
+  current: GatewayConfig,
+  loaded: GatewayConfig,
+  selfNames: ReadonlySet<string>,
+): { config: GatewayConfig; needsRestart: RestartNeeded[]; problem?: undefined } | { problem: ReloadProblem; needsRestart: RestartNeeded[] } {
+  const { config, needsRestart } = effectiveConfig(current, loaded);
+  const clash = selfTelemetryClash(config, selfNames);
+  if (clash !== undefined) return { problem: clash, needsRestart };
+  if (config.grpc === null && config.http === null) {
+    return {
+      problem: problemOf(new GatewayConfigError('receivers', 'both receivers would be off: the gateway would receive nothing')),
+      needsRestart,
+    };
+  }
+  return { config, needsRestart };
+}
+
 /** A forwarding upstream named like a running self-telemetry upstream (possible only when the latter's settings changed). */
-function selfTelemetryClash(config: GatewayConfig, self: readonly Upstream[]): ReloadProblem | undefined {
-  const names = new Set(self.map((u) => u.name));
+function selfTelemetryClash(config: GatewayConfig, names: ReadonlySet<string>): ReloadProblem | undefined {
   for (const u of forwarding(config)) {
     if (!names.has(u.name)) continue;
     const path = u.tenant === undefined ? at('upstreams', u.name) : at(at(at('tenants', u.tenant), 'upstreams'), u.name.slice(u.tenant.length + 1));

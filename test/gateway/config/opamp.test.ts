@@ -1,6 +1,7 @@
 /**
  * The gateway's `opamp` section (src/gateway/config/opamp.ts): defaults, PEM files read, errors
- * naming the key path, and the docs' example (docs/gateway.md, OpAMP) loaded as written.
+ * naming the key path, `--opamp`, a remote config's own section ignored, and the docs' example
+ * (docs/gateway.md, OpAMP) loaded as written.
  */
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -9,8 +10,7 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { GatewayConfigError } from '../../../src/gateway/config/config-error.js';
-import { expandEnvDeep } from '../../../src/gateway/config/env.js';
-import { loadGatewayConfig } from '../../../src/gateway/config/load.js';
+import { loadGatewayConfig, loadRemoteGatewayConfig } from '../../../src/gateway/config/load.js';
 import { opampConfig } from '../../../src/gateway/config/opamp.js';
 import { pemFile } from '../../../src/gateway/config/values.js';
 
@@ -86,16 +86,47 @@ test('a header value is never printed', () => {
   assert.not.match(e.message, /s3cret/);
 });
 
-test("the docs' example (docs/gateway.md, OpAMP) loads: the section here, the rest through loadGatewayConfig", () => {
+test("the docs' example (docs/gateway.md, OpAMP) loads through loadGatewayConfig", () => {
   const doc = readFileSync(path.join(fileURLToPath(new URL('../../../', import.meta.url)), 'docs/gateway.md'), 'utf8');
   const blocks = [...doc.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1]!).filter((b) => /^opamp:/m.test(b));
   assert.is(blocks.length, 1, 'one example with an opamp section');
-  const parsed = expandEnvDeep(parse(blocks[0]!), { OPAMP_TOKEN: 'token' }) as Record<string, unknown>;
-  const c = opampConfig(parsed['opamp'], 'opamp', files)!;
+  const c = loadGatewayConfig({ document: parse(blocks[0]!), env: { OPAMP_TOKEN: 'token' }, baseDir: fixtures }).opamp!;
   assert.match(c.endpoint, /^wss:\/\//);
   assert.is(c.headers['authorization'], 'Bearer token');
-  const { opamp: _, ...rest } = parsed;
-  loadGatewayConfig({ document: rest, env: {}, baseDir: fixtures });
+});
+
+test("loadGatewayConfig: no section, no OpAMP; --opamp alone, or over the file's endpoint (its other keys kept); a bad flag is named", () => {
+  assert.is(loadGatewayConfig({ document: {}, env: {} }).opamp, null);
+  const flag = loadGatewayConfig({ document: {}, flags: { opamp: 'http://127.0.0.1:4320/v1/opamp' }, env: {} }).opamp!;
+  assert.equal(flag, { endpoint: 'http://127.0.0.1:4320/v1/opamp', headers: {}, tls: {}, pollingIntervalMillis: 30_000 });
+  const document = { opamp: { endpoint: 'http://file/v1/opamp', headers: { authorization: 'Bearer x' }, pollingInterval: '5s' } };
+  const both = loadGatewayConfig({ document, flags: { opamp: 'ws://flag:4320/v1/opamp' }, env: {} }).opamp!;
+  assert.equal(both, { endpoint: 'ws://flag:4320/v1/opamp', headers: { authorization: 'Bearer x' }, tls: {}, pollingIntervalMillis: 5000 });
+  const e = errorOf(() => loadGatewayConfig({ document: {}, flags: { opamp: 'grpc://x:1' }, env: {} }));
+  assert.is(e.path, '--opamp');
+  assert.match(e.problem, /expected an http:\/\/, https:\/\/, ws:\/\/ or wss:\/\/ URL/);
+  assert.is(errorOf(() => loadGatewayConfig({ document: { opamp: { endpoint: 'x' } }, env: {} })).path, 'opamp.endpoint');
+});
+
+test('a remote config: its own opamp section is ignored (reported) and the local one kept; flags and ${ENV} apply, --opamp aside', () => {
+  const local = loadGatewayConfig({ document: { opamp: { endpoint: 'http://local/v1/opamp' } }, env: {} }).opamp;
+  const ignored: Array<{ path: string; reason: string }> = [];
+  const text = 'opamp: { endpoint: "http://elsewhere/v1/opamp", tls: { caFile: missing.pem } }\nupstreams:\n  u: { endpoint: "${UP}" }\n';
+  const options = { flags: { grpc: 'off', opamp: 'http://flag/v1/opamp' }, env: { UP: 'http://127.0.0.1:9' } };
+  const c = loadRemoteGatewayConfig(text, 'remote config 1', options, local, (s) => ignored.push(s));
+  assert.is(c.opamp, local);
+  assert.is(c.grpc, null, 'the flags win over a remote config as over the file');
+  assert.is(c.upstreams[0]!.endpoint, 'http://127.0.0.1:9');
+  assert.equal(
+    ignored.map((s) => s.path),
+    ['opamp'],
+  );
+  assert.match(ignored[0]!.reason, /local file/);
+  const none: unknown[] = [];
+  assert.is(loadRemoteGatewayConfig('upstreams: {}', 'r', {}, null, (s) => none.push(s)).opamp, null);
+  assert.equal(none, [], 'nothing ignored without a section');
+  const bad = errorOf(() => loadRemoteGatewayConfig('upstreams: [', 'remote config 2', {}, null, () => undefined));
+  assert.match(bad.message, /remote config 2 is not valid YAML/);
 });
 
 test.run();
