@@ -25,8 +25,9 @@ import { packageVersion } from './internal/package-version.js';
  * without them (they are most of the CLI's start-up: protobuf-es, the schemas, the receivers).
  */
 async function loadGatewayModules() {
-  const [config, errors, gateway, observeMetrics, observe] = await Promise.all([
+  const [config, remote, errors, gateway, observeMetrics, observe] = await Promise.all([
     import('./gateway/config/load.js'),
+    import('./gateway/config/remote.js'),
     import('./gateway/config/config-error.js'),
     import('./gateway/gateway.js'),
     import('./gateway/observe/gateway-metrics.js'),
@@ -35,6 +36,7 @@ async function loadGatewayModules() {
   return {
     GatewayConfigError: errors.GatewayConfigError,
     loadGatewayConfig: config.loadGatewayConfig,
+    startingConfig: remote.startingConfig,
     startGateway: gateway.startGateway,
     createGatewayMeterProvider: observeMetrics.createGatewayMeterProvider,
     createObserver: observe.createObserver,
@@ -204,7 +206,8 @@ async function gateway(configFile: string | undefined, flags: GatewayFlags, watc
       onError: (e) => say(`otlp-fanout gateway: --watch stopped: ${e.message}; SIGHUP still reloads`),
     });
   }
-  const { GatewayConfigError, loadGatewayConfig, startGateway, createGatewayMeterProvider, createObserver } = await loadGatewayModules();
+  const { GatewayConfigError, loadGatewayConfig, startingConfig, startGateway, createGatewayMeterProvider, createObserver } =
+    await loadGatewayModules();
   let config: GatewayConfig;
   try {
     config = loadGatewayConfig({ ...(configFile === undefined ? {} : { file: configFile }), flags });
@@ -212,6 +215,10 @@ async function gateway(configFile: string | undefined, flags: GatewayFlags, watc
     if (e instanceof GatewayConfigError) fail(e.message, EXIT_CODES.usage);
     throw e;
   }
+  // Remote configs (OpAMP) are read as the file is: the same flags over them, relative paths from its directory.
+  const remoteConfig = { flags, ...(configFile === undefined ? {} : { baseDir: path.dirname(path.resolve(configFile)) }) };
+  // With OpAMP and storage, a remote config stored by an earlier run is what starts, the console and self-telemetry included.
+  config = await startingConfig(config, remoteConfig);
   if (config.grpc === null && config.http === null) fail('both receivers are off; nothing to do', EXIT_CODES.usage);
 
   const meterProvider = createGatewayMeterProvider({ resource: config.selfTelemetry.resource });
@@ -230,8 +237,6 @@ async function gateway(configFile: string | undefined, flags: GatewayFlags, watc
   };
   let started: Gateway;
   try {
-    // Remote configs (OpAMP) are read as the file is: the same flags over them, relative paths from its directory.
-    const remoteConfig = { flags, ...(configFile === undefined ? {} : { baseDir: path.dirname(path.resolve(configFile)) }) };
     started = await startGateway(config, { observer, meterProvider, remoteConfig });
   } catch (e) {
     await observer.close?.();
@@ -239,7 +244,6 @@ async function gateway(configFile: string | undefined, flags: GatewayFlags, watc
   }
   gw = started;
   forwarding = new Set(started.upstreams.map((u) => u.name));
-  // The running config: with OpAMP and storage, a stored remote config may have replaced parts of the file's.
   drainMillis = started.config.drainTimeoutMillis;
   const { grpc, http } = started.addresses;
   listening = listeningLine(started);

@@ -16,7 +16,9 @@
  */
 import type { GatewayConfig } from './config/gateway-config.js';
 import { loadGatewayConfig } from './config/load.js';
-import type { LoadOptions, RemoteLoadOptions } from './config/load.js';
+import type { LoadOptions } from './config/load.js';
+import { startingConfig } from './config/remote.js';
+import type { RemoteLoadOptions } from './config/remote.js';
 import type { UpstreamConfig } from './config/upstreams.js';
 import type { Upstream } from './forward/upstream.js';
 import { createUpstreamRegistry } from './forward/upstream-registry.js';
@@ -121,9 +123,10 @@ export interface StorageView {
 export async function startGateway(local: GatewayConfig, options: GatewayOptions = {}): Promise<Gateway> {
   const observer = guardObserver(options.observer ?? noopObserver);
   const remoteConfig = options.remoteConfig ?? {};
-  // Loaded only with an opamp section; with storage, a stored remote config is what starts (opamp-agent.ts).
-  const opampModule = local.opamp === null ? undefined : await import('./opamp-agent.js');
-  const config = opampModule === undefined ? local : await opampModule.startingConfig(local, remoteConfig);
+  // With OpAMP and storage, a remote config stored by an earlier run is what starts (config/remote.ts).
+  const config = await startingConfig(local, remoteConfig);
+  // Loaded only with an opamp section: the client, its schema and the YAML writer.
+  const opampModule = config.opamp === null ? undefined : await import('./opamp-agent.js');
   // Module loads overlap: connect's router for the gRPC receiver while the upstreams' transports load.
   preloadReceivers(config);
   const forwardingConfigs = [...config.upstreams, ...config.tenants.flatMap((t) => t.upstreams)];

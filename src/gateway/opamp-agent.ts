@@ -14,9 +14,10 @@
  *   when something changed, and status times move only when a status does, so an unchanged health
  *   is never sent again.
  * - Effective config: config/effective-yaml.ts (secrets redacted), rendered once per applied config.
- * - Remote config: loaded like the local file (the flags over it, `${ENV}` from this process), its
- *   own `opamp` section ignored, and applied through the gateway's one reload path; `rejected` is
- *   FAILED with the reload's error (key path, value, what is allowed), anything else APPLIED.
+ * - Remote config: loaded like the local file (config/remote.ts: the flags over it, `${ENV}` from
+ *   this process, its own `opamp` and `storage` sections ignored) and applied through the gateway's
+ *   one reload path; `rejected` is FAILED with the reload's error (key path, value, what is
+ *   allowed), anything else APPLIED. What a stored one starts with: config/remote.ts, startingConfig.
  *
  * Nothing here can stop the gateway from serving: the client never throws after creation, and a
  * failure to start it is warned about once and leaves the gateway without OpAMP.
@@ -24,16 +25,14 @@
 import { createOpampClient } from '../opamp/client.js';
 import type { OpampClient, OpampClientStatus } from '../opamp/client.js';
 import type { ComponentHealthReport } from '../opamp/health.js';
-import { loadRemoteConfig } from '../opamp/remote-config.js';
 import type { RemoteConfigDocument, RemoteConfigResult } from '../opamp/remote-config.js';
 import { warnOnce } from '../internal/warn.js';
 import { effectiveConfigYaml } from './config/effective-yaml.js';
 import type { GatewayConfig } from './config/gateway-config.js';
-import { loadRemoteGatewayConfig } from './config/load.js';
-import type { RemoteLoadOptions } from './config/load.js';
+import { loadRemoteGatewayConfig, remoteConfigLabel } from './config/remote.js';
+import type { RemoteLoadOptions } from './config/remote.js';
 import type { Upstream } from './forward/upstream.js';
 import type { ListenAddresses, ReloadResult } from './observe/events.js';
-import { nextConfig } from './reload.js';
 import type { ConfigLoader } from './reload.js';
 
 /** What the agent reads of the gateway; every member reads the current state (a reload changes it). */
@@ -63,32 +62,6 @@ export interface OpampAgent {
   reloaded(result: ReloadResult): void;
   /** Sends agent_disconnect and stops, waiting at most `limitMillis` (a server that does not answer is left behind). */
   stop(limitMillis: number): Promise<void>;
-}
-
-/** The ReloadResult source of a remote config: its hash's first bytes, what the server's UI shows too. */
-function remoteLabel(hash: Uint8Array): string {
-  return hash.length === 0 ? 'remote config' : `remote config ${Buffer.from(hash).toString('hex').slice(0, 12)}`;
-}
-
-/**
- * The configuration to start with. With durable storage, a remote config applied by an earlier run
- * is applied now, as a reload from `local` would apply it (settings that need a restart stay
- * local), before the upstreams are created: durable storage deletes at start the cursors of
- * upstreams no longer configured, and those the remote config added must keep their queued data.
- * The client applies it again once started (then unchanged) and reports it; a stored config that
- * no longer loads is left to that step, which reports it FAILED, and the gateway starts on `local`.
- */
-export async function startingConfig(local: GatewayConfig, remote: RemoteLoadOptions): Promise<GatewayConfig> {
-  if (local.opamp === null || local.storage === null) return local;
-  const stored = await loadRemoteConfig(local.storage.directory);
-  if (stored === undefined) return local;
-  try {
-    const loaded = loadRemoteGatewayConfig(stored.body, remoteLabel(stored.hash), remote, local.opamp, () => undefined);
-    const next = nextConfig(local, loaded, new Set(local.selfTelemetry.upstreams.map((u) => u.name)));
-    return next.problem === undefined ? next.config : local;
-  } catch {
-    return local;
-  }
 }
 
 /** Per upstream: when it started and its last status. */
@@ -195,10 +168,10 @@ export async function startOpampAgent(options: OpampAgentOptions): Promise<Opamp
   }
 
   async function onRemoteConfig(document: RemoteConfigDocument): Promise<RemoteConfigResult> {
-    const label = remoteLabel(document.hash);
+    const label = remoteConfigLabel(document.hash);
     const result = await reload(
-      // The running `opamp` section, read when the reload's turn comes: a remote config never replaces it.
-      (ignore) => loadRemoteGatewayConfig(document.body, label, options.remoteConfig, gateway.config.opamp, ignore),
+      // The running `opamp` and `storage`, read when the reload's turn comes: a remote config never replaces them.
+      (ignore) => loadRemoteGatewayConfig(document.body, label, options.remoteConfig, gateway.config, ignore),
       'opamp',
       label,
     );

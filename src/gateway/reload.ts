@@ -145,10 +145,12 @@ export function createReloader(options: ReloaderOptions): Reloader {
       } catch (e) {
         return reject(problemOf(e));
       }
-      const next = nextConfig(current, loaded, new Set(selfUpstreams.map((u) => u.name)));
-      const { needsRestart } = next;
-      if (next.problem !== undefined) return reject(next.problem, needsRestart);
-      const { config } = next;
+      const { config, needsRestart } = effectiveConfig(current, loaded);
+      const clash = selfTelemetryClash(config, selfUpstreams);
+      if (clash !== undefined) return reject(clash, needsRestart);
+      if (config.grpc === null && config.http === null) {
+        return reject(problemOf(new GatewayConfigError('receivers', 'both receivers would be off: the gateway would receive nothing')), needsRestart);
+      }
       if (sameConfigData(config, current)) return finish({ ...base, outcome: 'unchanged', error: undefined, needsRestart });
 
       let plan: ReceiverPlan;
@@ -371,31 +373,9 @@ export function effectiveConfig(current: GatewayConfig, next: GatewayConfig): { 
   return { config, needsRestart };
 }
 
-/**
- * The configuration a reload from `current` to `loaded` applies ({@link effectiveConfig}), or why it
- * cannot be applied, decided before anything is built: a forwarding upstream named like a running
- * self-telemetry upstream (`selfNames`), or both receivers off. Also what the gateway starts with
- * when it re-applies a stored remote config (opamp-agent.ts), so that start and reload agree.
- */
-export function nextConfig(
-  current: GatewayConfig,
-  loaded: GatewayConfig,
-  selfNames: ReadonlySet<string>,
-): { config: GatewayConfig; needsRestart: RestartNeeded[]; problem?: undefined } | { problem: ReloadProblem; needsRestart: RestartNeeded[] } {
-  const { config, needsRestart } = effectiveConfig(current, loaded);
-  const clash = selfTelemetryClash(config, selfNames);
-  if (clash !== undefined) return { problem: clash, needsRestart };
-  if (config.grpc === null && config.http === null) {
-    return {
-      problem: problemOf(new GatewayConfigError('receivers', 'both receivers would be off: the gateway would receive nothing')),
-      needsRestart,
-    };
-  }
-  return { config, needsRestart };
-}
-
 /** A forwarding upstream named like a running self-telemetry upstream (possible only when the latter's settings changed). */
-function selfTelemetryClash(config: GatewayConfig, names: ReadonlySet<string>): ReloadProblem | undefined {
+function selfTelemetryClash(config: GatewayConfig, self: readonly Upstream[]): ReloadProblem | undefined {
+  const names = new Set(self.map((u) => u.name));
   for (const u of forwarding(config)) {
     if (!names.has(u.name)) continue;
     const path = u.tenant === undefined ? at('upstreams', u.name) : at(at(at('tenants', u.tenant), 'upstreams'), u.name.slice(u.tenant.length + 1));

@@ -132,12 +132,7 @@ export function validateGatewayConfig(document: unknown, flags: GatewayFlags, ba
   });
 
   const storage = storageConfig(root['storage'], flags.storage, 'storage', baseDir);
-  if (storage !== null && storage.maxRecordBytes < limits.maxRequestBytes) {
-    throw new GatewayConfigError(
-      'storage.maxBytes',
-      `${storage.maxBytes} holds records of at most ${storage.maxRecordBytes} bytes (half of it), below limits.maxRequestBytes (${limits.maxRequestBytes}): every request the gateway accepts must fit; raise it or lower limits.maxRequestBytes`,
-    );
-  }
+  checkStorageFits(storage, limits);
 
   // A request the gateway accepts must fit every queue it may go to: one that cannot would be
   // acknowledged and dropped at once (forward/ingest.ts refuses any such body that still occurs).
@@ -196,6 +191,16 @@ export function validateGatewayConfig(document: unknown, flags: GatewayFlags, ba
     storage,
     opamp,
   });
+}
+
+/** Every request the gateway accepts must fit one record of the durable log; throws GatewayConfigError when it cannot. */
+export function checkStorageFits(storage: StorageConfig | null, limits: LimitsConfig): void {
+  if (storage !== null && storage.maxRecordBytes < limits.maxRequestBytes) {
+    throw new GatewayConfigError(
+      'storage.maxBytes',
+      `${storage.maxBytes} holds records of at most ${storage.maxRecordBytes} bytes (half of it), below limits.maxRequestBytes (${limits.maxRequestBytes}): every request the gateway accepts must fit; raise it or lower limits.maxRequestBytes`,
+    );
+  }
 }
 
 /** The `opamp` section, with `--opamp URL` over its endpoint; a bad flag value is reported at `--opamp`. */

@@ -11,7 +11,6 @@ import { GatewayConfigError, show } from './config-error.js';
 import { expandEnvDeep } from './env.js';
 import { validateGatewayConfig } from './gateway-config.js';
 import type { GatewayConfig, GatewayFlags } from './gateway-config.js';
-import type { OpampConfig } from './opamp.js';
 import { errorText } from './values.js';
 
 // The YAML parser is loaded on first use: a gateway started from flags alone never needs it
@@ -62,45 +61,8 @@ export function loadGatewayConfig(options: LoadOptions = {}): GatewayConfig {
   return validateGatewayConfig(expandEnvDeep(doc, env), options.flags ?? {}, baseDir);
 }
 
-/** How remote configurations are read: like the file the gateway started with. */
-export interface RemoteLoadOptions {
-  /** The flags the gateway started with: they win over a remote config as over the file (`--opamp` aside). Default none. */
-  readonly flags?: GatewayFlags;
-  /** For `${ENV}` expansion: the gateway's own environment. Default process.env. */
-  readonly env?: Readonly<Record<string, string | undefined>>;
-  /** Base for relative file paths (TLS files on this machine). Default the working directory. */
-  readonly baseDir?: string;
-}
-
-/** Why a remote config's `opamp` section is not applied (ReloadResult.ignored). */
-export const REMOTE_OPAMP_IGNORED =
-  'the OpAMP connection always comes from the local file or --opamp; a remote config cannot move the gateway to another server';
-
-/**
- * A remote configuration (OpAMP): YAML `text` loaded as the file is, named `label` in errors, with
- * its own `opamp` section left out — the connection to the server always comes from the local
- * configuration, so a remote config cannot move the gateway to another server or change its
- * credentials — and reported through `ignore`. The result carries `opamp`, the local section.
- */
-export function loadRemoteGatewayConfig(
-  text: string,
-  label: string,
-  options: RemoteLoadOptions,
-  opamp: OpampConfig | null,
-  ignore: (setting: { readonly path: string; readonly reason: string }) => void,
-): GatewayConfig {
-  let doc = yamlDocument(text, label);
-  if (typeof doc === 'object' && doc !== null && !Array.isArray(doc) && Object.hasOwn(doc, 'opamp')) {
-    const { opamp: _ignored, ...rest } = doc as Record<string, unknown>;
-    doc = rest;
-    ignore({ path: 'opamp', reason: REMOTE_OPAMP_IGNORED });
-  }
-  const { opamp: _flag, ...flags } = options.flags ?? {};
-  const config = validateGatewayConfig(expandEnvDeep(doc, options.env ?? process.env), flags, options.baseDir ?? process.cwd());
-  return Object.freeze({ ...config, opamp });
-}
-
-function yamlDocument(text: string, name: string): unknown {
+/** Parses gateway YAML `text` (an empty document is `{}`); `name` is what errors call it. Throws GatewayConfigError. */
+export function yamlDocument(text: string, name: string): unknown {
   try {
     return parseYaml(text) ?? {};
   } catch (e) {

@@ -261,7 +261,7 @@ export interface ReloadResult {
   readonly receivers: readonly ReceiverChange[];
   /** Settings that differ from the running ones but change only at a restart. */
   readonly needsRestart: readonly RestartNeeded[];
-  /** What the document held that is never applied from it: a remote config's `opamp` section (the local one is kept). */
+  /** What the document held that is never applied from it: a remote config's `opamp` and `storage` sections (the local ones are kept). */
   readonly ignored: readonly IgnoredSetting[];
   /** From the start of the reload (loading the configuration) to its end. */
   readonly elapsedMs: number;

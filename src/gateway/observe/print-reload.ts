@@ -18,7 +18,7 @@ function names(d: ReloadResult['upstreams']): string {
 
 /**
  * What a reload did; one line, then (except at `basic`) one line per setting that needs a restart and
- * per part of the document ignored (a remote config's `opamp`). Ends with a newline.
+ * per part of the document ignored (a remote config's `opamp`, `storage`). Ends with a newline.
  */
 export function formatReload(r: ReloadResult, verbosity: Verbosity, atMs: number): string {
   const from = r.source === 'api' || r.source === r.trigger ? r.trigger : `${r.trigger}, ${r.source}`;

@@ -1,7 +1,7 @@
 /**
  * The gateway's `opamp` section (src/gateway/config/opamp.ts): defaults, PEM files read, errors
- * naming the key path, `--opamp`, a remote config's own section ignored, and the docs' example
- * (docs/gateway.md, OpAMP) loaded as written.
+ * naming the key path, `--opamp`, and the docs' example (docs/gateway.md, OpAMP) loaded as written.
+ * A remote config's own section: remote.test.ts.
  */
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { GatewayConfigError } from '../../../src/gateway/config/config-error.js';
-import { loadGatewayConfig, loadRemoteGatewayConfig } from '../../../src/gateway/config/load.js';
+import { loadGatewayConfig } from '../../../src/gateway/config/load.js';
 import { opampConfig } from '../../../src/gateway/config/opamp.js';
 import { pemFile } from '../../../src/gateway/config/values.js';
 
@@ -106,27 +106,6 @@ test("loadGatewayConfig: no section, no OpAMP; --opamp alone, or over the file's
   assert.is(e.path, '--opamp');
   assert.match(e.problem, /expected an http:\/\/, https:\/\/, ws:\/\/ or wss:\/\/ URL/);
   assert.is(errorOf(() => loadGatewayConfig({ document: { opamp: { endpoint: 'x' } }, env: {} })).path, 'opamp.endpoint');
-});
-
-test('a remote config: its own opamp section is ignored (reported) and the local one kept; flags and ${ENV} apply, --opamp aside', () => {
-  const local = loadGatewayConfig({ document: { opamp: { endpoint: 'http://local/v1/opamp' } }, env: {} }).opamp;
-  const ignored: Array<{ path: string; reason: string }> = [];
-  const text = 'opamp: { endpoint: "http://elsewhere/v1/opamp", tls: { caFile: missing.pem } }\nupstreams:\n  u: { endpoint: "${UP}" }\n';
-  const options = { flags: { grpc: 'off', opamp: 'http://flag/v1/opamp' }, env: { UP: 'http://127.0.0.1:9' } };
-  const c = loadRemoteGatewayConfig(text, 'remote config 1', options, local, (s) => ignored.push(s));
-  assert.is(c.opamp, local);
-  assert.is(c.grpc, null, 'the flags win over a remote config as over the file');
-  assert.is(c.upstreams[0]!.endpoint, 'http://127.0.0.1:9');
-  assert.equal(
-    ignored.map((s) => s.path),
-    ['opamp'],
-  );
-  assert.match(ignored[0]!.reason, /local file/);
-  const none: unknown[] = [];
-  assert.is(loadRemoteGatewayConfig('upstreams: {}', 'r', {}, null, (s) => none.push(s)).opamp, null);
-  assert.equal(none, [], 'nothing ignored without a section');
-  const bad = errorOf(() => loadRemoteGatewayConfig('upstreams: [', 'remote config 2', {}, null, () => undefined));
-  assert.match(bad.message, /remote config 2 is not valid YAML/);
 });
 
 test.run();
