@@ -23,12 +23,13 @@ import { packageVersion } from './internal/package-version.js';
  * without them (they are most of the CLI's start-up: protobuf-es, the schemas, the receivers).
  */
 async function loadGatewayModules() {
-  const [config, errors, gateway, observeMetrics, observe] = await Promise.all([
+  const [config, errors, gateway, observeMetrics, observe, inspection] = await Promise.all([
     import('./gateway/config/load.js'),
     import('./gateway/config/config-error.js'),
     import('./gateway/gateway.js'),
     import('./gateway/observe/gateway-metrics.js'),
     import('./gateway/observe/observer.js'),
+    import('./gateway/inspect/inspection.js'),
   ]);
   return {
     GatewayConfigError: errors.GatewayConfigError,
@@ -36,6 +37,7 @@ async function loadGatewayModules() {
     startGateway: gateway.startGateway,
     createGatewayMeterProvider: observeMetrics.createGatewayMeterProvider,
     createObserver: observe.createObserver,
+    startInspection: inspection.startInspection,
   };
 }
 
@@ -188,7 +190,8 @@ async function gateway(configFile: string | undefined, flags: GatewayFlags, watc
       onError: (e) => say(`otlp-fanout gateway: --watch stopped: ${e.message}; SIGHUP still reloads`),
     });
   }
-  const { GatewayConfigError, loadGatewayConfig, startGateway, createGatewayMeterProvider, createObserver } = await loadGatewayModules();
+  const { GatewayConfigError, loadGatewayConfig, startGateway, createGatewayMeterProvider, createObserver, startInspection } =
+    await loadGatewayModules();
   let config: GatewayConfig;
   try {
     config = loadGatewayConfig({ ...(configFile === undefined ? {} : { file: configFile }), flags });
@@ -205,11 +208,19 @@ async function gateway(configFile: string | undefined, flags: GatewayFlags, watc
     out: process.stdout,
     meterProvider,
   });
-  let started: Gateway;
+  // The inspector and /metrics bind first: an address in use stops the start before anything is acknowledged.
+  let inspection: Awaited<ReturnType<typeof startInspection>>;
   try {
-    started = await startGateway(config, { observer, meterProvider });
+    inspection = await startInspection({ config, observer, currentConfig: () => gw?.config ?? config });
   } catch (e) {
     await observer.close?.();
+    fail(`gateway could not start: the inspector or /metrics: ${e instanceof Error ? e.message : String(e)}`, EXIT_CODES.cannotStart);
+  }
+  let started: Gateway;
+  try {
+    started = await startGateway(config, { observer: inspection.observer, meterProvider });
+  } catch (e) {
+    await inspection.observer.close?.();
     fail(`gateway could not start: ${e instanceof Error ? e.message : String(e)}`, EXIT_CODES.cannotStart);
   }
   gw = started;
@@ -218,6 +229,10 @@ async function gateway(configFile: string | undefined, flags: GatewayFlags, watc
   const { grpc, http } = started.addresses;
   say(listeningLine(started));
   for (const line of hints(config, grpc, http)) say(line);
+  if (inspection.endpoints.ui !== undefined) say(`  inspector: http://${inspection.endpoints.ui}/`);
+  if (inspection.endpoints.metrics !== undefined && inspection.endpoints.metrics !== inspection.endpoints.ui) {
+    say(`  Prometheus metrics: http://${inspection.endpoints.metrics}/metrics`);
+  }
   if (started.storage !== undefined) for (const line of storageLines(started.storage)) say(line);
   if (reloadAfterStart !== undefined) reload(reloadAfterStart);
 
