@@ -14,7 +14,7 @@
 // minified, with its libraries (Preact, uPlot) inside: nothing is fetched from elsewhere at run time, so
 // the page works offline. Its size budget is checked by test/gateway/inspect/ui-bundle.test.ts.
 //
-// `node scripts/build.mjs [--js-only] [--outdir DIR]`: --js-only skips the declarations (the dist
+// `node scripts/build.mjs [--js-only | --ui-only] [--outdir DIR]`: --ui-only builds the page alone; --js-only skips the declarations (the dist
 // test builds the JavaScript into a temporary package; tsc is the slow half).
 import { execFileSync } from 'node:child_process';
 import { chmodSync, copyFileSync, rmSync } from 'node:fs';
@@ -153,9 +153,13 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const args = process.argv.slice(2);
   const at = args.indexOf('--outdir');
   const outdir = at >= 0 ? path.resolve(args[at + 1]) : path.join(root, 'dist');
-  // A clean tree: stale per-file modules or chunks from an older build would otherwise ship.
-  rmSync(outdir, { recursive: true, force: true });
-  await buildJs(outdir);
-  await buildUi(outdir);
-  if (!args.includes('--js-only')) buildTypes(outdir);
+  if (args.includes('--ui-only')) {
+    await buildUi(outdir);
+  } else {
+    // A clean tree: stale per-file modules or chunks from an older build would otherwise ship.
+    rmSync(outdir, { recursive: true, force: true });
+    await buildJs(outdir);
+    await buildUi(outdir);
+  }
+  if (!args.includes('--js-only') && !args.includes('--ui-only')) buildTypes(outdir);
 }

@@ -45,7 +45,7 @@ export function Chart(props: ChartProps) {
     plot.current = new uPlot(
       {
         title: props.title,
-        width: Math.max(300, el.clientWidth),
+        width: Math.max(300, el.clientWidth - 12),
         height: props.height ?? 180,
         series: [
           {},
@@ -68,7 +68,7 @@ export function Chart(props: ChartProps) {
   useEffect(() => {
     const resize = (): void => {
       const el = box.current;
-      if (el !== null) plot.current?.setSize({ width: Math.max(300, el.clientWidth), height: props.height ?? 180 });
+      if (el !== null) plot.current?.setSize({ width: Math.max(300, el.clientWidth - 12), height: props.height ?? 180 });
     };
     window.addEventListener('resize', resize);
     return () => {

@@ -126,7 +126,7 @@ export function createInspector(options: InspectorOptions = {}): Inspector {
     const refreshLatency = ticks % LATENCY_SECONDS === 0;
     return tracks.map((t) => {
       const s = t.view.stats();
-      if (refreshLatency) {
+      if (refreshLatency || t.p50 === null) {
         const h = t.latency.next();
         t.p50 = h.count > 0 ? h.quantile(0.5) : null;
         t.p99 = h.count > 0 ? h.quantile(0.99) : null;

@@ -49,7 +49,8 @@ function RateTable(props: { title: string; series: Series; testid: string }) {
 
 export function OverviewPage() {
   const s = useStore();
-  const sig = (name: string, k: 'requests' | 'items') => s.signals.get(name)?.[k] ?? [];
+  const zeros = s.times.map(() => 0);
+  const sig = (name: string, k: 'requests' | 'items') => s.signals.get(name)?.[k] ?? zeros;
   const t = s.last;
   const lines = (series: Series, n: number) => top(series, n).map(([label, r]) => ({ label, values: r.items }));
   const refusalRows = [...s.refusals].filter(([, v]) => total(v) > 0);
