@@ -6,13 +6,17 @@
  * The pieces of bench/gateway.bench.ts: the gateway as it ships (compiled JS, the node flags of
  * `npm start`), the 100-point OTLP/HTTP request sent by the load generator (gateway-loadgen.ts) at a
  * fixed rate over keep-alive connections, one decoding receiver (gateway-receiver.ts); every process
- * on its own. Each round runs both setups, fresh processes each, the order swapped every other
- * round so that drift hits both alike; the ratio is taken per round (paired) and its median reported.
- * The gateway's CPU (utime + stime from /proc, 10 ms ticks) is read over the measured phase only,
- * after a warm-up, and divided by the requests the receiver got.
+ * on its own. Each round runs the two setups AT THE SAME TIME, each with its own load generator and
+ * receiver, fresh processes every round: on a shared 2-core machine (other work pushed the load
+ * average to 8 while this was written) the CPU per request of one setup run after the other varied
+ * by ±40 % between rounds, while two gateways measured in the same seconds see the same contention,
+ * so their ratio is what is compared (paired per round; the median reported). The gateway's CPU
+ * (utime + stime from /proc, 10 ms ticks) is read over the measured phase only, after a warm-up, and
+ * divided by the requests its receiver got. The per-request cost of the inspector's observer alone,
+ * in process, is bench/gateway-ui-observer.bench.ts.
  *
- * Run: `npm run bench:gateway-ui` (= `node --import tsx/esm bench/gateway-ui.bench.ts [--rounds 6]
- * [--time 8000] [--warmup 3000] [--rate 1000]`). Prints markdown for BENCHMARKS.md.
+ * Run: `npm run bench:gateway-ui` (= `node --import tsx/esm bench/gateway-ui.bench.ts [--rounds 8]
+ * [--time 8000] [--warmup 3000] [--rate 400]`; 400/s each: two gateways and their peers fit two cores). Prints markdown for BENCHMARKS.md.
  */
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { rmSync } from 'node:fs';
@@ -29,7 +33,7 @@ const flag = (name: string, fallback: number): number => {
   const n = i < 0 ? Number.NaN : Number(args[i + 1]);
   return n > 0 ? n : fallback;
 };
-const o = { rounds: flag('--rounds', 6), timeMs: flag('--time', 8000), warmupMs: flag('--warmup', 3000), rate: flag('--rate', 1000), connections: 16 };
+const o = { rounds: flag('--rounds', 8), timeMs: flag('--time', 8000), warmupMs: flag('--warmup', 3000), rate: flag('--rate', 400), connections: 16 };
 
 const here = (f: string): string => fileURLToPath(new URL(f, import.meta.url));
 const TSX = ['--import', 'tsx/esm'];
@@ -67,9 +71,13 @@ interface Phase {
 
 async function startGateway(cli: string, port: number, extra: readonly string[]): Promise<{ child: ChildProcess; url: string }> {
   const child = track(
-    spawn(process.execPath, [...startScriptFlags(), cli, 'gateway', '--grpc', 'off', '--http', '127.0.0.1:0', '--forward', `http://127.0.0.1:${port}`, ...extra], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    }),
+    spawn(
+      process.execPath,
+      [...startScriptFlags(), cli, 'gateway', '--grpc', 'off', '--http', '127.0.0.1:0', '--forward', `http://127.0.0.1:${port}`, ...extra],
+      {
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    ),
   );
   const url = await new Promise<string>((resolve, reject) => {
     let out = '';
@@ -92,35 +100,50 @@ async function startGateway(cli: string, port: number, extra: readonly string[])
   return { child, url };
 }
 
-async function phase(cli: string, setup: (typeof SETUPS)[number], round: number): Promise<Phase> {
+interface Running {
+  readonly setup: (typeof SETUPS)[number];
+  readonly receiver: ChildProcess;
+  readonly gw: { child: ChildProcess; url: string };
+  readonly load: ChildProcess;
+}
+
+async function prepare(cli: string, setup: (typeof SETUPS)[number]): Promise<Running> {
   const receiver = track(fork(here('./gateway-receiver.ts'), ['--decode'], { execArgv: TSX, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
   const { port } = await message<{ port: number }>(receiver, 'ready', 15_000);
   const gw = await startGateway(cli, port, setup.ui);
   const spec: LoadSpec = { url: gw.url, mode: 'fixed', rate: o.rate, durationMs: o.timeMs, warmupMs: o.warmupMs, connections: o.connections };
   const load = track(fork(here('./gateway-loadgen.ts'), [JSON.stringify(spec)], { execArgv: TSX, stdio: ['ignore', 'inherit', 'inherit', 'ipc'] }));
+  return { setup, receiver, gw, load };
+}
+
+/** One round: both setups warm up, then are measured over the same seconds. */
+async function round(cli: string, n: number): Promise<Phase[]> {
+  // Started (and so placed and warmed) in the other order every other round.
+  const order = n % 2 === 0 ? SETUPS : [...SETUPS].reverse();
+  const running = (await Promise.all(order.map((s) => prepare(cli, s)))).sort((a, b) => SETUPS.indexOf(a.setup) - SETUPS.indexOf(b.setup));
   try {
-    await message(load, 'warm', o.warmupMs + 30_000);
+    await Promise.all(running.map((r) => message(r.load, 'warm', o.warmupMs + 30_000)));
     await new Promise((r) => setTimeout(r, 200));
-    receiver.send({ type: 'reset' });
-    await message(receiver, 'reset', 5000);
-    const cpu0 = cpuMs(gw.child.pid!);
-    const done = message<{ result: LoadResult }>(load, 'done', o.timeMs + 60_000);
-    load.send({ type: 'go' });
-    const { result } = await done;
-    const cpu = cpuMs(gw.child.pid!) - cpu0;
-    receiver.send({ type: 'stats' });
-    const stats = await message<ReceiverStats>(receiver, 'stats', 5000);
-    return {
-      setup: setup.name,
-      round,
-      cpuPerRequestUs: (cpu * 1000) / Math.max(1, stats.requests),
-      deliveredPerSec: stats.requests / (result.elapsedMs / 1000),
-      non2xx: result.refused + result.errors,
-    };
+    await Promise.all(running.map((r) => (r.receiver.send({ type: 'reset' }), message(r.receiver, 'reset', 5000))));
+    const cpu0 = running.map((r) => cpuMs(r.gw.child.pid!));
+    const done = running.map((r) => message<{ result: LoadResult }>(r.load, 'done', o.timeMs + 60_000));
+    for (const r of running) r.load.send({ type: 'go' });
+    const results = await Promise.all(done);
+    const cpu = running.map((r, i) => cpuMs(r.gw.child.pid!) - cpu0[i]!);
+    const stats = await Promise.all(running.map((r) => (r.receiver.send({ type: 'stats' }), message<ReceiverStats>(r.receiver, 'stats', 5000))));
+    return running.map((r, i) => ({
+      setup: r.setup.name,
+      round: n,
+      cpuPerRequestUs: (cpu[i]! * 1000) / Math.max(1, stats[i]!.requests),
+      deliveredPerSec: stats[i]!.requests / (results[i]!.result.elapsedMs / 1000),
+      non2xx: results[i]!.result.refused + results[i]!.result.errors,
+    }));
   } finally {
-    await stop(load, () => load.connected && load.disconnect());
-    await stop(gw.child, () => gw.child.kill('SIGTERM'));
-    await stop(receiver, () => receiver.connected && receiver.send({ type: 'exit' }));
+    for (const r of running) {
+      await stop(r.load, () => r.load.connected && r.load.disconnect());
+      await stop(r.gw.child, () => r.gw.child.kill('SIGTERM'));
+      await stop(r.receiver, () => r.receiver.connected && r.receiver.send({ type: 'exit' }));
+    }
   }
 }
 
@@ -129,12 +152,12 @@ async function main(): Promise<void> {
   const load0 = loadavg()[0]!;
   const phases: Phase[] = [];
   try {
-    for (let round = 0; round < o.rounds; round++) {
-      const order = round % 2 === 0 ? SETUPS : [...SETUPS].reverse();
-      for (const setup of order) {
-        const p = await phase(cli, setup, round);
+    for (let n = 0; n < o.rounds; n++) {
+      for (const p of await round(cli, n)) {
         phases.push(p);
-        process.stderr.write(`round ${round + 1}/${o.rounds} ${p.setup}: ${p.cpuPerRequestUs.toFixed(1)} µs CPU per request, ${p.deliveredPerSec.toFixed(0)}/s\n`);
+        process.stderr.write(
+          `round ${n + 1}/${o.rounds} ${p.setup}: ${p.cpuPerRequestUs.toFixed(1)} µs CPU per request, ${p.deliveredPerSec.toFixed(0)}/s\n`,
+        );
       }
     }
   } finally {
@@ -145,7 +168,7 @@ async function main(): Promise<void> {
   const on = of(SETUPS[1].name);
   const ratios = off.map((p, i) => on[i]!.cpuPerRequestUs / p.cpuPerRequestUs);
   const lines = [
-    `${o.rounds} rounds, ${o.rate} requests/s of 100 points for ${o.timeMs / 1000} s after ${o.warmupMs / 1000} s of warm-up, 1 upstream; node ${process.version}; 1-min load average ${load0.toFixed(1)} before, ${loadavg()[0]!.toFixed(1)} after.`,
+    `${o.rounds} rounds, both setups at once, each at ${o.rate} requests/s of 100 points for ${o.timeMs / 1000} s after ${o.warmupMs / 1000} s of warm-up, 1 upstream; node ${process.version}; 1-min load average ${load0.toFixed(1)} before, ${loadavg()[0]!.toFixed(1)} after.`,
     '',
     '| setup | gateway CPU per forwarded request (median) | per round | delivered/s | non-2xx |',
     '| --- | --- | --- | --- | --- |',
