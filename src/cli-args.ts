@@ -24,6 +24,8 @@ Options:
   --opamp URL           report to an OpAMP server and take remote configs from it:
                           http(s)://HOST:PORT/PATH (polling), ws(s)://HOST:PORT/PATH (WebSocket)
   --verbosity LEVEL     console output: basic, normal (default) or detailed
+  --ui HOST:PORT        the web inspector at http://HOST:PORT/ ("off" disables; npm start:
+                        127.0.0.1:4319); beyond loopback it needs observe.ui.auth
   --config FILE         YAML file for everything else: TLS, tenants, upstreams, routes,
                         limits, drain timeout, self-telemetry (see docs/gateway.md)
   --watch               reload when the --config file changes (as SIGHUP does)
@@ -64,6 +66,7 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
     config?: string;
     storage?: string;
     opamp?: string;
+    ui?: string;
     watch?: boolean;
     help?: boolean;
     version?: boolean;
@@ -79,6 +82,7 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
         config: { type: 'string' },
         storage: { type: 'string' },
         opamp: { type: 'string' },
+        ui: { type: 'string' },
         watch: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'v' },
@@ -104,6 +108,7 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
       ...(values.verbosity === undefined ? {} : { verbosity: values.verbosity }),
       ...(values.storage === undefined ? {} : { storage: values.storage }),
       ...(values.opamp === undefined ? {} : { opamp: values.opamp }),
+      ...(values.ui === undefined ? {} : { ui: values.ui }),
     },
   };
 }

@@ -25,13 +25,14 @@ import { packageVersion } from './internal/package-version.js';
  * without them (they are most of the CLI's start-up: protobuf-es, the schemas, the receivers).
  */
 async function loadGatewayModules() {
-  const [config, remote, errors, gateway, observeMetrics, observe] = await Promise.all([
+  const [config, remote, errors, gateway, observeMetrics, observe, inspection] = await Promise.all([
     import('./gateway/config/load.js'),
     import('./gateway/config/remote.js'),
     import('./gateway/config/config-error.js'),
     import('./gateway/gateway.js'),
     import('./gateway/observe/gateway-metrics.js'),
     import('./gateway/observe/observer.js'),
+    import('./gateway/inspect/inspection.js'),
   ]);
   return {
     GatewayConfigError: errors.GatewayConfigError,
@@ -40,6 +41,7 @@ async function loadGatewayModules() {
     startGateway: gateway.startGateway,
     createGatewayMeterProvider: observeMetrics.createGatewayMeterProvider,
     createObserver: observe.createObserver,
+    startInspection: inspection.startInspection,
   };
 }
 
@@ -206,7 +208,7 @@ async function gateway(configFile: string | undefined, flags: GatewayFlags, watc
       onError: (e) => say(`otlp-fanout gateway: --watch stopped: ${e.message}; SIGHUP still reloads`),
     });
   }
-  const { GatewayConfigError, loadGatewayConfig, startingConfig, startGateway, createGatewayMeterProvider, createObserver } =
+  const { GatewayConfigError, loadGatewayConfig, startingConfig, startGateway, createGatewayMeterProvider, createObserver, startInspection } =
     await loadGatewayModules();
   let config: GatewayConfig;
   try {
@@ -235,11 +237,19 @@ async function gateway(configFile: string | undefined, flags: GatewayFlags, watc
       applied(result);
     },
   };
-  let started: Gateway;
+  // The inspector and /metrics bind first: an address in use stops the start before anything is acknowledged.
+  let inspection: Awaited<ReturnType<typeof startInspection>>;
   try {
-    started = await startGateway(config, { observer, meterProvider, remoteConfig });
+    inspection = await startInspection({ config, observer, currentConfig: () => gw?.config ?? config });
   } catch (e) {
     await observer.close?.();
+    fail(`gateway could not start: the inspector or /metrics: ${e instanceof Error ? e.message : String(e)}`, EXIT_CODES.cannotStart);
+  }
+  let started: Gateway;
+  try {
+    started = await startGateway(config, { observer: inspection.observer, meterProvider, remoteConfig });
+  } catch (e) {
+    await inspection.observer.close?.();
     fail(`gateway could not start: ${e instanceof Error ? e.message : String(e)}`, EXIT_CODES.cannotStart);
   }
   gw = started;
@@ -249,6 +259,10 @@ async function gateway(configFile: string | undefined, flags: GatewayFlags, watc
   listening = listeningLine(started);
   say(listening);
   for (const line of hints(started.config, grpc, http)) say(line);
+  if (inspection.endpoints.ui !== undefined) say(`  inspector: http://${inspection.endpoints.ui}/`);
+  if (inspection.endpoints.metrics !== undefined && inspection.endpoints.metrics !== inspection.endpoints.ui) {
+    say(`  Prometheus metrics: http://${inspection.endpoints.metrics}/metrics`);
+  }
   if (started.storage !== undefined) for (const line of storageLines(started.storage)) say(line);
   for (const line of opampLines(started)) say(line);
   if (reloadAfterStart !== undefined) reload(reloadAfterStart);

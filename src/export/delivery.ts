@@ -49,6 +49,16 @@ export interface DelivererOptions {
   readonly random?: (() => number) | undefined;
 }
 
+/** The last failed export attempt, for an operator's view (the gateway's inspector). */
+export interface LastExportError {
+  /** The transport's message (it never holds header values: transport/errors.ts). */
+  readonly message: string;
+  /** Wall-clock time of the failure, ms since the epoch. */
+  readonly atMs: number;
+  /** Whether it was going to be retried. */
+  readonly retryable: boolean;
+}
+
 export interface Deliverer {
   /** Exports `body` until it is done, given up or `signal` aborts; never rejects. */
   deliver(signal: Signal, body: Uint8Array, items: number, abort: AbortSignal): Promise<DeliveryOutcome>;
@@ -60,8 +70,8 @@ export interface Deliverer {
    * attempt and once an attempt succeeds again.
    */
   readonly failing: boolean;
-  /** While `failing`: the last failed attempt's error message; undefined otherwise. */
-  readonly lastError: string | undefined;
+  /** The last failed attempt, kept after a success (with `failing` false); undefined before any failure. */
+  readonly lastError: LastExportError | undefined;
   /**
    * The backend was replaced (a reconfigured gateway upstream): from now on a delivery whose attempt
    * fails retryably, or that waits to retry, ends `handed-over` instead of trying again here, so the
@@ -79,7 +89,7 @@ export function createDeliverer(options: DelivererOptions): Deliverer {
   const latency = new LatencyHistogram();
   const counts: DeliveryCounts = { itemsSent: 0, itemsRejected: 0, itemsFailed: 0, itemsDropped: 0, requestsSent: 0, requestsFailed: 0, retries: 0 };
   let failing = false;
-  let lastError: string | undefined;
+  let lastError: LastExportError | undefined;
   // Aborted by handOver(): ends the backoff sleeps (never a call in flight).
   const handover = new AbortController();
   setMaxListeners(0, handover.signal);
@@ -94,13 +104,11 @@ export function createDeliverer(options: DelivererOptions): Deliverer {
       counts.requestsSent++;
       if (result.kind === 'ok') {
         failing = false;
-        lastError = undefined;
         counts.itemsSent += items;
         return 'done';
       }
       if (result.kind === 'partial') {
         failing = false;
-        lastError = undefined;
         // Partial success is final: the server kept the rest, a retry would duplicate it.
         counts.itemsRejected += result.rejected;
         counts.itemsSent += Math.max(0, items - result.rejected);
@@ -112,8 +120,9 @@ export function createDeliverer(options: DelivererOptions): Deliverer {
       // An attempt cut short by the abort says nothing about the server.
       if (abort.aborted) return 'aborted';
       failing = true;
-      lastError = result.error.message;
       counts.requestsFailed++;
+      // One object per failed attempt: a cold path (a failure costs a network round trip or a timeout).
+      lastError = { message: result.error.message, atMs: Date.now(), retryable: result.retryable };
       if (result.retryable && handover.signal.aborted) return 'handed-over';
       const delay = retryDelayMillis(retry, attempt, result.retryAfterMs, random);
       if (!result.retryable || Date.now() + delay - firstAttempt > maxElapsedMillis) {

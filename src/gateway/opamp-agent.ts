@@ -94,7 +94,7 @@ export async function startOpampAgent(options: OpampAgentOptions): Promise<Opamp
     const current = new Set(gateway.upstreams);
     for (const u of current) {
       const failing = u.backend.failing;
-      const lastError = failing ? u.backend.lastError : undefined;
+      const lastError = failing ? u.backend.lastError?.message : undefined;
       const s = upstreams.get(u);
       if (s === undefined) {
         upstreams.set(u, { startNanos: at, failing, lastError, sinceNanos: at });

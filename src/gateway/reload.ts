@@ -325,6 +325,7 @@ function problemOf(e: unknown): ReloadProblem {
 const RESTART = Object.freeze({
   maxRequestBytes: "the receivers take it when they start: it is the gRPC server's read limit",
   observe: 'the console output is set up once, at start',
+  observeEndpoints: 'the inspector and /metrics listen from the start on their own address',
   selfTelemetry: "the gateway's own metrics are set up once, at start",
   storage: 'the durable log is opened once, at start',
   tls: 'turning TLS on or off at the same address needs another server on the same port',
@@ -355,6 +356,8 @@ export function effectiveConfig(current: GatewayConfig, next: GatewayConfig): { 
   const maxRequestBytes = keep('limits.maxRequestBytes', current.limits.maxRequestBytes, next.limits.maxRequestBytes, RESTART.maxRequestBytes);
   keep('observe.verbosity', current.observe.verbosity, next.observe.verbosity, RESTART.observe);
   keep('observe.interval', current.observe.intervalMillis, next.observe.intervalMillis, RESTART.observe);
+  keep('observe.ui', current.observe.ui, next.observe.ui, RESTART.observeEndpoints);
+  keep('observe.metrics', current.observe.metrics, next.observe.metrics, RESTART.observeEndpoints);
   keep('selfTelemetry.interval', current.selfTelemetry.intervalMillis, next.selfTelemetry.intervalMillis, RESTART.selfTelemetry);
   keep('selfTelemetry.resource', current.selfTelemetry.resource, next.selfTelemetry.resource, RESTART.selfTelemetry);
   keep('selfTelemetry.upstreams', current.selfTelemetry.upstreams, next.selfTelemetry.upstreams, RESTART.selfTelemetry);

@@ -7,6 +7,7 @@
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import type { ComponentHealth } from '../../gen/opamp/v1/opamp_pb.js';
+import type { LastExportError } from '../../src/export/delivery.js';
 import { loadGatewayConfig } from '../../src/gateway/config/load.js';
 import type { Upstream } from '../../src/gateway/forward/upstream.js';
 import type { ReloadResult } from '../../src/gateway/observe/events.js';
@@ -17,7 +18,10 @@ import { messagesOf, startOpampServer } from '../support/opamp-server.js';
 const test = suite('gateway/opamp-agent');
 const MS = 1_000_000n;
 
-function fakeUpstream(name: string): Upstream & { backend: { failing: boolean; lastError: string | undefined } } {
+/** A failed attempt as backends report it. */
+const failure = (message: string): LastExportError => ({ message, atMs: 0, retryable: true });
+
+function fakeUpstream(name: string): Upstream & { backend: { failing: boolean; lastError: LastExportError | undefined } } {
   return { name, backend: { failing: false, lastError: undefined } } as unknown as Upstream & {
     backend: { failing: boolean; lastError: string | undefined };
   };
@@ -56,7 +60,7 @@ test('health: a step table of upstream states, receivers, times that move with t
       { at: 2_000, set: () => {}, healthy: true, status: 'forwarding', lastError: '', statusAt: 1_000, sent: false },
       {
         at: 3_000,
-        set: () => Object.assign(main.backend, { failing: true, lastError: 'HTTP 503' }),
+        set: () => Object.assign(main.backend, { failing: true, lastError: failure('HTTP 503') }),
         healthy: false,
         status: 'failing',
         lastError: 'HTTP 503',
@@ -66,7 +70,7 @@ test('health: a step table of upstream states, receivers, times that move with t
       // Another error while still failing: sent, the status time stays.
       {
         at: 4_000,
-        set: () => (main.backend.lastError = 'connect ECONNREFUSED'),
+        set: () => (main.backend.lastError = failure('connect ECONNREFUSED')),
         healthy: false,
         status: 'failing',
         lastError: 'connect ECONNREFUSED',

@@ -10,6 +10,8 @@ import { at, GatewayConfigError, show } from './config-error.js';
 import { GATEWAY_DEFAULTS, MAX_BYTES, MAX_MS } from './defaults.js';
 import { opampConfig } from './opamp.js';
 import type { OpampConfig } from './opamp.js';
+import { metricsEndpointConfig, uiEndpointConfig } from './observe-endpoints.js';
+import type { ObserveEndpointConfig } from './observe-endpoints.js';
 import { receiverConfig } from './receivers.js';
 import type { ReceiverConfig } from './receivers.js';
 import { routeConfigs } from './routes.js';
@@ -41,6 +43,16 @@ export interface SelfTelemetryConfig {
   readonly upstreams: readonly UpstreamConfig[];
 }
 
+/** The `observe` section: the console, and the addresses of the web inspector and `GET /metrics` (observe-endpoints.ts). */
+export interface ObserveConfig {
+  readonly verbosity: Verbosity;
+  readonly intervalMillis: number;
+  /** The web inspector; null: off. */
+  readonly ui: ObserveEndpointConfig | null;
+  /** `GET /metrics` on an address of its own; null: none (docs/gateway-metrics.md says where it answers then). */
+  readonly metrics: ObserveEndpointConfig | null;
+}
+
 /** The validated, frozen configuration. */
 export interface GatewayConfig {
   /** null: the receiver is off. */
@@ -55,7 +67,7 @@ export interface GatewayConfig {
   readonly routes: readonly RouteConfig[];
   readonly limits: LimitsConfig;
   readonly drainTimeoutMillis: number;
-  readonly observe: { readonly verbosity: Verbosity; readonly intervalMillis: number };
+  readonly observe: ObserveConfig;
   readonly selfTelemetry: SelfTelemetryConfig;
   /** The durable queue (docs/gateway.md, Durable storage); null: queues in memory, nothing on disk. */
   readonly storage: StorageConfig | null;
@@ -78,6 +90,8 @@ export interface GatewayFlags {
   readonly storage?: string;
   /** `--opamp URL`: the OpAMP server's endpoint, over the file's `opamp.endpoint` (its other keys still apply). */
   readonly opamp?: string;
+  /** `--ui HOST:PORT` (or `off`): the web inspector's address, over the file's `observe.ui.address`. */
+  readonly ui?: string;
 }
 
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
@@ -153,11 +167,13 @@ export function validateGatewayConfig(document: unknown, flags: GatewayFlags, ba
         );
   }
 
-  const observeDoc = mapping(root['observe'] ?? {}, 'observe', ['verbosity', 'interval']);
+  const observeDoc = mapping(root['observe'] ?? {}, 'observe', ['verbosity', 'interval', 'ui', 'metrics']);
   const verbosityValue = flags.verbosity ?? observeDoc['verbosity'] ?? GATEWAY_DEFAULTS.verbosity;
   const observe = Object.freeze({
     verbosity: oneOf<Verbosity>(verbosityValue, flags.verbosity !== undefined ? '--verbosity' : 'observe.verbosity', ['basic', 'normal', 'detailed']),
     intervalMillis: optional(observeDoc['interval'], GATEWAY_DEFAULTS.observeIntervalMillis, (v) => millis(v, 'observe.interval', 100, MAX_MS)),
+    ui: uiEndpointConfig(observeDoc['ui'], flags.ui),
+    metrics: metricsEndpointConfig(observeDoc['metrics']),
   });
 
   const selfDoc = mapping(root['selfTelemetry'] ?? {}, 'selfTelemetry', ['interval', 'resource', 'upstreams']);

@@ -134,6 +134,17 @@ export interface UpstreamView {
   stats(): BackendStats;
   /** Export latency histogram (ms) of completed calls. */
   readonly latency: LatencyHistogram;
+  /**
+   * Health for an operator's view (the inspector): `failing` while its last export attempt failed,
+   * and that failure's message and time (kept after a success). Optional: views made elsewhere may lack it.
+   */
+  health?(): UpstreamHealth;
+}
+
+/** What {@link UpstreamView.health} tells. */
+export interface UpstreamHealth {
+  readonly failing: boolean;
+  readonly lastError: { readonly message: string; readonly atMs: number; readonly retryable: boolean } | undefined;
 }
 
 /** Addresses the gateway is listening on, as `host:port` (IPv6 hosts bracketed). */
