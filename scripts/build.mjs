@@ -10,10 +10,14 @@
 // Types: `tsc --emitDeclarationOnly` beside them (dist/src/**/*.d.ts, and dist/gen/**/*.d.ts, which
 // they import), so `types` and the `exports` map keep their paths.
 //
-// `node scripts/build.mjs [--js-only] [--outdir DIR]`: --js-only skips the declarations (the dist
+// The inspector's page (ui/): bundled for browsers into dist/ui (index.html, assets/app.js, assets/app.css),
+// minified, with its libraries (Preact, uPlot) inside: nothing is fetched from elsewhere at run time, so
+// the page works offline. Its size budget is checked by test/gateway/inspect/ui-bundle.test.ts.
+//
+// `node scripts/build.mjs [--js-only | --ui-only] [--outdir DIR]`: --ui-only builds the page alone; --js-only skips the declarations (the dist
 // test builds the JavaScript into a temporary package; tsc is the slow half).
 import { execFileSync } from 'node:child_process';
-import { chmodSync, rmSync } from 'node:fs';
+import { chmodSync, copyFileSync, rmSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -115,6 +119,27 @@ function oneCoreChunk(core) {
   };
 }
 
+/** Bundles the inspector's page into `outdir`/ui (see the top of this file). */
+export async function buildUi(outdir) {
+  const ui = path.join(outdir, 'ui');
+  rmSync(ui, { recursive: true, force: true });
+  await build({
+    absWorkingDir: root,
+    entryPoints: { app: 'ui/src/main.tsx' },
+    outdir: path.join(ui, 'assets'),
+    bundle: true,
+    format: 'iife',
+    platform: 'browser',
+    target: ['chrome110', 'firefox110', 'safari16'],
+    jsx: 'automatic',
+    jsxImportSource: 'preact',
+    minify: true,
+    legalComments: 'none',
+    logLevel: 'warning',
+  });
+  copyFileSync(path.join(root, 'ui/index.html'), path.join(ui, 'index.html'));
+}
+
 /** Declarations for src/ and gen/ into `outdir` (tsconfig.build.json). */
 export function buildTypes(outdir) {
   const tsc = path.join(root, 'node_modules/typescript/bin/tsc');
@@ -128,8 +153,13 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const args = process.argv.slice(2);
   const at = args.indexOf('--outdir');
   const outdir = at >= 0 ? path.resolve(args[at + 1]) : path.join(root, 'dist');
-  // A clean tree: stale per-file modules or chunks from an older build would otherwise ship.
-  rmSync(outdir, { recursive: true, force: true });
-  await buildJs(outdir);
-  if (!args.includes('--js-only')) buildTypes(outdir);
+  if (args.includes('--ui-only')) {
+    await buildUi(outdir);
+  } else {
+    // A clean tree: stale per-file modules or chunks from an older build would otherwise ship.
+    rmSync(outdir, { recursive: true, force: true });
+    await buildJs(outdir);
+    await buildUi(outdir);
+  }
+  if (!args.includes('--js-only') && !args.includes('--ui-only')) buildTypes(outdir);
 }

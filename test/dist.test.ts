@@ -103,14 +103,14 @@ test('package.json points at what the build makes: exports, main, bin (with #! a
   // src/ declarations import gen/ types), and `files` ships both folders; chunks live in dist/src.
   const include = (JSON.parse(readFileSync(path.join(root, 'tsconfig.build.json'), 'utf8')) as { include: string[] }).include;
   assert.equal([...include].sort(), ['gen', 'src']);
-  for (const f of ['dist/src', 'dist/gen']) assert.ok(pkg.files.includes(f), `files ships ${f}`);
+  for (const f of ['dist/src', 'dist/gen', 'dist/ui']) assert.ok(pkg.files.includes(f), `files ships ${f}`);
   for (const t of [pkg.types, ...Object.values(pkg.exports).map((e) => e.types)]) {
     assert.ok(existsSync(path.join(root, t.replace(/^\.?\/?dist\//, '').replace(/\.d\.ts$/, '.ts'))), `${t} has a source`);
   }
   assert.equal(
     readdirSync(path.join(dir, 'dist')).sort(),
-    ['src'],
-    'everything the build emits is under dist/src (gen/ is bundled; only its declarations ship)',
+    ['src', 'ui'],
+    'the code is under dist/src (gen/ is bundled; only its declarations ship), the inspector page under dist/ui',
   );
 });
 
@@ -261,6 +261,23 @@ test('the CLI: --version through node and through its #! line', async () => {
     assert.is(r.code, 0, r.stderr);
     assert.is(r.stdout, `otlp-fanout ${VERSION}\n`);
   }
+});
+
+test('the gateway from dist with --ui: prints the inspector URL and serves its page from dist/ui', async () => {
+  const r = await run(
+    process.execPath,
+    [path.join(dir, 'dist/src/cli.js'), 'gateway', '--grpc', 'off', '--http', '127.0.0.1:0', '--ui', '127.0.0.1:0'],
+    async (stdout, stop) => {
+      const [, ui] = await until(stdout, /inspector: (http:\/\/\S+\/)/);
+      const page = await (await fetch(ui!)).text();
+      assert.match(page, '<script src="/assets/app.js">');
+      const js = await fetch(`${ui}assets/app.js`, { headers: { 'accept-encoding': 'gzip' } });
+      assert.is(js.status, 200);
+      assert.ok((await js.text()).length > 10_000, 'the bundled script');
+      stop();
+    },
+  );
+  assert.is(r.code, 0, r.stderr);
 });
 
 test('the gateway from dist, configured by a YAML file: listens, forwards, stops on SIGTERM with exit 0', async () => {

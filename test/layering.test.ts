@@ -69,6 +69,9 @@ const rooms: Record<string, { readonly values: readonly string[]; readonly types
   forward: { values: ['route', 'config'], types: ['observe/events'] },
   receive: { values: ['forward'], types: ['config', 'observe/events'] },
   observe: { values: ['config'], types: [] },
+  // The web inspector and the /metrics endpoints: an observer of its own (observe's contract and
+  // latency views) and the config it listens by; the request path never imports it (only the CLI does).
+  inspect: { values: ['config', 'observe'], types: [] },
 };
 const gatewayRoot = join(root, 'gateway');
 

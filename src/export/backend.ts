@@ -18,6 +18,7 @@ import { Deque } from '../internal/deque.js';
 import type { LatencyHistogram } from '../internal/latency.js';
 import { warnOnce } from '../internal/warn.js';
 import { createDeliverer } from './delivery.js';
+import type { LastExportError } from './delivery.js';
 import type { RetryPolicy } from './retry.js';
 
 /**
@@ -121,6 +122,12 @@ export interface Backend {
    * false before any attempt and once an attempt succeeds again.
    */
   readonly failing: boolean;
+  /**
+   * The last failed export attempt (message, time, retryable), kept after a later success; undefined
+   * before any failure.
+   * The library's handover backend reports its target's.
+   */
+  readonly lastError: LastExportError | undefined;
   /** The latency histogram itself, for exporters of self-telemetry. */
   readonly latency: LatencyHistogram;
   /**
@@ -285,6 +292,9 @@ export function createBackend(options: BackendOptions): Backend {
     },
     get failing() {
       return deliverer.failing;
+    },
+    get lastError() {
+      return deliverer.lastError;
     },
     hasRoom(bytes) {
       return queueBytes + bytes <= limits.maxBytes && queue.size < limits.maxRequests;

@@ -49,6 +49,16 @@ export interface DelivererOptions {
   readonly random?: (() => number) | undefined;
 }
 
+/** The last failed export attempt, for an operator's view (the gateway's inspector). */
+export interface LastExportError {
+  /** The transport's message (it never holds header values: transport/errors.ts). */
+  readonly message: string;
+  /** Wall-clock time of the failure, ms since the epoch. */
+  readonly atMs: number;
+  /** Whether it was going to be retried. */
+  readonly retryable: boolean;
+}
+
 export interface Deliverer {
   /** Exports `body` until it is done, given up or `signal` aborts; never rejects. */
   deliver(signal: Signal, body: Uint8Array, items: number, abort: AbortSignal): Promise<DeliveryOutcome>;
@@ -60,6 +70,8 @@ export interface Deliverer {
    * attempt and once an attempt succeeds again.
    */
   readonly failing: boolean;
+  /** The last failed attempt, kept after a success (with `failing` false); undefined before any failure. */
+  readonly lastError: LastExportError | undefined;
   /**
    * The backend was replaced (a reconfigured gateway upstream): from now on a delivery whose attempt
    * fails retryably, or that waits to retry, ends `handed-over` instead of trying again here, so the
@@ -77,6 +89,7 @@ export function createDeliverer(options: DelivererOptions): Deliverer {
   const latency = new LatencyHistogram();
   const counts: DeliveryCounts = { itemsSent: 0, itemsRejected: 0, itemsFailed: 0, itemsDropped: 0, requestsSent: 0, requestsFailed: 0, retries: 0 };
   let failing = false;
+  let lastError: LastExportError | undefined;
   // Aborted by handOver(): ends the backoff sleeps (never a call in flight).
   const handover = new AbortController();
   setMaxListeners(0, handover.signal);
@@ -108,6 +121,8 @@ export function createDeliverer(options: DelivererOptions): Deliverer {
       if (abort.aborted) return 'aborted';
       failing = true;
       counts.requestsFailed++;
+      // One object per failed attempt: a cold path (a failure costs a network round trip or a timeout).
+      lastError = { message: result.error.message, atMs: Date.now(), retryable: result.retryable };
       if (result.retryable && handover.signal.aborted) return 'handed-over';
       const delay = retryDelayMillis(retry, attempt, result.retryAfterMs, random);
       if (!result.retryable || Date.now() + delay - firstAttempt > maxElapsedMillis) {
@@ -130,6 +145,9 @@ export function createDeliverer(options: DelivererOptions): Deliverer {
     latency,
     get failing() {
       return failing;
+    },
+    get lastError() {
+      return lastError;
     },
     handOver() {
       handover.abort();

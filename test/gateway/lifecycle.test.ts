@@ -129,7 +129,8 @@ for (const target of ['npm', 'group'] as const) {
   test(`npm start: SIGTERM sent to ${to} reaches the gateway, which drains, reports, exits 0 and leaves no process behind`, async () => {
     ensureBuilt();
     const upstream = await startReceiver({ grpc: false });
-    const run = npmStart(['--grpc', 'off', '--http', '127.0.0.1:0', '--forward', upstream.httpUrl, '--verbosity', 'basic']);
+    // --ui again: a free port instead of npm start's 127.0.0.1:4319, which another gateway on the machine may hold.
+    const run = npmStart(['--grpc', 'off', '--http', '127.0.0.1:0', '--ui', '127.0.0.1:0', '--forward', upstream.httpUrl, '--verbosity', 'basic']);
     const npm = run.child.pid!;
     let gateway: number | undefined;
     try {

@@ -475,12 +475,19 @@ test('a rotated certificate (same files, new contents) is served to new TLS conn
 test('settings that need a restart keep their running values and are reported, never silently ignored', async () => {
   const g = await start({ limits: { maxRequestBytes: '1MiB' } });
   try {
-    const r = await g.gw.reload(config({ limits: { maxRequestBytes: '2MiB' }, observe: { interval: '5s' }, selfTelemetry: { interval: '10s' } }));
+    const r = await g.gw.reload(
+      config({
+        limits: { maxRequestBytes: '2MiB' },
+        observe: { interval: '5s', ui: { address: '127.0.0.1:4319' }, metrics: { address: '127.0.0.1:9464' } },
+        selfTelemetry: { interval: '10s' },
+      }),
+    );
     assert.is(r.outcome, 'unchanged');
     assert.equal(
       r.needsRestart.map((n) => n.path),
-      ['limits.maxRequestBytes', 'observe.interval', 'selfTelemetry.interval'],
+      ['limits.maxRequestBytes', 'observe.interval', 'observe.ui', 'observe.metrics', 'selfTelemetry.interval'],
     );
+    assert.is(g.gw.config.observe.ui, null, 'the inspector is kept as it runs (off)');
     assert.is(g.gw.config.limits.maxRequestBytes, 1024 * 1024);
     const tlsOn = await g.gw.reload(
       config({

@@ -57,6 +57,7 @@ export function createUpstream(config: UpstreamConfig, modules: TransportModules
     backend,
     latency: backend.latency,
     stats: () => backend.stats(),
+    health: () => ({ failing: backend.failing, lastError: backend.lastError }),
   };
 }
 

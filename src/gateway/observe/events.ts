@@ -134,6 +134,17 @@ export interface UpstreamView {
   stats(): BackendStats;
   /** Export latency histogram (ms) of completed calls. */
   readonly latency: LatencyHistogram;
+  /**
+   * Health for an operator's view (the inspector): `failing` while its last export attempt failed,
+   * and that failure's message and time (kept after a success). Optional: views made elsewhere may lack it.
+   */
+  health?(): UpstreamHealth;
+}
+
+/** What {@link UpstreamView.health} tells. */
+export interface UpstreamHealth {
+  readonly failing: boolean;
+  readonly lastError: { readonly message: string; readonly atMs: number; readonly retryable: boolean } | undefined;
 }
 
 /** Addresses the gateway is listening on, as `host:port` (IPv6 hosts bracketed). */
@@ -217,6 +228,14 @@ export interface RestartNeeded {
   readonly reason: string;
 }
 
+/** Something the reloaded document held that is not applied, by design (not even after a restart). */
+export interface IgnoredSetting {
+  /** Its key path in the document (`opamp`). */
+  readonly path: string;
+  /** Why it is not applied. */
+  readonly reason: string;
+}
+
 /** Why a reload was rejected: a configuration problem, in the shape of GatewayConfigError. */
 export interface ReloadProblem {
   /** The key path (`upstreams.main.timeout`, `--config`), empty for the document as a whole. */
@@ -253,6 +272,8 @@ export interface ReloadResult {
   readonly receivers: readonly ReceiverChange[];
   /** Settings that differ from the running ones but change only at a restart. */
   readonly needsRestart: readonly RestartNeeded[];
+  /** What the document held that is never applied from it: a remote config's `opamp` and `storage` sections (the local ones are kept). */
+  readonly ignored: readonly IgnoredSetting[];
   /** From the start of the reload (loading the configuration) to its end. */
   readonly elapsedMs: number;
 }

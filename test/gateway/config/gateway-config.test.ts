@@ -42,7 +42,7 @@ test('the embedded default: loopback 4317/4318, forward nowhere, auth off', () =
   assert.equal(c.routes, []);
   assert.equal(c.limits, { maxRequestBytes: 64 * 1024 * 1024, maxQueuedBytes: 256 * 1024 * 1024, retryAfterMillis: 1000 });
   assert.is(c.drainTimeoutMillis, GATEWAY_DEFAULTS.drainTimeoutMillis);
-  assert.equal(c.observe, { verbosity: 'normal', intervalMillis: 10_000 });
+  assert.equal(c.observe, { verbosity: 'normal', intervalMillis: 10_000, ui: null, metrics: null });
   assert.is(c.apiKeyHeader, 'x-api-key');
   assert.ok(Object.isFrozen(c) && Object.isFrozen(c.limits) && Object.isFrozen(c.upstreams));
 });
@@ -140,7 +140,7 @@ selfTelemetry:
     );
     assert.equal(c.limits, { maxRequestBytes: 8 * 1024 * 1024, maxQueuedBytes: 1024 ** 3, retryAfterMillis: 3000 });
     assert.is(c.drainTimeoutMillis, 2500);
-    assert.equal(c.observe, { verbosity: 'detailed', intervalMillis: 30_000 });
+    assert.equal(c.observe, { verbosity: 'detailed', intervalMillis: 30_000, ui: null, metrics: null });
     assert.equal(c.selfTelemetry.resource, { 'service.name': 'otlp-fanout-gateway', 'deployment.environment': 'test' });
     assert.is(c.selfTelemetry.intervalMillis, 15_000);
     assert.equal(
