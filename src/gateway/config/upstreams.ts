@@ -180,6 +180,8 @@ function upstream(value: unknown, p: string, name: string, tenant: string | unde
   for (const key of ['externalLabels', 'basicAuth']) {
     if (!remote && doc[key] !== undefined) throw new GatewayConfigError(at(p, key), 'only for protocol prometheus/remote-write');
   }
+  if (remote && doc['compression'] !== undefined)
+    throw new GatewayConfigError(at(p, 'compression'), 'remote write bodies are always snappy-compressed');
   const headers: Record<string, string> = {};
   if (doc['headers'] !== undefined && doc['headers'] !== null) {
     for (const [k, v] of Object.entries(mapping(doc['headers'], at(p, 'headers')))) headers[k] = string(v, at(at(p, 'headers'), k));

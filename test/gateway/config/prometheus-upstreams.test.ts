@@ -99,6 +99,7 @@ test('errors name the key path and the problem', () => {
       /not both/,
     ],
     [{ upstreams: { n: { endpoint: 'prometheus+http://x/w', basicAuth: { username: 'u' } } } }, {}, 'upstreams.n.basicAuth.password', /required/],
+    [{ upstreams: { n: { endpoint: 'prometheus+http://x/w', compression: 'gzip' } } }, {}, 'upstreams.n.compression', /snappy/],
   ];
   for (const [doc, flags, at, problem] of table) {
     let e: unknown;
