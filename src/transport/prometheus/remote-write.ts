@@ -104,16 +104,21 @@ export function createRemoteWriteTransport(options: RemoteWriteTransportOptions)
     const state = delivered.get(body) ?? { done: new Set<number>(), refused: [] as FailedResult[], refusedSamples: 0 };
     const results = await Promise.all(groups.map((g, i) => (g.length === 0 || state.done.has(i) ? OK : post(g, callOptions))));
     let retry: FailedResult | undefined;
+    let other: FailedResult | undefined;
     results.forEach((r, i) => {
       if (r.kind !== 'failed') state.done.add(i);
       else if (r.retryable) retry ??= r;
-      else {
-        // Refused for good (a 4xx): retrying cannot help, and must not hold the other shards back.
+      else if (r.error.code === 'rejected' && r.error.status !== undefined) {
+        // Refused for good by the receiver (a 4xx): retrying cannot help, and must not hold the other shards back.
         state.done.add(i);
         state.refused.push(r);
         for (const x of groups[i]!) state.refusedSamples += x.samples.length;
-      }
+      } else other ??= r; // aborted, too large, a bug: not the receiver's verdict on this shard
     });
+    if (other !== undefined) {
+      delivered.delete(body);
+      return other;
+    }
     if (retry !== undefined) {
       // The backend retries with these same bytes; only the shards not yet done are sent again.
       delivered.set(body, state);
