@@ -56,7 +56,7 @@ export interface MetricInfo {
 
 /** Receives the translation; labels are flat `[name, value, name, value, …]`, names unique. */
 export interface SampleWriter {
-  /** Read the points' times (remote write); a page does not need them, and they are 0n then. */
+  /** Read the points' times (remote write); a page does not need them, and they are 0 then. */
   readonly timestamps?: boolean;
   /**
    * A metric of family `name` (counters without `_total`) begins. Return false to leave it out
@@ -67,7 +67,7 @@ export interface SampleWriter {
    * One sample. The same `labels` array is passed for every sample of one point (a writer may cache
    * what it derived from it by identity); `extraName`/`extraValue` (`le`, `quantile`) come after them.
    */
-  sample(name: string, labels: readonly string[], value: number | bigint, timeUnixNano: bigint, extraName?: string, extraValue?: string): void;
+  sample(name: string, labels: readonly string[], value: number | bigint, timeMs: number, extraName?: string, extraValue?: string): void;
   /** A metric left out because its points are deltas (they are counted too). */
   leftOut?(metric: MetricInfo): void;
 }
@@ -158,11 +158,20 @@ function double(): number {
   return v;
 }
 
-function nanos(): bigint {
+/**
+ * A fixed64 of Unix nanoseconds as whole milliseconds, exactly and without a bigint: with n = hi·2^32 + lo,
+ * n = hi·4294·10^6 + (hi·967296 + lo), and the second term stays below 2^53.
+ */
+function millis(): number {
   if (pos + 8 > buf.length) fail('truncated fixed64');
-  const v = view.getBigUint64(pos, true);
+  const lo = view.getUint32(pos, true);
+  const hi = view.getUint32(pos + 4, true);
   pos += 8;
-  return v;
+  const rest = hi * 967296 + lo;
+  let q = Math.floor(rest / 1e6);
+  // The division is a float one: step back where it rounded up across a whole millisecond.
+  if (q * 1e6 > rest) q--;
+  return hi * 4294 + q;
 }
 
 /** An sfixed64 as a number when exact (|v| < 2^53), else a bigint. */
@@ -246,8 +255,8 @@ function resourceMetrics(ctx: Context, start: number, end: number): void {
   const identity = ctx.collector ? jobInstance(attrs) : [];
   if (ctx.collector) attrs = attrs.filter((a) => !IDENTITY_KEYS.has(a.key));
   // Stamped with a point's time where times matter (remote write); a resource with no point describes nothing then.
-  const time = ctx.targetInfo && attrs.length > 0 && ctx.timestamps ? firstTime(scopes) : 0n;
-  if (ctx.targetInfo && attrs.length > 0 && (!ctx.timestamps || time !== 0n)) {
+  const time = ctx.targetInfo && attrs.length > 0 && ctx.timestamps ? firstTime(scopes) : 0;
+  if (ctx.targetInfo && attrs.length > 0 && (!ctx.timestamps || time !== 0)) {
     ctx.targetFamily ??= ctx.writer.family(TARGET_INFO, 'info', undefined);
     if (ctx.targetFamily) ctx.writer.sample(TARGET_INFO, [...identity, ...labelList(attrs)], 1, time);
   }
@@ -364,7 +373,7 @@ function metric(ctx: Context, start: number, end: number, scope: readonly string
 /** NumberDataPoint: attributes 7, time 3, as_double 4, as_int 6. */
 function numberPoint(ctx: Context, name: string, start: number, end: number, scope: readonly string[]): void {
   const attrs: Attr[] = [];
-  let time = 0n;
+  let time = 0;
   let value: number | bigint | undefined;
   pos = start;
   while (pos < end) {
@@ -374,7 +383,7 @@ function numberPoint(ctx: Context, name: string, start: number, end: number, sco
       attrs.push(keyValue(pos, e));
       pos = e;
     } else if (tag === ((3 << 3) | I64)) {
-      if (ctx.timestamps) time = nanos();
+      if (ctx.timestamps) time = millis();
       else pos += 8;
     } else if (tag === ((4 << 3) | I64)) value = double();
     else if (tag === ((6 << 3) | I64)) value = int64();
@@ -391,7 +400,7 @@ const bounds: number[] = [];
 /** HistogramDataPoint: time 3, count 4, sum 5, bucket_counts 6 (packed fixed64), explicit_bounds 7 (packed double), attributes 9. */
 function histogramPoint(ctx: Context, name: string, start: number, end: number, scope: readonly string[]): void {
   const attrs: Attr[] = [];
-  let time = 0n;
+  let time = 0;
   let count = 0;
   let sum: number | undefined;
   counts.length = 0;
@@ -407,7 +416,7 @@ function histogramPoint(ctx: Context, name: string, start: number, end: number, 
         break;
       }
       case (3 << 3) | I64:
-        if (ctx.timestamps) time = nanos();
+        if (ctx.timestamps) time = millis();
         else pos += 8;
         break;
       case (4 << 3) | I64:
@@ -479,7 +488,7 @@ const negative: number[] = [];
  */
 function exponentialPoint(ctx: Context, name: string, start: number, end: number, scope: readonly string[]): void {
   const attrs: Attr[] = [];
-  let time = 0n;
+  let time = 0;
   let count = 0;
   let sum: number | undefined;
   let scale = 0;
@@ -500,7 +509,7 @@ function exponentialPoint(ctx: Context, name: string, start: number, end: number
         break;
       }
       case (3 << 3) | I64:
-        if (ctx.timestamps) time = nanos();
+        if (ctx.timestamps) time = millis();
         else pos += 8;
         break;
       case (4 << 3) | I64:
@@ -565,7 +574,7 @@ function exponentialPoint(ctx: Context, name: string, start: number, end: number
 function summaryPoint(ctx: Context, name: string, start: number, end: number, scope: readonly string[]): void {
   const attrs: Attr[] = [];
   const quantiles: number[] = [];
-  let time = 0n;
+  let time = 0;
   let count = 0;
   let sum = 0;
   pos = start;
@@ -579,7 +588,7 @@ function summaryPoint(ctx: Context, name: string, start: number, end: number, sc
         break;
       }
       case (3 << 3) | I64:
-        if (ctx.timestamps) time = nanos();
+        if (ctx.timestamps) time = millis();
         else pos += 8;
         break;
       case (4 << 3) | I64:
@@ -682,9 +691,9 @@ function jobInstance(attrs: readonly Attr[]): string[] {
 
 /**
  * The first point's time among `scopes` (start/end pairs of ScopeMetrics), whatever its metric's kind or
- * temporality: what target_info is stamped with in remote write. 0n when there is no point.
+ * temporality, in ms: what target_info is stamped with in remote write. 0 when there is no point.
  */
-function firstTime(scopes: readonly number[]): bigint {
+function firstTime(scopes: readonly number[]): number {
   const saved = pos;
   try {
     for (let i = 0; i < scopes.length; i += 2) {
@@ -692,16 +701,16 @@ function firstTime(scopes: readonly number[]): bigint {
         // Metric → its data (gauge 5, sum 7, histogram 9, exponential 10, summary 11) → data_points 1 → time 3.
         within(ms, me, -1, (ds, de) => within(ds, de, 1, (ps, pe) => pointTime(ps, pe))),
       );
-      if (t !== 0n) return t;
+      if (t !== 0) return t;
     }
-    return 0n;
+    return 0;
   } finally {
     pos = saved;
   }
 }
 
 /** Calls `f` on each length-delimited field `field` (-1: any data case of Metric) of [start, end) until it returns non-zero. */
-function within(start: number, end: number, field: number, f: (s: number, e: number) => bigint): bigint {
+function within(start: number, end: number, field: number, f: (s: number, e: number) => number): number {
   pos = start;
   while (pos < end) {
     const tag = varint();
@@ -714,22 +723,22 @@ function within(start: number, end: number, field: number, f: (s: number, e: num
     const s = pos;
     if (field === -1 ? n === GAUGE || n === SUM || n === HISTOGRAM || n === EXPONENTIAL || n === SUMMARY : n === field) {
       const t = f(s, e);
-      if (t !== 0n) return t;
+      if (t !== 0) return t;
     }
     pos = e;
   }
-  return 0n;
+  return 0;
 }
 
 /** time_unix_nano (field 3, fixed64) of any data point kind. */
-function pointTime(start: number, end: number): bigint {
+function pointTime(start: number, end: number): number {
   pos = start;
   while (pos < end) {
     const tag = varint();
-    if (tag === ((3 << 3) | I64)) return nanos();
+    if (tag === ((3 << 3) | I64)) return millis();
     skip(tag & 7, end);
   }
-  return 0n;
+  return 0;
 }
 
 // The last attribute key read, and its bytes: consecutive points nearly always repeat their keys, and

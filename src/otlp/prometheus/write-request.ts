@@ -35,29 +35,30 @@ export interface RemoteBatch {
 export function buildSeries(requests: readonly Uint8Array[], externalLabels: readonly string[] = []): RemoteBatch {
   const byKey = new Map<string, RemoteSeries>();
   let samples = 0;
+  // A point's labels (with the external ones), sorted once and keyed once: every sample of the point
+  // (a histogram's buckets) shares them and adds only its name and `le` (translate.ts passes one array).
+  let lastLabels: readonly string[] | undefined;
+  let base: string[] = [];
+  let baseKey = '';
   const counts = translateMetrics(
     requests,
     {
       timestamps: true,
       family: () => true,
-      sample(name, labels, value, timeUnixNano, extraName, extraValue) {
-        const pairs: Array<[string, string]> = [['__name__', name]];
-        for (let i = 0; i < labels.length; i += 2) if (labels[i + 1] !== '') pairs.push([labels[i]!, labels[i + 1]!]);
-        if (extraName !== undefined) pairs.push([extraName, extraValue!]);
-        for (let i = 0; i < externalLabels.length; i += 2) {
-          const n = externalLabels[i]!;
-          if (externalLabels[i + 1] !== '' && !pairs.some((p) => p[0] === n)) pairs.push([n, externalLabels[i + 1]!]);
+      sample(name, labels, value, timeMs, extraName, extraValue) {
+        if (labels !== lastLabels) {
+          lastLabels = labels;
+          base = sortedPairs(labels, externalLabels);
+          // \u0000 and \u0001 cannot appear in label names, so the key is unambiguous.
+          baseKey = base.join('\u0001');
         }
-        pairs.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
-        const flat = pairs.flat();
-        // \u0000 and \u0001 cannot appear in label names, so the key is unambiguous.
-        const key = flat.join('\u0000\u0001');
+        const key = extraName === undefined ? `${name}\u0000${baseKey}` : `${name}\u0000${baseKey}\u0000${extraName}\u0001${extraValue}`;
         let s = byKey.get(key);
         if (s === undefined) {
-          s = { labels: flat, key, samples: [] };
+          s = { labels: withSorted(withSorted(base, '__name__', name), extraName, extraValue), key, samples: [] };
           byKey.set(key, s);
         }
-        s.samples.push([Number(timeUnixNano / 1_000_000n), Number(value)]);
+        s.samples.push([timeMs, Number(value)]);
         samples++;
       },
     },
@@ -66,6 +67,43 @@ export function buildSeries(requests: readonly Uint8Array[], externalLabels: rea
   const series = [...byKey.values()];
   for (const s of series) if (s.samples.length > 1) s.samples.sort((a, b) => a[0] - b[0]);
   return { series, samples, deltaPoints: counts.deltaPoints };
+}
+
+/**
+ * Labels with a value (an empty one is no label in Prometheus), plus the external ones they lack, sorted
+ * by name: an insertion sort into one flat array (a point has a handful of labels; sorting an array of
+ * pairs and flattening it cost a microsecond per point, most of the translation).
+ */
+function sortedPairs(labels: readonly string[], external: readonly string[]): string[] {
+  const out: string[] = [];
+  for (let i = 0; i < labels.length; i += 2) if (labels[i + 1] !== '') insert(out, labels[i]!, labels[i + 1]!, false);
+  for (let i = 0; i < external.length; i += 2) if (external[i + 1] !== '') insert(out, external[i]!, external[i + 1]!, true);
+  return out;
+}
+
+/** Inserts `name = value` into sorted flat `out`; with `ifAbsent`, not when the name is there already. */
+function insert(out: string[], name: string, value: string, ifAbsent: boolean): void {
+  let i = out.length;
+  while (i > 0 && out[i - 2]! > name) i -= 2;
+  if (ifAbsent && i > 0 && out[i - 2] === name) return;
+  out.splice(i, 0, name, value);
+}
+
+/** `flat` (sorted) with `name = value` inserted in order; `flat` itself when `name` is undefined or already there. */
+function withSorted(flat: readonly string[], name: string | undefined, value: string | undefined): string[] {
+  if (name === undefined) return flat as string[];
+  const out: string[] = [];
+  let placed = false;
+  for (let i = 0; i < flat.length; i += 2) {
+    if (!placed && flat[i]! >= name) {
+      if (flat[i] === name) return flat as string[];
+      out.push(name, value!);
+      placed = true;
+    }
+    out.push(flat[i]!, flat[i + 1]!);
+  }
+  if (!placed) out.push(name, value!);
+  return out;
 }
 
 // Reused between calls: a request is encoded synchronously, start to finish.
