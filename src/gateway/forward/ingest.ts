@@ -15,7 +15,7 @@ import { scanRequest, WireFormatError } from '../../otlp/scan.js';
 import type { ScanResult } from '../../otlp/scan.js';
 import { OtlpJsonError } from '../../otlp/json.js';
 import type { Signal } from '../../otlp/types.js';
-import type { DecodedRequest, GatewayObserver, RefusalReason } from '../observe/events.js';
+import type { DecodedRequest, GatewayObserver, ProcessorDropReason, RefusalReason } from '../observe/events.js';
 import { PROTOCOLS } from '../../transport/protocols.js';
 import type { Protocol } from '../../transport/protocols.js';
 import { decodeRequest, encodeRequest } from './requests.js';
@@ -74,6 +74,7 @@ export interface DrainState {
 }
 
 const ACCEPTED: IngestOutcome = Object.freeze({ kind: 'accepted', rejected: 0, message: '' });
+const NOTHING_DROPPED: ReadonlyMap<ProcessorDropReason, number> = new Map();
 
 export function createIngest(options: IngestOptions): Ingest {
   const { router, upstreams, maxQueuedBytes, retryAfterMillis, observer, drain } = options;
@@ -179,9 +180,15 @@ export function createIngest(options: IngestOptions): Ingest {
       for (let i = 0; i < plan.selections.length; i++) {
         const s = plan.selections[i]!;
         const b = bodies[i]!;
-        const queued = s.upstream.backend.enqueue(signal, b.body, s.items);
+        // Processors may have dropped items (bodies.ts); when they left none, there is nothing to send.
+        const items = b.items ?? s.items;
+        if (b.dropped !== undefined || b.streams !== undefined) {
+          observer.onProcessed?.({ upstream: s.upstream.name, signal, dropped: b.dropped ?? NOTHING_DROPPED, streams: b.streams });
+          if (items === 0 && b.dropped !== undefined) continue;
+        }
+        const queued = s.upstream.backend.enqueue(signal, b.body, items);
         names.push(s.upstream.name);
-        observer.onForwarded?.({ upstream: s.upstream.name, signal, items: s.items, bytes: b.body.byteLength, body: b.how, queued });
+        observer.onForwarded?.({ upstream: s.upstream.name, signal, items, bytes: b.body.byteLength, body: b.how, queued });
       }
 
       const serviceNames: string[] = [];

@@ -6,6 +6,7 @@ import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
 import { GatewayConfigError } from '../../../src/gateway/config/config-error.js';
 import { loadGatewayConfig } from '../../../src/gateway/config/load.js';
+import { sameUpstreamConfig } from '../../../src/gateway/config/upstreams.js';
 
 const test = suite('gateway/config/processors');
 
@@ -135,6 +136,56 @@ test('step table: bad processor configurations name the path, the value and what
       { selfTelemetry: { upstreams: { self: { endpoint: 'http://self', processors: [{ resource: [{ action: 'delete', key: 'x' }] }] } } } },
       'selfTelemetry.upstreams.self.processors',
       "not applied to the gateway's own telemetry; set its resource in selfTelemetry.resource",
+    ],
+  ];
+  for (const [document, path, problem] of rows) {
+    try {
+      load(document);
+      assert.unreachable(`accepted: ${path} ${problem}`);
+    } catch (e) {
+      if (!(e instanceof GatewayConfigError)) throw e;
+      assert.equal([e.path, e.problem], [path, problem]);
+    }
+  }
+});
+
+test('temporality: a word, or a mapping with defaults filled', () => {
+  const c = load({
+    upstreams: {
+      vendor: { endpoint: 'http://v', temporality: 'delta' },
+      central: { endpoint: 'http://c', temporality: { to: 'cumulative', maxStreams: 5000, staleAfter: '2m', firstPoint: 'drop' } },
+      plain: { endpoint: 'http://p' },
+    },
+  });
+  assert.equal(
+    c.upstreams.map((u) => u.temporality),
+    [
+      { to: 'delta', maxStreams: 100_000, staleAfterMillis: 900_000, firstPoint: 'auto' },
+      { to: 'cumulative', maxStreams: 5000, staleAfterMillis: 120_000, firstPoint: 'drop' },
+      undefined,
+    ],
+  );
+});
+
+test("temporality is not part of an upstream's identity: changing it keeps the queue", () => {
+  const a = load({ upstreams: { u: { endpoint: 'http://u', temporality: 'delta' } } }).upstreams[0]!;
+  const b = load({ upstreams: { u: { endpoint: 'http://u' } } }).upstreams[0]!;
+  assert.ok(sameUpstreamConfig(a, b));
+});
+
+test('step table: bad temporality settings', () => {
+  const t = (temporality: unknown) => ({ upstreams: { u: { endpoint: 'http://u', temporality } } });
+  const rows: Array<[Record<string, unknown>, string, string]> = [
+    [t('deltas'), 'upstreams.u.temporality', 'expected one of delta, cumulative, got "deltas"'],
+    [t({ maxStreams: 5 }), 'upstreams.u.temporality.to', 'required: one of delta, cumulative'],
+    [t({ to: 'delta', maxStreams: 0 }), 'upstreams.u.temporality.maxStreams', 'expected an integer from 1 to 10000000, got 0'],
+    [t({ to: 'delta', staleAfter: '10ms' }), 'upstreams.u.temporality.staleAfter', 'expected an integer from 1000 to 2147483647, got 10'],
+    [t({ to: 'delta', firstPoint: 'keep' }), 'upstreams.u.temporality.firstPoint', 'expected one of auto, drop, got "keep"'],
+    [t({ to: 'delta', max: 1 }), 'upstreams.u.temporality.max', 'unknown key; allowed here: to, maxStreams, staleAfter, firstPoint'],
+    [
+      { selfTelemetry: { upstreams: { self: { endpoint: 'http://self', temporality: 'delta' } } } },
+      'selfTelemetry.upstreams.self.temporality',
+      "not applied to the gateway's own telemetry (always cumulative)",
     ],
   ];
   for (const [document, path, problem] of rows) {

@@ -11,9 +11,7 @@ import { createHash } from 'node:crypto';
 import { anyValueStringForm, buildEntry, encodeAttribute, readEntry, sameBytes } from '../../../otlp/resource-entry.js';
 import type { WireAttribute } from '../../../otlp/resource-entry.js';
 import type { ResourceEdit } from '../../config/processors.js';
-
-/** Rewrites one resource entry (the whole field, tag included); returns `entry` itself when nothing changed. */
-export type EntryRewrite = (entry: Uint8Array) => Uint8Array;
+import type { EntryStep } from './chain.js';
 
 interface CompiledEdit {
   readonly action: ResourceEdit['action'];
@@ -27,7 +25,7 @@ interface CompiledEdit {
 const utf8 = new TextEncoder();
 
 /** Compiles a list of edits (one or several `resource` processors, concatenated in order). */
-export function compileResourceEdits(edits: readonly ResourceEdit[]): EntryRewrite {
+export function compileResourceEdits(edits: readonly ResourceEdit[]): EntryStep {
   const compiled: CompiledEdit[] = edits.map((e) => ({
     action: e.action,
     key: utf8.encode(e.key),

@@ -1,0 +1,788 @@
+/**
+ * Temporality conversion of one upstream's metrics (`temporality:` on an upstream; docs/gateway.md,
+ * Temporality conversion), following the OTLP metrics data model ("Temporality", "Resets and
+ * Gaps", "Sums: Delta-to-Cumulative").
+ *
+ * A stream is its resource, its scope, its metric's identity (name, unit, point kind, monotonicity,
+ * temporality; not the description) and its point attributes, as bytes: the same stream must come
+ * encoded the same way, as SDKs do (attributes in another order are another stream). Its state is
+ * one slot of a StreamTable, found by a 64-bit hash of those bytes.
+ *
+ * To delta (monotonic sums, histograms, exponential histograms that are cumulative; non-monotonic
+ * sums stay cumulative, as an SDK's delta preference keeps up-down counters cumulative; gauges and
+ * summaries pass):
+ * - a point of a known stream becomes the difference from the stream's previous point, and its
+ *   start time the previous point's time: (prev.time, time];
+ * - the first point of a stream: `firstPoint: drop` drops it; `auto` passes it as it is when its
+ *   start time is before its time and not before the horizon (the state's creation, raised to the
+ *   last time of every stream it forgot): the stream then began after the gateway could have seen
+ *   any of it, so all of its value is new. Otherwise it is dropped, and counted (`first_point`);
+ * - a new run (a later start time) that began at or after the previous point is passed as it is
+ *   (its whole value is new); one that began before it overlaps what was sent and is dropped
+ *   (`first_point`); an older start time, or a time not after the previous point's, is dropped
+ *   (`late`);
+ * - a reset without a new start time (a value, a count or a bucket that went down, or a changed
+ *   bucket layout) rebases: the point's own value becomes the delta (what accrued since the reset,
+ *   as Prometheus counts a counter reset), never a negative delta;
+ * - exponential histograms of different scales are both brought to the lower one before the
+ *   difference; min and max are dropped (they cannot be derived for an interval, as the data model
+ *   says), except on a first point passed as it is.
+ *
+ * To cumulative (delta sums of any monotonicity, histograms, exponential histograms):
+ * - the first point of a stream starts a run: start time and value as they are;
+ * - the next point continues it when its start time is the previous point's time (or unknown):
+ *   values added, start time the run's; min/max combined;
+ * - a point whose time is not after the previous one's is dropped (`late`); one that starts
+ *   before the previous point's time (overlapping it) is dropped (`overlap`);
+ * - a gap (a start time after the previous point's time), or a changed bucket layout (explicit
+ *   bounds, zero threshold), starts a new run with the point's own start time. An SDK that omits
+ *   unchanged streams from its delta exports (ours does) therefore makes a new run after every
+ *   quiet interval: the data model's rule (a gap may be lost data), and exact for backends that
+ *   read start times;
+ * - exponential buckets are accumulated at the lowest scale seen, lowered further to keep each
+ *   range within max(160, the widest point's buckets).
+ *
+ * A point flagged "no recorded value" ends its stream: it passes, and the stream's state keeps only
+ * that point's time, so that a later first point passes as it is only if it started after it.
+ * Int sums are converted in 64-bit integer arithmetic; doubles in double arithmetic.
+ *
+ * Cost: a sum point whose start time is present (every SDK writes it) is converted by patching
+ * its start time and value in one copy of the entry (otlp/entry-edits.ts); histogram points are
+ * read and written again. BENCHMARKS.md, Processors, has the figures.
+ */
+import type { Clock } from '../../../internal/clock.js';
+import { ByteHash } from '../../../internal/byte-hash.js';
+import { BinaryWriter } from '../../../otlp/encode/binary-writer.js';
+import {
+  exponentialHistogramPoint,
+  histogramPoint,
+  numberPoint,
+  writeExponentialHistogramDataPoint,
+  writeHistogramDataPoint,
+  writeNumberDataPoint,
+} from '../../../otlp/encode/metrics.js';
+import { applyEdits, EntryEdits } from '../../../otlp/entry-edits.js';
+import {
+  type BucketRun,
+  CUMULATIVE,
+  DELTA,
+  EXPONENTIAL_HISTOGRAM,
+  ExponentialFields,
+  HISTOGRAM,
+  HistogramFields,
+  MetricFields,
+  NO_RECORDED_VALUE,
+  NumberPointFields,
+  type PointFields,
+  readMetric,
+  SUM,
+} from '../../../otlp/metric-points.js';
+import { Cursor, WireFormatError } from '../../../otlp/scan.js';
+import { LEN } from '../../../otlp/wire.js';
+import type { TemporalityConfig } from '../../config/processors.js';
+import type { EntryStep, ProcessContext } from './chain.js';
+import { HELD_DOUBLE, HELD_EXPONENTIAL, HELD_HISTOGRAM, HELD_INT, HELD_NONE, StreamTable } from './stream-table.js';
+
+/** The conversion state of one upstream: kept across pipelines while its settings stay the same (conversions.ts). */
+export interface TemporalityState {
+  readonly settings: TemporalityConfig;
+  readonly table: StreamTable;
+}
+
+/** A new, empty state; its horizon is now (no stream began before it that it could have seen). */
+export function createTemporalityState(settings: TemporalityConfig, clock: Clock): TemporalityState {
+  const table = new StreamTable(settings.maxStreams, settings.staleAfterMillis);
+  const now = clock.nowNanos();
+  table.horizonHi = Number(now >> 32n);
+  table.horizonLo = Number(now & 0xffffffffn);
+  return { settings, table };
+}
+
+/** Histogram state: replaced on every change (the table's undo keeps the old object). */
+interface HistogramState {
+  readonly count: number;
+  readonly sum: number | undefined;
+  readonly min: number | undefined;
+  readonly max: number | undefined;
+  readonly counts: Float64Array;
+  readonly bounds: Float64Array;
+}
+
+/** Buckets of one exponential range at a scale: counts of consecutive indexes from `offset`. */
+interface Buckets {
+  readonly offset: number;
+  readonly counts: Float64Array;
+}
+
+interface ExponentialState {
+  readonly count: number;
+  readonly sum: number | undefined;
+  readonly min: number | undefined;
+  readonly max: number | undefined;
+  readonly scale: number;
+  readonly zeroCount: number;
+  readonly zeroThreshold: number;
+  readonly positive: Buckets;
+  readonly negative: Buckets;
+}
+
+// What a point becomes.
+const KEEP = 0;
+const DROP_FIRST = 1;
+const DROP_LATE = 2;
+const DROP_OVERLAP = 3;
+const REASONS = [undefined, 'first_point', 'late', 'overlap'] as const;
+
+/** Seeds of the identity hash (arbitrary, fixed: a state outlives pipelines, not processes). */
+const SEED_A = 0x6f746c70;
+const SEED_B = 0x66616e6f;
+/** The spec's default MaxSize: the least a cumulative exponential range may keep before lowering its scale. */
+const MIN_MAX_SIZE = 160;
+const MIN_SCALE = -10;
+const EMPTY = new Uint8Array(0);
+const NO_COUNTS = new Float64Array(0);
+
+/** The conversion step of one upstream, over its state. */
+export function compileTemporality(state: TemporalityState, clock: Clock): EntryStep {
+  const { table, settings } = state;
+  const toDelta = settings.to === 'delta';
+  const dropFirst = settings.firstPoint === 'drop';
+  const edits = new EntryEdits();
+  const hash = new ByteHash();
+  const writer = new BinaryWriter();
+  const metric = new MetricFields();
+  const num = new NumberPointFields();
+  const hist = new HistogramFields();
+  const exp = new ExponentialFields();
+  const numberOut = numberPoint(false);
+  const histOut = histogramPoint(NO_COUNTS, NO_COUNTS);
+  const posOut: { offset: number; counts: Float64Array } = { offset: 0, counts: NO_COUNTS };
+  const negOut: { offset: number; counts: Float64Array } = { offset: 0, counts: NO_COUNTS };
+  const expOut = exponentialHistogramPoint(posOut, negOut);
+  // One cursor per nesting level, reused.
+  const entryC = new Cursor(EMPTY, 0, 0, undefined, 'resource_metrics');
+  const scopeC = new Cursor(EMPTY, 0, 0, entryC, 'scope_metrics');
+  const metricC = new Cursor(EMPTY, 0, 0, scopeC, 'metrics');
+  const dataC = new Cursor(EMPTY, 0, 0, metricC, 'data');
+  const pointC = new Cursor(EMPTY, 0, 0, dataC, 'data_points');
+  const bucketsC = new Cursor(EMPTY, 0, 0, pointC, 'buckets');
+
+  let buf: Uint8Array = EMPTY;
+  let view: DataView = new DataView(new ArrayBuffer(0));
+  let now = 0;
+  // The stream identity of the point being converted.
+  let idHi = 0;
+  let idLo = 0;
+  let ended = -1;
+  // A converted number value: a double, or an int64 as two words.
+  let outDouble = 0;
+  let outLo = 0;
+  let outHi = 0;
+
+  const cmp = (aHi: number, aLo: number, bHi: number, bLo: number): number =>
+    aHi !== bHi ? (aHi < bHi ? -1 : 1) : aLo !== bLo ? (aLo < bLo ? -1 : 1) : 0;
+  const ns = (hi: number, lo: number): bigint => (BigInt(hi) << 32n) | BigInt(lo);
+
+  /** Hashes the point's attributes onto the metric's identity (seeded in `hash` state a/b). */
+  function identify(p: PointFields, metricA: number, metricB: number): void {
+    hash.seed(metricA, metricB);
+    const r = p.attributes;
+    for (let i = 0; i < r.length; i++) hash.update(buf, r.start[i]!, r.end[i]!);
+    idHi = hash.hi;
+    idLo = hash.lo;
+  }
+
+  /**
+   * Whether the first point of a stream may pass as it is: it must start before its time and not
+   * before the horizon, nor before the end of the stream's previous life (a stream ended by a "no
+   * recorded value" point keeps its slot, holding nothing but that time: `ended`).
+   */
+  function firstPasses(p: PointFields): boolean {
+    if (dropFirst || p.startAt < 0) return false;
+    if (cmp(p.startHi, p.startLo, p.timeHi, p.timeLo) >= 0) return false;
+    if (cmp(p.startHi, p.startLo, table.horizonHi, table.horizonLo) < 0) return false;
+    return ended < 0 || cmp(p.startHi, p.startLo, table.timeHi[ended]!, table.timeLo[ended]!) >= 0;
+  }
+
+  /** Ends the stream of a "no recorded value" point: its slot keeps only the point's time. */
+  function endStream(p: PointFields): void {
+    const slot = table.find(idHi, idLo, now);
+    if (slot < 0) return;
+    table.save(slot);
+    table.held[slot] = HELD_NONE;
+    table.extra[slot] = undefined;
+    setTimes(slot, p, true);
+  }
+
+  /** The slot of the current stream, or -1 when it has no state (then `ended` is its ended slot, or -1). */
+  function lookup(): number {
+    const slot = table.find(idHi, idLo, now);
+    ended = slot >= 0 && table.held[slot] === HELD_NONE ? slot : -1;
+    return slot >= 0 && ended < 0 ? slot : -1;
+  }
+
+  /** A slot for the current stream's new state (journaled). */
+  function claim(): number {
+    let slot = table.find(idHi, idLo, now);
+    if (slot < 0) slot = table.insert(idHi, idLo, now);
+    else table.save(slot);
+    return slot;
+  }
+
+  function setTimes(slot: number, p: PointFields, start: boolean): void {
+    if (start) {
+      table.startHi[slot] = p.startHi;
+      table.startLo[slot] = p.startLo;
+    }
+    table.timeHi[slot] = p.timeHi;
+    table.timeLo[slot] = p.timeLo;
+  }
+
+  /**
+   * Where a known stream's point stands against its state: KEEP (continue the run), or a drop, or
+   * -1 for a new run. Shared by every point kind.
+   */
+  function place(slot: number, p: PointFields): number {
+    const t = table;
+    if (cmp(p.timeHi, p.timeLo, t.timeHi[slot]!, t.timeLo[slot]!) <= 0) return DROP_LATE;
+    if (p.startAt < 0) return KEEP; // no start time: nothing tells a reset or a gap apart
+    if (toDelta) {
+      const c = cmp(p.startHi, p.startLo, t.startHi[slot]!, t.startLo[slot]!);
+      if (c < 0) return DROP_LATE;
+      return c === 0 ? KEEP : -1;
+    }
+    const c = cmp(p.startHi, p.startLo, t.timeHi[slot]!, t.timeLo[slot]!);
+    if (c < 0) return DROP_OVERLAP;
+    return c === 0 ? KEEP : -1;
+  }
+
+  /**
+   * A new run's first point: passes as it is, except to delta when the run began before the
+   * previous point (two runs overlap: a restart whose clock disagrees, or two writers): its value
+   * may hold some of what was already sent, so it is dropped and becomes the state.
+   */
+  function newRun(slot: number, p: PointFields): number {
+    if (!toDelta) return KEEP;
+    return cmp(p.startHi, p.startLo, table.timeHi[slot]!, table.timeLo[slot]!) >= 0 ? KEEP : DROP_FIRST;
+  }
+
+  // ---- Sums ----
+
+  function convertNumber(fieldStart: number, fieldEnd: number): number {
+    const p = num;
+    if (p.timeAt < 0 || p.valueAt < 0) return KEEP;
+    if ((p.flags & NO_RECORDED_VALUE) !== 0) {
+      endStream(p);
+      return KEEP;
+    }
+    const held = p.isInt ? HELD_INT : HELD_DOUBLE;
+    let slot = lookup();
+    let outcome: number;
+    if (slot < 0) outcome = toDelta && !firstPasses(p) ? DROP_FIRST : KEEP;
+    else {
+      outcome = table.held[slot] !== held ? -1 : place(slot, p);
+      if (outcome === DROP_LATE || outcome === DROP_OVERLAP) return outcome;
+      if (outcome === -1) outcome = newRun(slot, p);
+      else {
+        // Continue the run: the point's value against the state.
+        table.save(slot);
+        const w = table.words;
+        const v = table.value;
+        if (held === HELD_DOUBLE) {
+          const prev = v[slot]!;
+          outDouble = toDelta ? (p.double >= prev ? p.double - prev : p.double) : prev + p.double;
+          v[slot] = toDelta ? p.double : outDouble;
+        } else {
+          const lo = w[2 * slot]!;
+          const hi = w[2 * slot + 1]! | 0;
+          if (toDelta) {
+            // 64-bit p − prev; a negative difference is a reset: the point's value is the delta.
+            if (hi < p.valueHi || (hi === p.valueHi && lo <= p.valueLo)) {
+              outLo = (p.valueLo - lo) >>> 0;
+              outHi = (p.valueHi - hi - (p.valueLo < lo ? 1 : 0)) | 0;
+            } else {
+              outLo = p.valueLo;
+              outHi = p.valueHi;
+            }
+            w[2 * slot] = p.valueLo;
+            w[2 * slot + 1] = p.valueHi;
+          } else {
+            const sumLo = lo + p.valueLo;
+            outLo = sumLo >>> 0;
+            outHi = (hi + p.valueHi + (sumLo > 0xffffffff ? 1 : 0)) | 0;
+            w[2 * slot] = outLo;
+            w[2 * slot + 1] = outHi;
+          }
+        }
+        // Delta: (previous point's time, time]. Cumulative: the run's start.
+        const sHi = toDelta ? table.timeHi[slot]! : table.startHi[slot]!;
+        const sLo = toDelta ? table.timeLo[slot]! : table.startLo[slot]!;
+        setTimes(slot, p, toDelta);
+        if (p.startAt >= 0) {
+          // The usual case: same length, patched in the copy of the entry.
+          edits.patch64(p.startAt, sLo, sHi);
+          if (held === HELD_DOUBLE) edits.patchDouble(p.valueAt, outDouble);
+          else edits.patch64(p.valueAt, outLo, outHi);
+        } else rewriteNumber(fieldStart, fieldEnd, sHi, sLo, held);
+        return KEEP;
+      }
+    }
+    // A first point, or a new run: the point as it is becomes the state.
+    slot = claim();
+    table.held[slot] = held;
+    table.extra[slot] = undefined;
+    setTimes(slot, p, true);
+    if (held === HELD_DOUBLE) table.value[slot] = p.double;
+    else {
+      table.words[2 * slot] = p.valueLo;
+      table.words[2 * slot + 1] = p.valueHi;
+    }
+    return outcome;
+  }
+
+  /** Writes a number point again with a start time (it had none) and the converted value. */
+  function rewriteNumber(fieldStart: number, fieldEnd: number, sHi: number, sLo: number, held: number): void {
+    const p = num;
+    const out = numberOut;
+    out.attrs = p.carriedBytes(buf);
+    out.startNs = ns(sHi, sLo);
+    out.timeNs = ns(p.timeHi, p.timeLo);
+    out.flags = p.flags;
+    out.isInt = held === HELD_INT;
+    out.value = held === HELD_DOUBLE ? outDouble : BigInt.asIntN(64, ns(outHi >>> 0, outLo));
+    writeNumberDataPoint(writer, out);
+    edits.splice(fieldStart, fieldEnd, writer.finish());
+  }
+
+  // ---- Histograms ----
+
+  function convertHistogram(fieldStart: number, fieldEnd: number): number {
+    const p = hist;
+    if (p.timeAt < 0) return KEEP;
+    if ((p.flags & NO_RECORDED_VALUE) !== 0) {
+      endStream(p);
+      return KEEP;
+    }
+    let slot = lookup();
+    let outcome = slot < 0 ? (toDelta && !firstPasses(p) ? DROP_FIRST : KEEP) : table.held[slot] !== HELD_HISTOGRAM ? -1 : place(slot, p);
+    if (outcome === DROP_LATE || outcome === DROP_OVERLAP) return outcome;
+    const prev = slot < 0 ? undefined : (table.extra[slot] as HistogramState);
+    const counts = p.counts.slice(0, p.buckets);
+    const sameLayout = prev !== undefined && sameBounds(prev.bounds, p.boundValues, p.bounds) && prev.counts.length === counts.length;
+    const bounds = sameLayout ? prev.bounds : p.boundValues.slice(0, p.bounds);
+    if (slot >= 0 && outcome === KEEP && !toDelta && !sameLayout) outcome = -1; // a new layout starts a new run
+    if (outcome === -1) outcome = newRun(slot, p);
+    else if (slot >= 0 && outcome === KEEP) {
+      const s = prev!;
+      const sHi = toDelta ? table.timeHi[slot]! : table.startHi[slot]!;
+      const sLo = toDelta ? table.timeLo[slot]! : table.startLo[slot]!;
+      table.save(slot);
+      let out: HistogramState;
+      if (toDelta) {
+        let reset = !sameLayout || p.count < s.count;
+        const delta = new Float64Array(counts.length);
+        for (let i = 0; i < counts.length && !reset; i++) {
+          delta[i] = counts[i]! - s.counts[i]!;
+          if (delta[i]! < 0) reset = true;
+        }
+        out = reset
+          ? { count: p.count, sum: p.sum, min: undefined, max: undefined, counts, bounds }
+          : {
+              count: p.count - s.count,
+              sum: p.sum !== undefined && s.sum !== undefined ? p.sum - s.sum : undefined,
+              min: undefined,
+              max: undefined,
+              counts: delta,
+              bounds,
+            };
+        table.extra[slot] = { count: p.count, sum: p.sum, min: undefined, max: undefined, counts, bounds } satisfies HistogramState;
+      } else {
+        const total = new Float64Array(counts.length);
+        for (let i = 0; i < counts.length; i++) total[i] = counts[i]! + s.counts[i]!;
+        out = {
+          count: p.count + s.count,
+          sum: p.sum !== undefined && s.sum !== undefined ? p.sum + s.sum : undefined,
+          min: p.min !== undefined && s.min !== undefined ? Math.min(p.min, s.min) : undefined,
+          max: p.max !== undefined && s.max !== undefined ? Math.max(p.max, s.max) : undefined,
+          counts: total,
+          bounds,
+        };
+        table.extra[slot] = out;
+      }
+      setTimes(slot, p, toDelta);
+      const o = histOut;
+      o.attrs = p.carriedBytes(buf);
+      o.startNs = ns(sHi, sLo);
+      o.timeNs = ns(p.timeHi, p.timeLo);
+      o.flags = p.flags;
+      o.count = out.count;
+      o.sum = out.sum;
+      o.bucketCounts = out.counts;
+      o.bounds = out.bounds;
+      o.min = out.min;
+      o.max = out.max;
+      writeHistogramDataPoint(writer, o);
+      edits.splice(fieldStart, fieldEnd, writer.finish());
+      return KEEP;
+    }
+    slot = claim();
+    table.held[slot] = HELD_HISTOGRAM;
+    table.extra[slot] = { count: p.count, sum: p.sum, min: p.min, max: p.max, counts, bounds } satisfies HistogramState;
+    setTimes(slot, p, true);
+    return outcome;
+  }
+
+  // ---- Exponential histograms ----
+
+  function convertExponential(fieldStart: number, fieldEnd: number): number {
+    const p = exp;
+    if (p.timeAt < 0) return KEEP;
+    if ((p.flags & NO_RECORDED_VALUE) !== 0) {
+      endStream(p);
+      return KEEP;
+    }
+    let slot = lookup();
+    let outcome = slot < 0 ? (toDelta && !firstPasses(p) ? DROP_FIRST : KEEP) : table.held[slot] !== HELD_EXPONENTIAL ? -1 : place(slot, p);
+    if (outcome === DROP_LATE || outcome === DROP_OVERLAP) return outcome;
+    const prev = slot < 0 ? undefined : (table.extra[slot] as ExponentialState);
+    const current: ExponentialState = {
+      count: p.count,
+      sum: p.sum,
+      min: p.min,
+      max: p.max,
+      scale: p.scale,
+      zeroCount: p.zeroCount,
+      zeroThreshold: p.zeroThreshold,
+      positive: runOf(p.positive),
+      negative: runOf(p.negative),
+    };
+    const sameZero = prev !== undefined && Object.is(prev.zeroThreshold, p.zeroThreshold);
+    if (slot >= 0 && outcome === KEEP && !toDelta && !sameZero) outcome = -1;
+    if (outcome === -1) outcome = newRun(slot, p);
+    else if (slot >= 0 && outcome === KEEP) {
+      const s = prev!;
+      const sHi = toDelta ? table.timeHi[slot]! : table.startHi[slot]!;
+      const sLo = toDelta ? table.timeLo[slot]! : table.startLo[slot]!;
+      table.save(slot);
+      let out: ExponentialState;
+      if (toDelta) {
+        // Both at the lower scale (lower still should their ranges not fit together), then the
+        // difference; anything negative is a reset.
+        const scale = commonScale(current, s, widest(current, s));
+        const pos = sameZero ? difference(downscale(current.positive, p.scale - scale), downscale(s.positive, s.scale - scale)) : undefined;
+        const neg = sameZero ? difference(downscale(current.negative, p.scale - scale), downscale(s.negative, s.scale - scale)) : undefined;
+        const reset = pos === undefined || neg === undefined || p.count < s.count || p.zeroCount < s.zeroCount;
+        out = reset
+          ? { ...current, min: undefined, max: undefined }
+          : {
+              count: p.count - s.count,
+              sum: p.sum !== undefined && s.sum !== undefined ? p.sum - s.sum : undefined,
+              min: undefined,
+              max: undefined,
+              scale,
+              zeroCount: p.zeroCount - s.zeroCount,
+              zeroThreshold: p.zeroThreshold,
+              positive: pos,
+              negative: neg,
+            };
+        table.extra[slot] = current;
+      } else {
+        // At the lower scale, lower still to keep each range within max(160, the widest range received).
+        const scale = commonScale(current, s, widest(current, s));
+        const pos = sum(downscale(current.positive, p.scale - scale), downscale(s.positive, s.scale - scale));
+        const neg = sum(downscale(current.negative, p.scale - scale), downscale(s.negative, s.scale - scale));
+        out = {
+          count: p.count + s.count,
+          sum: p.sum !== undefined && s.sum !== undefined ? p.sum + s.sum : undefined,
+          min: p.min !== undefined && s.min !== undefined ? Math.min(p.min, s.min) : undefined,
+          max: p.max !== undefined && s.max !== undefined ? Math.max(p.max, s.max) : undefined,
+          scale,
+          zeroCount: p.zeroCount + s.zeroCount,
+          zeroThreshold: p.zeroThreshold,
+          positive: pos,
+          negative: neg,
+        };
+        table.extra[slot] = out;
+      }
+      setTimes(slot, p, toDelta);
+      const o = expOut;
+      o.attrs = p.carriedBytes(buf);
+      o.startNs = ns(sHi, sLo);
+      o.timeNs = ns(p.timeHi, p.timeLo);
+      o.flags = p.flags;
+      o.count = out.count;
+      o.sum = out.sum;
+      o.min = out.min;
+      o.max = out.max;
+      o.scale = out.scale;
+      o.zeroCount = out.zeroCount;
+      o.zeroThreshold = out.zeroThreshold;
+      posOut.offset = out.positive.offset;
+      posOut.counts = out.positive.counts;
+      negOut.offset = out.negative.offset;
+      negOut.counts = out.negative.counts;
+      o.positive = posOut;
+      o.negative = negOut;
+      writeExponentialHistogramDataPoint(writer, o);
+      edits.splice(fieldStart, fieldEnd, writer.finish());
+      return KEEP;
+    }
+    slot = claim();
+    table.held[slot] = HELD_EXPONENTIAL;
+    table.extra[slot] = current;
+    setTimes(slot, p, true);
+    return outcome;
+  }
+
+  // ---- The walk: entry → scopes → metrics → points ----
+
+  /** Converts the metrics of one scope; returns whether every metric with points lost them all. */
+  function convertScope(ctx: ProcessContext, resourceA: number, resourceB: number): boolean {
+    const c = scopeC;
+    const start = c.pos;
+    // The scope's identity first (it may come after its metrics on the wire).
+    hash.seed(resourceA, resourceB);
+    while (c.pos < c.end) {
+      const fieldStart = c.pos;
+      c.tag();
+      if (c.field === 1 && c.wire === LEN) {
+        c.pos = c.len();
+        hash.update(buf, fieldStart, c.pos);
+      } else c.skip(c.wire, c.field);
+    }
+    const scopeA = hash.a;
+    const scopeB = hash.b;
+    c.pos = start;
+    let metrics = 0;
+    let removed = 0;
+    while (c.pos < c.end) {
+      const fieldStart = c.pos;
+      c.tag();
+      if (c.field !== 2 || c.wire !== LEN) {
+        c.skip(c.wire, c.field);
+        continue;
+      }
+      const end = c.len();
+      metrics++;
+      metricC.on(buf, c.pos, end);
+      readMetric(metricC, dataC, metric);
+      c.pos = end;
+      if (convertMetric(ctx, scopeA, scopeB)) {
+        edits.splice(fieldStart, end, EMPTY);
+        removed++;
+      }
+    }
+    return metrics > 0 && removed === metrics;
+  }
+
+  /** Converts one metric's points; true when it had points and all were dropped (the metric goes too). */
+  function convertMetric(ctx: ProcessContext, scopeA: number, scopeB: number): boolean {
+    const m = metric;
+    const kind = m.data;
+    const convert = toDelta ? m.temporality === CUMULATIVE && (kind !== SUM || m.monotonic) : m.temporality === DELTA;
+    if (!convert || m.temporalityAt < 0) return false;
+    hash.seed(scopeA, scopeB);
+    if (m.nameStart >= 0) hash.update(buf, m.nameStart, m.nameEnd);
+    if (m.unitStart >= 0) hash.update(buf, m.unitStart, m.unitEnd);
+    hash
+      .word(kind)
+      .word(m.monotonic ? 1 : 0)
+      .word(m.temporality);
+    const metricA = hash.a;
+    const metricB = hash.b;
+    edits.patchByte(m.temporalityAt, toDelta ? DELTA : CUMULATIVE);
+    const before = edits.splices;
+    const d = dataC;
+    d.on(buf, m.dataStart, m.dataEnd);
+    let points = 0;
+    let kept = 0;
+    while (d.pos < d.end) {
+      const fieldStart = d.pos;
+      d.tag();
+      if (d.field !== 1 || d.wire !== LEN) {
+        d.skip(d.wire, d.field);
+        continue;
+      }
+      const end = d.len();
+      pointC.on(buf, d.pos, end);
+      d.pos = end;
+      points++;
+      let outcome: number;
+      if (kind === SUM) {
+        num.read(pointC, view);
+        identify(num, metricA, metricB);
+        outcome = convertNumber(fieldStart, end);
+      } else if (kind === HISTOGRAM) {
+        hist.read(pointC, view);
+        identify(hist, metricA, metricB);
+        outcome = convertHistogram(fieldStart, end);
+      } else if (kind === EXPONENTIAL_HISTOGRAM) {
+        exp.read(pointC, bucketsC, view);
+        identify(exp, metricA, metricB);
+        outcome = convertExponential(fieldStart, end);
+      } else outcome = KEEP;
+      if (outcome === KEEP) kept++;
+      else {
+        edits.splice(fieldStart, end, EMPTY);
+        ctx.drop(REASONS[outcome]!, 1);
+      }
+    }
+    if (points > 0 && kept === 0) {
+      edits.truncateSplices(before);
+      return true;
+    }
+    return false;
+  }
+
+  return (entry, ctx) => {
+    if (ctx.signal !== 'metrics') return entry;
+    now = Number(clock.nowNanos() / 1_000_000n);
+    table.sweep(now);
+    edits.reset();
+    buf = entry;
+    view = new DataView(entry.buffer, entry.byteOffset, entry.byteLength);
+    const c = entryC;
+    c.on(entry, 0, entry.length);
+    c.tag();
+    if (c.field !== 1 || c.wire !== LEN) throw new WireFormatError('resource_metrics: an entry is field 1, length-delimited');
+    const end = c.len();
+    const start = c.pos;
+    // The resource's identity: its whole field, as received.
+    hash.seed(SEED_A, SEED_B);
+    while (c.pos < end) {
+      const fieldStart = c.pos;
+      c.tag();
+      if (c.field === 1 && c.wire === LEN) {
+        c.pos = c.len();
+        hash.update(entry, fieldStart, c.pos);
+      } else c.skip(c.wire, c.field);
+    }
+    const resourceA = hash.a;
+    const resourceB = hash.b;
+    c.pos = start;
+    let scopes = 0;
+    let removed = 0;
+    while (c.pos < end) {
+      const fieldStart = c.pos;
+      c.tag();
+      // Annotated: TypeScript keeps c.field narrowed to 1 from the entry's own tag check.
+      const f: number = c.field;
+      const w: number = c.wire;
+      if (f !== 2 || w !== LEN) {
+        c.skip(w, f);
+        continue;
+      }
+      const scopeEnd = c.len();
+      scopes++;
+      scopeC.on(entry, c.pos, scopeEnd);
+      const before = edits.splices;
+      c.pos = scopeEnd;
+      if (convertScope(ctx, resourceA, resourceB)) {
+        edits.truncateSplices(before);
+        edits.splice(fieldStart, scopeEnd, EMPTY);
+        removed++;
+      }
+    }
+    if (scopes > 0 && removed === scopes) {
+      edits.truncateSplices(0);
+      edits.splice(0, entry.length, EMPTY);
+    }
+    return applyEdits(entry, edits);
+  };
+}
+
+/** Buckets a range may hold after combining `a` and `b`: max(160, the widest of their ranges). */
+function widest(a: ExponentialState, b: ExponentialState): number {
+  return Math.max(MIN_MAX_SIZE, a.positive.counts.length, a.negative.counts.length, b.positive.counts.length, b.negative.counts.length);
+}
+
+/**
+ * The scale at which `a` and `b` combine: the lower of theirs, lowered until each range (positive,
+ * negative) of the two together spans at most `maxSize` buckets — decided from the ranges' ends
+ * before any bucket is moved, so two points far apart never allocate the span between them.
+ */
+function commonScale(a: ExponentialState, b: ExponentialState, maxSize: number): number {
+  let scale = Math.min(a.scale, b.scale);
+  const fits = (s: number): boolean =>
+    spanAt(a.positive, a.scale, b.positive, b.scale, s) <= maxSize && spanAt(a.negative, a.scale, b.negative, b.scale, s) <= maxSize;
+  while (scale > MIN_SCALE && !fits(scale)) scale--;
+  return scale;
+}
+
+/** Buckets spanned by ranges `x` (at scale `xs`) and `y` (at `ys`) together, both lowered to scale `s`. */
+function spanAt(x: Buckets, xs: number, y: Buckets, ys: number, s: number): number {
+  let low = Infinity;
+  let high = -Infinity;
+  for (const [r, rs] of [
+    [x, xs],
+    [y, ys],
+  ] as const) {
+    if (r.counts.length === 0) continue;
+    low = Math.min(low, r.offset >> (rs - s));
+    high = Math.max(high, (r.offset + r.counts.length - 1) >> (rs - s));
+  }
+  return high < low ? 0 : high - low + 1;
+}
+
+/** Whether `bounds` equals the first `n` of `values`. */
+function sameBounds(bounds: Float64Array, values: Float64Array, n: number): boolean {
+  if (bounds.length !== n) return false;
+  for (let i = 0; i < n; i++) if (!Object.is(bounds[i], values[i])) return false;
+  return true;
+}
+
+function runOf(r: BucketRun): Buckets {
+  return trim(r.offset, r.counts.slice(0, r.length));
+}
+
+/**
+ * `b` at a scale `change` lower. Bucket i at scale s is the union of buckets 2i and 2i+1 at scale
+ * s+1 (metrics/aggregate/exponential-mapping.ts), so index i moves to i >> change. Example: offset
+ * −3, counts [1, 2, 3, 4] (indexes −3..0) lowered by 1: −3 >> 1 = −2, −2 → −1, −1 → −1, 0 → 0,
+ * giving offset −2, counts [1, 5, 4].
+ */
+function downscale(b: Buckets, change: number): Buckets {
+  if (change === 0 || b.counts.length === 0) return b;
+  const first = b.offset >> change;
+  const last = (b.offset + b.counts.length - 1) >> change;
+  const out = new Float64Array(last - first + 1);
+  for (let i = 0; i < b.counts.length; i++) out[((b.offset + i) >> change) - first]! += b.counts[i]!;
+  return { offset: first, counts: out };
+}
+
+/** a + b, index by index. */
+function sum(a: Buckets, b: Buckets): Buckets {
+  if (a.counts.length === 0) return b;
+  if (b.counts.length === 0) return a;
+  const first = Math.min(a.offset, b.offset);
+  const last = Math.max(a.offset + a.counts.length, b.offset + b.counts.length);
+  const out = new Float64Array(last - first);
+  for (let i = 0; i < a.counts.length; i++) out[a.offset - first + i]! += a.counts[i]!;
+  for (let i = 0; i < b.counts.length; i++) out[b.offset - first + i]! += b.counts[i]!;
+  return { offset: first, counts: out };
+}
+
+/** a − b, trimmed of zero buckets at both ends; undefined when a bucket would be negative (a reset). */
+function difference(a: Buckets, b: Buckets): Buckets | undefined {
+  if (b.counts.length === 0) return a;
+  const first = Math.min(a.offset, b.offset);
+  const last = Math.max(a.offset + a.counts.length, b.offset + b.counts.length);
+  const out = new Float64Array(last - first);
+  for (let i = 0; i < a.counts.length; i++) out[a.offset - first + i]! += a.counts[i]!;
+  for (let i = 0; i < b.counts.length; i++) {
+    const j = b.offset - first + i;
+    out[j]! -= b.counts[i]!;
+    if (out[j]! < 0) return undefined;
+  }
+  return trim(first, out);
+}
+
+/** Without zero buckets at either end (an empty range has offset 0). */
+function trim(offset: number, counts: Float64Array): Buckets {
+  let lo = 0;
+  let hi = counts.length;
+  while (lo < hi && counts[lo] === 0) lo++;
+  while (hi > lo && counts[hi - 1] === 0) hi--;
+  if (lo === hi) return { offset: 0, counts: NO_COUNTS };
+  return lo === 0 && hi === counts.length ? { offset, counts } : { offset: offset + lo, counts: counts.slice(lo, hi) };
+}
