@@ -173,6 +173,7 @@ export function createObserver(options: CreateObserverOptions = {}): Observer {
     const active =
       tally.intervalRequests() > 0 ||
       tally.intervalRefusals() > 0 ||
+      tally.intervalDropped() > 0 ||
       (queued ?? 0) > 0 ||
       ups.some((u) => u.calls > 0 || u.itemsSent + u.itemsRejected + u.itemsFailed + u.itemsDropped > 0 || u.stats.queueBytes > 0);
     if (active) {
@@ -228,6 +229,10 @@ export function createObserver(options: CreateObserverOptions = {}): Observer {
     },
     onForwarded(e) {
       metrics.forwarded(e);
+    },
+    onProcessed(e) {
+      tally.processed(e);
+      metrics.processed(e);
     },
     // Drain and stop lines, and the undelivered report, are the CLI's (src/cli.ts); the
     // observer adds the summary of the last, partial interval.
