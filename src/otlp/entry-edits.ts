@@ -2,8 +2,8 @@
  * Changes to one resource entry of an encoded Export*ServiceRequest (a `resource_*` field, as
  * otlp/scan.ts finds it) made below the resource — on data points, log records, spans — and the
  * writer that applies them. A processor walks the entry once and records:
- * - patches: same-length overwrites (a fixed64 time, a double, a one-byte enum), written over one
- *   copy of the entry; the steady state of a temporality conversion is only these;
+ * - patches: same-length overwrites (a fixed64 time, a double, a one-byte enum), written at once
+ *   into one copy of the entry; the steady state of a temporality conversion is only these;
  * - splices: whole fields (tag included) replaced by other bytes, or removed (empty bytes), in
  *   ascending order and not overlapping.
  * `applyEdits` copies the entry once when only patches (or same-length splices) were made, and
@@ -13,57 +13,66 @@
 import { BinaryWriter } from './encode/binary-writer.js';
 import { I32, I64, LEN, VARINT } from './wire.js';
 
-const f64 = new Float64Array(1);
-const u32 = new Uint32Array(f64.buffer);
-// Word order of the float64 scratch on this host: the wire is little-endian.
-const LO = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1 ? 0 : 1;
-
-/** The edits of one entry. Reused: `reset()` before each entry (no allocation per entry once grown). */
+/** The edits of one entry. Reused: `reset(entry)` before each entry. */
 export class EntryEdits {
-  /** Patch positions, and the value at each: `width` bytes (1 or 8) of `lo` then `hi`, little-endian. */
-  readonly patchAt: number[] = [];
-  readonly patchLo: number[] = [];
-  readonly patchHi: number[] = [];
-  readonly patchWidth: number[] = [];
+  /**
+   * The copy of the entry that patches are written into, made at the first patch (written at
+   * once rather than recorded and applied after: a recorded patch and its later write measured
+   * ~20 ns each, 200 of them per 100-point request).
+   */
+  out: Uint8Array | undefined = undefined;
+  #view: DataView | undefined = undefined;
+  #entry: Uint8Array = EMPTY_ENTRY;
   readonly spliceStart: number[] = [];
   readonly spliceEnd: number[] = [];
   readonly spliceBytes: Uint8Array[] = [];
   /** Whether every splice so far keeps its field's length. */
   sameLength = true;
 
-  reset(): void {
-    this.patchAt.length = 0;
-    this.patchLo.length = 0;
-    this.patchHi.length = 0;
-    this.patchWidth.length = 0;
-    this.truncateSplices(0);
+  /** Starts the edits of `entry`. */
+  reset(entry: Uint8Array): void {
+    this.#entry = entry;
+    this.out = undefined;
+    this.#view = undefined;
+    if (this.spliceStart.length > 0) this.truncateSplices(0);
   }
 
   /** Whether nothing was recorded. */
   get empty(): boolean {
-    return this.patchAt.length === 0 && this.spliceStart.length === 0;
+    return this.out === undefined && this.spliceStart.length === 0;
+  }
+
+  /** Takes `copy` (of the entry, with `view` over it) as the copy patches are written into. */
+  adopt(copy: Uint8Array, view: DataView): void {
+    this.out = copy;
+    this.#view = view;
+  }
+
+  #copy(): DataView {
+    if (this.#view !== undefined) return this.#view;
+    // new + set, not slice(): 1.3 against 2.1 µs for a 12 KiB entry (slice() looks up a species constructor).
+    const out = new Uint8Array(this.#entry.length);
+    out.set(this.#entry);
+    this.out = out;
+    this.#view = new DataView(out.buffer, out.byteOffset, out.byteLength);
+    return this.#view;
   }
 
   /** Overwrites the 8 bytes at `at` with the 64-bit word `hi:lo` (a fixed64, sfixed64 or time). */
   patch64(at: number, lo: number, hi: number): void {
-    this.patchAt.push(at);
-    this.patchLo.push(lo >>> 0);
-    this.patchHi.push(hi >>> 0);
-    this.patchWidth.push(8);
+    const v = this.#view ?? this.#copy();
+    v.setUint32(at, lo, true);
+    v.setUint32(at + 4, hi, true);
   }
 
   /** Overwrites the 8 bytes at `at` with the double `v`. */
   patchDouble(at: number, v: number): void {
-    f64[0] = v;
-    this.patch64(at, u32[LO]!, u32[1 - LO]!);
+    (this.#view ?? this.#copy()).setFloat64(at, v, true);
   }
 
   /** Overwrites the byte at `at`. */
   patchByte(at: number, b: number): void {
-    this.patchAt.push(at);
-    this.patchLo.push(b & 0xff);
-    this.patchHi.push(0);
-    this.patchWidth.push(1);
+    (this.#view ?? this.#copy()).setUint8(at, b);
   }
 
   /** Replaces the field [start, end) (tag included) by `bytes`; empty bytes remove it. After every earlier splice. */
@@ -84,15 +93,13 @@ export class EntryEdits {
     this.spliceStart.length = n;
     this.spliceEnd.length = n;
     this.spliceBytes.length = n;
-    if (n === 0) this.sameLength = true;
-    else {
-      let same = true;
-      for (let i = 0; i < n; i++) if (this.spliceBytes[i]!.length !== this.spliceEnd[i]! - this.spliceStart[i]!) same = false;
-      this.sameLength = same;
-    }
+    let same = true;
+    for (let i = 0; i < n; i++) if (this.spliceBytes[i]!.length !== this.spliceEnd[i]! - this.spliceStart[i]!) same = false;
+    this.sameLength = same;
   }
 }
 
+const EMPTY_ENTRY = new Uint8Array(0);
 const EMPTY = new Uint8Array(0);
 const writer = new BinaryWriter();
 
@@ -103,19 +110,9 @@ const writer = new BinaryWriter();
  */
 export function applyEdits(entry: Uint8Array, edits: EntryEdits): Uint8Array {
   if (edits.empty) return entry;
-  const out = entry.slice();
-  const dv = new DataView(out.buffer, out.byteOffset, out.byteLength);
-  const { patchAt, patchLo, patchHi, patchWidth } = edits;
-  for (let i = 0; i < patchAt.length; i++) {
-    const at = patchAt[i]!;
-    if (patchWidth[i] === 1) out[at] = patchLo[i]!;
-    else {
-      dv.setUint32(at, patchLo[i]!, true);
-      dv.setUint32(at + 4, patchHi[i]!, true);
-    }
-  }
   const n = edits.spliceStart.length;
-  if (n === 0) return out;
+  if (n === 0) return edits.out!;
+  const out = edits.out ?? entry.slice();
   if (edits.sameLength) {
     for (let i = 0; i < n; i++) out.set(edits.spliceBytes[i]!, edits.spliceStart[i]!);
     return out;

@@ -63,13 +63,16 @@ const values = (b: Uint8Array) =>
 
 test('no edits: the same bytes', () => {
   const e = entry();
-  assert.is(applyEdits(e, new EntryEdits()), e);
+  const edits = new EntryEdits();
+  edits.reset(e);
+  assert.is(applyEdits(e, edits), e);
 });
 
 test('patches are written over a copy', () => {
   const e = entry();
   const [first] = pointFields(e);
   const edits = new EntryEdits();
+  edits.reset(e);
   // as_double of the first point: the last 8 bytes of its field.
   edits.patchDouble(first![1] - 8, 42);
   const out = applyEdits(e, edits);
@@ -89,6 +92,7 @@ test('a removed point, a grown point: enclosing lengths follow, a one-byte lengt
   const padded = new Uint8Array([...big, 0x7a, ...varint(189), ...new Uint8Array(189)]); // field 15, unknown
   const field = new Uint8Array([0x0a, ...varint(padded.length), ...padded]);
   const edits = new EntryEdits();
+  edits.reset(e);
   edits.splice(p1![0], p1![1], new Uint8Array(0));
   edits.splice(p2![0], p2![1], field);
   const out = applyEdits(e, edits);
@@ -106,13 +110,14 @@ test('a removed point, a grown point: enclosing lengths follow, a one-byte lengt
 test('a whole metric, a whole entry removed', () => {
   const e = entry();
   const edits = new EntryEdits();
+  edits.reset(e);
   const [, , p3] = pointFields(e);
   // Metric b: find its field by its name, then remove the point and the metric as one splice of the metric.
   const name = Buffer.from(e).indexOf(Buffer.from([0x0a, 0x01, 0x62])); // name = "b"
   const metricStart = name - 2; // tag 0x12 and a one-byte length
   edits.splice(metricStart, p3![1], new Uint8Array(0));
   assert.equal(values(applyEdits(e, edits)), [['a', [1, 2]]]);
-  edits.reset();
+  edits.reset(e);
   edits.splice(0, e.length, new Uint8Array(0));
   assert.is(applyEdits(e, edits).length, 0);
 });

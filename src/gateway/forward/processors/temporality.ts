@@ -68,6 +68,7 @@ import {
   DELTA,
   EXPONENTIAL_HISTOGRAM,
   ExponentialFields,
+  GAUGE,
   HISTOGRAM,
   HistogramFields,
   MetricFields,
@@ -174,6 +175,11 @@ export function compileTemporality(state: TemporalityState, clock: Clock): Entry
   let idHi = 0;
   let idLo = 0;
   let ended = -1;
+  /** The slot of the sum point just converted (-1: none), for the layout memo. */
+  let lastSlot = -1;
+  const layout = new LayoutRecorder();
+  const memos = new Map<number, Layout>();
+  let memoBytes = 0;
   // A converted number value: a double, or an int64 as two words.
   let outDouble = 0;
   let outLo = 0;
@@ -187,7 +193,7 @@ export function compileTemporality(state: TemporalityState, clock: Clock): Entry
   function identify(p: PointFields, metricA: number, metricB: number): void {
     hash.seed(metricA, metricB);
     const r = p.attributes;
-    for (let i = 0; i < r.length; i++) hash.update(buf, r.start[i]!, r.end[i]!);
+    for (let i = 0; i < r.length; i++) hash.update(buf, view, r.start[i]!, r.end[i]!);
     idHi = hash.hi;
     idLo = hash.lo;
   }
@@ -266,6 +272,50 @@ export function compileTemporality(state: TemporalityState, clock: Clock): Entry
     return cmp(p.startHi, p.startLo, table.timeHi[slot]!, table.timeLo[slot]!) >= 0 ? KEEP : DROP_FIRST;
   }
 
+  /** Continues a sum's run with the point in `num`: the value against the state, patched in place. */
+  function continueNumber(slot: number, held: number, fieldStart: number, fieldEnd: number): void {
+    const p = num;
+    table.save(slot);
+    const w = table.words;
+    const v = table.value;
+    if (held === HELD_DOUBLE) {
+      const prev = v[slot]!;
+      outDouble = toDelta ? (p.double >= prev ? p.double - prev : p.double) : prev + p.double;
+      v[slot] = toDelta ? p.double : outDouble;
+    } else {
+      const lo = w[2 * slot]!;
+      const hi = w[2 * slot + 1]! | 0;
+      if (toDelta) {
+        // 64-bit p − prev; a negative difference is a reset: the point's value is the delta.
+        if (hi < p.valueHi || (hi === p.valueHi && lo <= p.valueLo)) {
+          outLo = (p.valueLo - lo) >>> 0;
+          outHi = (p.valueHi - hi - (p.valueLo < lo ? 1 : 0)) | 0;
+        } else {
+          outLo = p.valueLo;
+          outHi = p.valueHi;
+        }
+        w[2 * slot] = p.valueLo;
+        w[2 * slot + 1] = p.valueHi;
+      } else {
+        const sumLo = lo + p.valueLo;
+        outLo = sumLo >>> 0;
+        outHi = (hi + p.valueHi + (sumLo > 0xffffffff ? 1 : 0)) | 0;
+        w[2 * slot] = outLo;
+        w[2 * slot + 1] = outHi;
+      }
+    }
+    // Delta: (previous point's time, time]. Cumulative: the run's start.
+    const sHi = toDelta ? table.timeHi[slot]! : table.startHi[slot]!;
+    const sLo = toDelta ? table.timeLo[slot]! : table.startLo[slot]!;
+    setTimes(slot, p, toDelta);
+    if (p.startAt >= 0) {
+      // The usual case: same length, patched in the copy of the entry.
+      edits.patch64(p.startAt, sLo, sHi);
+      if (held === HELD_DOUBLE) edits.patchDouble(p.valueAt, outDouble);
+      else edits.patch64(p.valueAt, outLo, outHi);
+    } else rewriteNumber(fieldStart, fieldEnd, sHi, sLo, held);
+  }
+
   // ---- Sums ----
 
   function convertNumber(fieldStart: number, fieldEnd: number): number {
@@ -277,6 +327,7 @@ export function compileTemporality(state: TemporalityState, clock: Clock): Entry
     }
     const held = p.isInt ? HELD_INT : HELD_DOUBLE;
     let slot = lookup();
+    lastSlot = slot;
     let outcome: number;
     if (slot < 0) outcome = toDelta && !firstPasses(p) ? DROP_FIRST : KEEP;
     else {
@@ -284,51 +335,13 @@ export function compileTemporality(state: TemporalityState, clock: Clock): Entry
       if (outcome === DROP_LATE || outcome === DROP_OVERLAP) return outcome;
       if (outcome === -1) outcome = newRun(slot, p);
       else {
-        // Continue the run: the point's value against the state.
-        table.save(slot);
-        const w = table.words;
-        const v = table.value;
-        if (held === HELD_DOUBLE) {
-          const prev = v[slot]!;
-          outDouble = toDelta ? (p.double >= prev ? p.double - prev : p.double) : prev + p.double;
-          v[slot] = toDelta ? p.double : outDouble;
-        } else {
-          const lo = w[2 * slot]!;
-          const hi = w[2 * slot + 1]! | 0;
-          if (toDelta) {
-            // 64-bit p − prev; a negative difference is a reset: the point's value is the delta.
-            if (hi < p.valueHi || (hi === p.valueHi && lo <= p.valueLo)) {
-              outLo = (p.valueLo - lo) >>> 0;
-              outHi = (p.valueHi - hi - (p.valueLo < lo ? 1 : 0)) | 0;
-            } else {
-              outLo = p.valueLo;
-              outHi = p.valueHi;
-            }
-            w[2 * slot] = p.valueLo;
-            w[2 * slot + 1] = p.valueHi;
-          } else {
-            const sumLo = lo + p.valueLo;
-            outLo = sumLo >>> 0;
-            outHi = (hi + p.valueHi + (sumLo > 0xffffffff ? 1 : 0)) | 0;
-            w[2 * slot] = outLo;
-            w[2 * slot + 1] = outHi;
-          }
-        }
-        // Delta: (previous point's time, time]. Cumulative: the run's start.
-        const sHi = toDelta ? table.timeHi[slot]! : table.startHi[slot]!;
-        const sLo = toDelta ? table.timeLo[slot]! : table.startLo[slot]!;
-        setTimes(slot, p, toDelta);
-        if (p.startAt >= 0) {
-          // The usual case: same length, patched in the copy of the entry.
-          edits.patch64(p.startAt, sLo, sHi);
-          if (held === HELD_DOUBLE) edits.patchDouble(p.valueAt, outDouble);
-          else edits.patch64(p.valueAt, outLo, outHi);
-        } else rewriteNumber(fieldStart, fieldEnd, sHi, sLo, held);
+        continueNumber(slot, held, fieldStart, fieldEnd);
         return KEEP;
       }
     }
     // A first point, or a new run: the point as it is becomes the state.
     slot = claim();
+    lastSlot = slot;
     table.held[slot] = held;
     table.extra[slot] = undefined;
     setTimes(slot, p, true);
@@ -344,7 +357,7 @@ export function compileTemporality(state: TemporalityState, clock: Clock): Entry
   function rewriteNumber(fieldStart: number, fieldEnd: number, sHi: number, sLo: number, held: number): void {
     const p = num;
     const out = numberOut;
-    out.attrs = p.carriedBytes(buf);
+    out.attrs = p.carriedBytes(pointC, buf);
     out.startNs = ns(sHi, sLo);
     out.timeNs = ns(p.timeHi, p.timeLo);
     out.flags = p.flags;
@@ -411,7 +424,7 @@ export function compileTemporality(state: TemporalityState, clock: Clock): Entry
       }
       setTimes(slot, p, toDelta);
       const o = histOut;
-      o.attrs = p.carriedBytes(buf);
+      o.attrs = p.carriedBytes(pointC, buf);
       o.startNs = ns(sHi, sLo);
       o.timeNs = ns(p.timeHi, p.timeLo);
       o.flags = p.flags;
@@ -506,7 +519,7 @@ export function compileTemporality(state: TemporalityState, clock: Clock): Entry
       }
       setTimes(slot, p, toDelta);
       const o = expOut;
-      o.attrs = p.carriedBytes(buf);
+      o.attrs = p.carriedBytes(pointC, buf);
       o.startNs = ns(sHi, sLo);
       o.timeNs = ns(p.timeHi, p.timeLo);
       o.flags = p.flags;
@@ -547,7 +560,7 @@ export function compileTemporality(state: TemporalityState, clock: Clock): Entry
       c.tag();
       if (c.field === 1 && c.wire === LEN) {
         c.pos = c.len();
-        hash.update(buf, fieldStart, c.pos);
+        hash.update(buf, view, fieldStart, c.pos);
       } else c.skip(c.wire, c.field);
     }
     const scopeA = hash.a;
@@ -580,10 +593,15 @@ export function compileTemporality(state: TemporalityState, clock: Clock): Entry
     const m = metric;
     const kind = m.data;
     const convert = toDelta ? m.temporality === CUMULATIVE && (kind !== SUM || m.monotonic) : m.temporality === DELTA;
-    if (!convert || m.temporalityAt < 0) return false;
+    if (!convert || m.temporalityAt < 0) {
+      if (layout.ok) maskUnconverted(kind);
+      return false;
+    }
+    if (kind !== SUM) layout.ok = false;
+    else layout.addTemporality(m.temporalityAt);
     hash.seed(scopeA, scopeB);
-    if (m.nameStart >= 0) hash.update(buf, m.nameStart, m.nameEnd);
-    if (m.unitStart >= 0) hash.update(buf, m.unitStart, m.unitEnd);
+    if (m.nameStart >= 0) hash.update(buf, view, m.nameStart, m.nameEnd);
+    if (m.unitStart >= 0) hash.update(buf, view, m.unitStart, m.unitEnd);
     hash
       .word(kind)
       .word(m.monotonic ? 1 : 0)
@@ -612,6 +630,11 @@ export function compileTemporality(state: TemporalityState, clock: Clock): Entry
         num.read(pointC, view);
         identify(num, metricA, metricB);
         outcome = convertNumber(fieldStart, end);
+        if (layout.ok) {
+          const p = num;
+          if (p.startAt < 0 || p.timeAt < 0 || p.valueAt < 0 || p.flags !== 0 || lastSlot < 0) layout.ok = false;
+          else layout.addPoint(p.startAt, p.timeAt, p.valueAt, lastSlot, table.gen[lastSlot]!, p.isInt);
+        }
       } else if (kind === HISTOGRAM) {
         hist.read(pointC, view);
         identify(hist, metricA, metricB);
@@ -634,11 +657,116 @@ export function compileTemporality(state: TemporalityState, clock: Clock): Entry
     return false;
   }
 
+  /** Masks the fixed-width fields of a metric this conversion leaves alone (they change between requests too). */
+  function maskUnconverted(kind: number): void {
+    if (kind !== SUM && kind !== GAUGE) {
+      layout.ok = false;
+      return;
+    }
+    const d = dataC;
+    d.on(buf, metric.dataStart, metric.dataEnd);
+    while (d.pos < d.end) {
+      d.tag();
+      if (d.field !== 1 || d.wire !== LEN) {
+        d.skip(d.wire, d.field);
+        continue;
+      }
+      const end = d.len();
+      pointC.on(buf, d.pos, end);
+      d.pos = end;
+      num.read(pointC, view);
+      layout.mask(num.startAt);
+      layout.mask(num.timeAt);
+      layout.mask(num.valueAt);
+    }
+  }
+
+  /**
+   * The steady state, without parsing or hashing: when `entry` is the memo's entry but for the
+   * fixed-width fields of its points (times and values: compared masked, one native compare), each
+   * point belongs to the stream the full walk found at that place last time, and continues its run
+   * (checked per point before anything changes). Returns the converted entry, or undefined to take
+   * the full walk.
+   */
+  function steady(entry: Uint8Array, memo: Layout): Uint8Array | undefined {
+    // The output copy doubles as the compare buffer: masked, compared, then its masked fields
+    // written (the converted ones by the conversion, the others restored). A miss wastes it.
+    const n = entry.length;
+    const out = new Uint8Array(n);
+    out.set(entry);
+    const ov = new DataView(out.buffer, 0, n);
+    const masks = memo.masks;
+    // setFloat64(0) writes 8 zero bytes, as the memo's copy holds at the same places.
+    for (let i = 0; i < masks.length; i++) ov.setFloat64(masks[i]!, 0, true);
+    if (Buffer.compare(out, memo.entry) !== 0) return undefined;
+    const t = table;
+    const { slot, gen, startAt, timeAt, isInt } = memo;
+    for (let j = 0; j < slot.length; j++) {
+      const k = slot[j]!;
+      if (t.gen[k] !== gen[j] || t.held[k] !== (isInt[j] === 1 ? HELD_INT : HELD_DOUBLE)) return undefined;
+      const at = timeAt[j]!;
+      if (cmp(view.getUint32(at + 4, true), view.getUint32(at, true), t.timeHi[k]!, t.timeLo[k]!) <= 0) return undefined;
+      const sa = startAt[j]!;
+      const sHi = view.getUint32(sa + 4, true);
+      const sLo = view.getUint32(sa, true);
+      // To delta: the same run; to cumulative: the interval right after the last.
+      if (toDelta ? sHi !== t.startHi[k] || sLo !== t.startLo[k] : sHi !== t.timeHi[k] || sLo !== t.timeLo[k]) return undefined;
+    }
+    const restore = memo.restore;
+    for (let i = 0; i < restore.length; i++) {
+      const at = restore[i]!;
+      ov.setUint32(at, view.getUint32(at, true), true);
+      ov.setUint32(at + 4, view.getUint32(at + 4, true), true);
+    }
+    edits.adopt(out, ov);
+    for (const at of memo.temporalityAt) edits.patchByte(at, toDelta ? DELTA : CUMULATIVE);
+    const p = num;
+    const valueAt = memo.valueAt;
+    for (let j = 0; j < slot.length; j++) {
+      const k = slot[j]!;
+      table.touch(k, now);
+      p.startAt = startAt[j]!;
+      p.timeAt = timeAt[j]!;
+      p.valueAt = valueAt[j]!;
+      p.startLo = view.getUint32(p.startAt, true);
+      p.startHi = view.getUint32(p.startAt + 4, true);
+      p.timeLo = view.getUint32(p.timeAt, true);
+      p.timeHi = view.getUint32(p.timeAt + 4, true);
+      if (isInt[j] === 1) {
+        p.valueLo = view.getUint32(p.valueAt, true);
+        p.valueHi = view.getInt32(p.valueAt + 4, true);
+        continueNumber(k, HELD_INT, -1, -1);
+      } else {
+        p.double = view.getFloat64(p.valueAt, true);
+        continueNumber(k, HELD_DOUBLE, -1, -1);
+      }
+    }
+    return applyEdits(entry, edits);
+  }
+
+  /** Keeps the layout just recorded for `entry`, within the memo budget (oldest memos go first). */
+  function remember(key: number, entry: Uint8Array): void {
+    const old = memos.get(key);
+    if (old !== undefined) {
+      memos.delete(key);
+      memoBytes -= old.bytes;
+    }
+    if (!layout.ok || layout.points === 0 || entry.length > MEMO_MAX_ENTRY) return;
+    const memo = layout.take(entry);
+    while (memoBytes + memo.bytes > MEMO_BUDGET && memos.size > 0) {
+      const [oldest, m] = memos.entries().next().value as [number, Layout];
+      memos.delete(oldest);
+      memoBytes -= m.bytes;
+    }
+    memos.set(key, memo);
+    memoBytes += memo.bytes;
+  }
+
   return (entry, ctx) => {
     if (ctx.signal !== 'metrics') return entry;
     now = Number(clock.nowNanos() / 1_000_000n);
     table.sweep(now);
-    edits.reset();
+    edits.reset(entry);
     buf = entry;
     view = new DataView(entry.buffer, entry.byteOffset, entry.byteLength);
     const c = entryC;
@@ -654,11 +782,19 @@ export function compileTemporality(state: TemporalityState, clock: Clock): Entry
       c.tag();
       if (c.field === 1 && c.wire === LEN) {
         c.pos = c.len();
-        hash.update(entry, fieldStart, c.pos);
+        hash.update(entry, view, fieldStart, c.pos);
       } else c.skip(c.wire, c.field);
     }
     const resourceA = hash.a;
     const resourceB = hash.b;
+    const key = hash.lo ^ entry.length;
+    const memo = memos.get(key);
+    if (memo !== undefined && memo.entry.length === entry.length) {
+      const out = steady(entry, memo);
+      if (out !== undefined) return out;
+      edits.reset(entry);
+    }
+    layout.reset();
     c.pos = start;
     let scopes = 0;
     let removed = 0;
@@ -687,8 +823,109 @@ export function compileTemporality(state: TemporalityState, clock: Clock): Entry
       edits.truncateSplices(0);
       edits.splice(0, entry.length, EMPTY);
     }
+    remember(key, entry);
     return applyEdits(entry, edits);
   };
+}
+
+/** Memos kept per conversion (an upstream), in entry bytes: a bound whatever the traffic. */
+const MEMO_BUDGET = 4 * 1024 * 1024;
+/** Larger entries are converted by the full walk every time (a memo would hold a copy of each). */
+const MEMO_MAX_ENTRY = 256 * 1024;
+
+/**
+ * The layout of an entry the full walk converted (the memo of `steady()`): a copy of its bytes,
+ * the fixed-width fields to mask when comparing, and per converted sum point where its start, time
+ * and value are and which stream (slot and generation) it belongs to.
+ */
+interface Layout {
+  /** The entry, its masked fields zeroed. */
+  readonly entry: Uint8Array;
+  readonly masks: Int32Array;
+  /** Masked fields `steady()` does not write itself (times, and the points of metrics it leaves alone): copied from the entry. */
+  readonly restore: Int32Array;
+  readonly temporalityAt: Int32Array;
+  readonly startAt: Int32Array;
+  readonly timeAt: Int32Array;
+  readonly valueAt: Int32Array;
+  readonly slot: Int32Array;
+  readonly gen: Uint32Array;
+  readonly isInt: Uint8Array;
+  /** What it holds, for the budget. */
+  readonly bytes: number;
+}
+
+/** Records a Layout during the full walk; `ok` false once the entry holds anything `steady()` cannot replay. */
+class LayoutRecorder {
+  ok = true;
+  points = 0;
+  #masks: number[] = [];
+  #restore: number[] = [];
+  #temporalityAt: number[] = [];
+  #startAt: number[] = [];
+  #timeAt: number[] = [];
+  #valueAt: number[] = [];
+  #slot: number[] = [];
+  #gen: number[] = [];
+  #isInt: number[] = [];
+
+  reset(): void {
+    this.ok = true;
+    this.points = 0;
+    // Recording happens on the full walk only (a first request, a changed layout): new arrays are fine.
+    this.#masks = [];
+    this.#restore = [];
+    this.#temporalityAt = [];
+    this.#startAt = [];
+    this.#timeAt = [];
+    this.#valueAt = [];
+    this.#slot = [];
+    this.#gen = [];
+    this.#isInt = [];
+  }
+
+  /** A fixed-width field of a point left alone: masked, and restored. */
+  mask(at: number): void {
+    if (at < 0) return;
+    this.#masks.push(at);
+    this.#restore.push(at);
+  }
+
+  addTemporality(at: number): void {
+    this.#temporalityAt.push(at);
+  }
+
+  addPoint(startAt: number, timeAt: number, valueAt: number, slot: number, gen: number, isInt: boolean): void {
+    this.#masks.push(startAt, timeAt, valueAt);
+    this.#restore.push(timeAt);
+    this.#startAt.push(startAt);
+    this.#timeAt.push(timeAt);
+    this.#valueAt.push(valueAt);
+    this.#slot.push(slot);
+    this.#gen.push(gen);
+    this.#isInt.push(isInt ? 1 : 0);
+    this.points++;
+  }
+
+  take(entry: Uint8Array): Layout {
+    const copy = entry.slice();
+    const masks = Int32Array.from(this.#masks);
+    const view = new DataView(copy.buffer);
+    for (const at of masks) view.setFloat64(at, 0, true);
+    return {
+      entry: copy,
+      masks,
+      restore: Int32Array.from(this.#restore),
+      temporalityAt: Int32Array.from(this.#temporalityAt),
+      startAt: Int32Array.from(this.#startAt),
+      timeAt: Int32Array.from(this.#timeAt),
+      valueAt: Int32Array.from(this.#valueAt),
+      slot: Int32Array.from(this.#slot),
+      gen: Uint32Array.from(this.#gen),
+      isInt: Uint8Array.from(this.#isInt),
+      bytes: copy.length + (masks.length + this.#restore.length) * 4 + this.points * 21,
+    };
+  }
 }
 
 /** Buckets a range may hold after combining `a` and `b`: max(160, the widest of their ranges). */

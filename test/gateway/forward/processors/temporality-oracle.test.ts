@@ -4,7 +4,8 @@
  * collecting at the same instants). Over random workloads (seeded) — int and double sums,
  * up-down counters, explicit and exponential histograms (a small maxSize, so the scale drops as
  * values spread), series that appear, go quiet and vanish, and process restarts (a new provider:
- * new start times, values from zero) —
+ * new start times, values from zero); and a second resource with sums only, whose requests take
+ * the converter's steady-state path (the layout memo) whenever their series did not change —
  * - the library's cumulative output converted by the gateway to delta equals the library's delta
  *   output (a series the library left out, having nothing new, comes out as a zero delta);
  * - the library's delta output converted to cumulative equals the library's cumulative output,
@@ -130,9 +131,12 @@ function isZero(x: FlatPoint): boolean {
 const monotonicOrHistogram = (x: FlatPoint): boolean => x.kind !== 'sum' || x.monotonic;
 
 interface Process {
-  readonly cumulative: MetricConsumer;
-  readonly delta: MetricConsumer;
+  /** Consumers of both providers: one records everything, the other only sums (its entries take the converter's steady-state path). */
+  readonly cumulative: readonly MetricConsumer[];
+  readonly delta: readonly MetricConsumer[];
   readonly ints: Counter;
+  readonly sums: Counter;
+  readonly sumsUpdown: UpDownCounter;
   readonly doubles: Counter;
   readonly updown: UpDownCounter;
   readonly hist: Histogram;
@@ -145,14 +149,18 @@ function startProcess(clock: ReturnType<typeof manualClock>, maxSize: number): P
     resource: { 'service.name': 'oracle' },
     views: [{ instrumentName: 'latency.exp', aggregation: { type: 'base2_exponential_bucket_histogram', maxSize } }],
   });
+  const sumsOnly = createMeterProvider({ clock, resource: { 'service.name': 'oracle-sums' } });
   // Consumers first, instruments after: both temporalities start at the instruments' creation.
-  const cumulative = provider.registerConsumer({ temporality: 'cumulative' });
-  const delta = provider.registerConsumer({ temporality: 'delta' });
+  const cumulative = [provider.registerConsumer({ temporality: 'cumulative' }), sumsOnly.registerConsumer({ temporality: 'cumulative' })];
+  const delta = [provider.registerConsumer({ temporality: 'delta' }), sumsOnly.registerConsumer({ temporality: 'delta' })];
   clock.advance(1n);
   const m = provider.getMeter('oracle', '1.0');
+  const s = sumsOnly.getMeter('oracle-sums', '1.0');
   return {
     cumulative,
     delta,
+    sums: s.createCounter('sums.requests', { valueType: ValueType.INT }),
+    sumsUpdown: s.createUpDownCounter('sums.inflight'),
     ints: m.createCounter('requests', { valueType: ValueType.INT }),
     doubles: m.createCounter('bytes'),
     updown: m.createUpDownCounter('inflight'),
@@ -183,6 +191,8 @@ async function runSeed(seed: number): Promise<number> {
       const attrs = { route: pick(rnd, pool) };
       const v = below(rnd, 400) / 4;
       proc.ints.add(below(rnd, 5), attrs);
+      proc.sums.add(below(rnd, 5), attrs);
+      proc.sumsUpdown.add(below(rnd, 9) - 4, attrs);
       proc.doubles.add(v, attrs);
       proc.updown.add(rnd() < 0.5 ? -v : v, attrs);
       proc.hist.record(v, attrs);
@@ -194,8 +204,8 @@ async function runSeed(seed: number): Promise<number> {
     if (rnd() < 0.15 && pool.length > 0) pool = pool.filter((r) => r !== pick(rnd, pool));
     clock.advance(1n);
     // Both consumers collect at one instant.
-    const cumulativeBodies = proc.cumulative.collectSync();
-    const deltaBodies = proc.delta.collectSync();
+    const cumulativeBodies = proc.cumulative.flatMap((c) => c.collectSync());
+    const deltaBodies = proc.delta.flatMap((c) => c.collectSync());
     const libCumulative = byKey(flatten(cumulativeBodies.map((b) => fromBinary(ExportMetricsServiceRequestSchema, b))));
     const libDelta = byKey(flatten(deltaBodies.map((b) => fromBinary(ExportMetricsServiceRequestSchema, b))));
     const now = clock.nowNanos();
