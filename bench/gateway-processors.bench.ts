@@ -23,6 +23,8 @@
  *
  *   npm run bench:processors [-- --rounds 7 --requests 20000 --streams 100000]
  */
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { create, fromBinary, toBinary } from '@bufbuild/protobuf';
@@ -39,6 +41,7 @@ import type { Transport } from '../src/transport/types.js';
 import { median } from './lib/harness.js';
 import { benchRequest, POINTS_PER_REQUEST } from './gateway-template.js';
 
+const memoryKind = process.argv.includes('--memory') ? process.argv[process.argv.indexOf('--memory') + 1] : undefined;
 const arg = (name: string, fallback: number): number => {
   const i = process.argv.indexOf(`--${name}`);
   return i < 0 ? fallback : Number(process.argv[i + 1]);
@@ -47,6 +50,12 @@ const ROUNDS = arg('rounds', 7);
 const REQUESTS = arg('requests', 20_000);
 const STREAMS = arg('streams', 100_000);
 const BATCH = 100;
+
+if (memoryKind !== undefined) {
+  // A child: one kind's memory per stream, alone in its process (GC of the other cases cannot blur it).
+  console.log(JSON.stringify(await bytesPerStream(memoryKind as 'sum' | 'histogram' | 'exponential', Number(arg('streams', 100_000)))));
+  process.exit(0);
+}
 
 const okTransport: Transport = { encoding: 'protobuf', export: async () => ({ kind: 'ok' }), close: async () => {} };
 
@@ -199,15 +208,6 @@ console.log(`| protobuf-es decode + encode (reference, no ingest) | ${range(deco
 
 // ---- Memory per tracked stream ------------------------------------------------------------
 
-setFlagsFromString('--expose-gc');
-const gc = runInNewContext('gc') as () => void;
-const used = (): number => {
-  gc();
-  gc();
-  const m = process.memoryUsage();
-  return m.heapUsed + m.arrayBuffers;
-};
-
 /** A request of `n` streams of one kind (cumulative; series told apart by one attribute). */
 function streamsRequest(kind: 'sum' | 'histogram' | 'exponential', from: number, n: number): Uint8Array {
   const dataPoints = [];
@@ -232,32 +232,49 @@ function streamsRequest(kind: 'sum' | 'histogram' | 'exponential', from: number,
       : kind === 'histogram'
         ? { case: 'histogram' as const, value: { aggregationTemporality: AggregationTemporality.CUMULATIVE, dataPoints } }
         : { case: 'exponentialHistogram' as const, value: { aggregationTemporality: AggregationTemporality.CUMULATIVE, dataPoints } };
-  const body = toBinary(
+  return toBinary(
     ExportMetricsServiceRequestSchema,
     create(ExportMetricsServiceRequestSchema, { resourceMetrics: [{ scopeMetrics: [{ metrics: [{ name: 'm', data }] }] }] }),
   );
-  return body;
 }
 
-console.log(`\ntemporality state: bytes per tracked stream (heap + array buffers, after GC), ${STREAMS} streams`);
-console.log('| stream kind | bytes per stream |');
-console.log('|---|---|');
-for (const kind of ['sum', 'histogram', 'exponential'] as const) {
-  const n = kind === 'sum' ? STREAMS : STREAMS / 10;
+/** Heap + array-buffer bytes the state of `n` streams of `kind` holds, per stream (after full GCs). */
+async function bytesPerStream(kind: 'sum' | 'histogram' | 'exponential', n: number): Promise<number> {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  const used = (): number => {
+    gc();
+    gc();
+    const m = process.memoryUsage();
+    return m.heapUsed + m.arrayBuffers;
+  };
   const chunk = 1000;
   const requests: Uint8Array[] = [];
   for (let from = 0; from < n; from += chunk) requests.push(streamsRequest(kind, from, chunk));
   const before = used();
   const state = createTemporalityState({ to: 'delta', maxStreams: n, staleAfterMillis: 3_600_000, firstPoint: 'drop' }, systemClock);
   const step = compileTemporality(state, systemClock);
+  // A request of one entry: the body is its entry. Each entry is bigger than the layout memo takes.
   for (const body of requests) {
-    // A request of one entry: the body is its entry.
     step(body, new ProcessContext('metrics'));
     state.table.commit();
   }
   const after = used();
   if (state.table.count !== n) throw new Error(`${kind}: ${state.table.count} streams tracked, expected ${n}`);
-  console.log(
-    `| ${kind}${kind === 'histogram' ? ' (16 buckets)' : kind === 'exponential' ? ' (20 buckets)' : ''} | ${Math.round((after - before) / n)} |`,
-  );
+  return (after - before) / n;
+}
+
+console.log(
+  `\ntemporality state: bytes per tracked stream (heap + array buffers, after GC; each kind alone in a process), ${STREAMS} sums, ${STREAMS / 10} histograms`,
+);
+console.log('| stream kind | bytes per stream |');
+console.log('|---|---|');
+for (const kind of ['sum', 'histogram', 'exponential'] as const) {
+  const n = kind === 'sum' ? STREAMS : STREAMS / 10;
+  const child = spawnSync(process.execPath, [...process.execArgv, fileURLToPath(import.meta.url), '--memory', kind, '--streams', String(n)], {
+    encoding: 'utf8',
+  });
+  if (child.status !== 0) throw new Error(`memory child ${kind}: ${child.stderr}`);
+  const label = kind === 'histogram' ? 'explicit histogram, 16 buckets' : kind === 'exponential' ? 'exponential histogram, 20 buckets' : 'sum';
+  console.log(`| ${label} | ${Math.round(Number(child.stdout.trim()))} |`);
 }

@@ -105,14 +105,21 @@ interface HistogramState {
   readonly sum: number | undefined;
   readonly min: number | undefined;
   readonly max: number | undefined;
-  readonly counts: Float64Array;
+  readonly counts: Counts;
+  /** Shared by every stream of the same bounds (`internBounds`). */
   readonly bounds: Float64Array;
 }
+
+/**
+ * Bucket counts. Kept in the state as plain arrays (`kept()`): for 16 counts ~180 bytes against
+ * ~300 for a Float64Array with its ArrayBuffer (BENCHMARKS.md, Temporality state).
+ */
+type Counts = ArrayLike<number>;
 
 /** Buckets of one exponential range at a scale: counts of consecutive indexes from `offset`. */
 interface Buckets {
   readonly offset: number;
-  readonly counts: Float64Array;
+  readonly counts: Counts;
 }
 
 interface ExponentialState {
@@ -137,6 +144,8 @@ const REASONS = [undefined, 'first_point', 'late', 'overlap'] as const;
 /** Seeds of the identity hash (arbitrary, fixed: a state outlives pipelines, not processes). */
 const SEED_A = 0x6f746c70;
 const SEED_B = 0x66616e6f;
+/** Distinct explicit-bounds lists shared between streams; a bound on what interning keeps. */
+const BOUNDS_KEPT = 256;
 /** The spec's default MaxSize: the least a cumulative exponential range may keep before lowering its scale. */
 const MIN_MAX_SIZE = 160;
 const MIN_SCALE = -10;
@@ -157,8 +166,18 @@ export function compileTemporality(state: TemporalityState, clock: Clock): Entry
   const exp = new ExponentialFields();
   const numberOut = numberPoint(false);
   const histOut = histogramPoint(NO_COUNTS, NO_COUNTS);
-  const posOut: { offset: number; counts: Float64Array } = { offset: 0, counts: NO_COUNTS };
-  const negOut: { offset: number; counts: Float64Array } = { offset: 0, counts: NO_COUNTS };
+  const posOut: { offset: number; counts: Counts } = { offset: 0, counts: NO_COUNTS };
+  const negOut: { offset: number; counts: Counts } = { offset: 0, counts: NO_COUNTS };
+  // Explicit bounds, one array per distinct list (at most BOUNDS_KEPT lists; past it, one per stream).
+  const boundsKept = new Map<string, Float64Array>();
+  const internBounds = (values: Float64Array, n: number): Float64Array => {
+    const own = values.slice(0, n);
+    const key = own.join(',');
+    const known = boundsKept.get(key);
+    if (known !== undefined) return known;
+    if (boundsKept.size < BOUNDS_KEPT) boundsKept.set(key, own);
+    return own;
+  };
   const expOut = exponentialHistogramPoint(posOut, negOut);
   // One cursor per nesting level, reused.
   const entryC = new Cursor(EMPTY, 0, 0, undefined, 'resource_metrics');
@@ -380,9 +399,9 @@ export function compileTemporality(state: TemporalityState, clock: Clock): Entry
     let outcome = slot < 0 ? (toDelta && !firstPasses(p) ? DROP_FIRST : KEEP) : table.held[slot] !== HELD_HISTOGRAM ? -1 : place(slot, p);
     if (outcome === DROP_LATE || outcome === DROP_OVERLAP) return outcome;
     const prev = slot < 0 ? undefined : (table.extra[slot] as HistogramState);
-    const counts = p.counts.slice(0, p.buckets);
+    const counts = kept(p.counts, p.buckets);
     const sameLayout = prev !== undefined && sameBounds(prev.bounds, p.boundValues, p.bounds) && prev.counts.length === counts.length;
-    const bounds = sameLayout ? prev.bounds : p.boundValues.slice(0, p.bounds);
+    const bounds = sameLayout ? prev.bounds : internBounds(p.boundValues, p.bounds);
     if (slot >= 0 && outcome === KEEP && !toDelta && !sameLayout) outcome = -1; // a new layout starts a new run
     if (outcome === -1) outcome = newRun(slot, p);
     else if (slot >= 0 && outcome === KEEP) {
@@ -410,7 +429,7 @@ export function compileTemporality(state: TemporalityState, clock: Clock): Entry
             };
         table.extra[slot] = { count: p.count, sum: p.sum, min: undefined, max: undefined, counts, bounds } satisfies HistogramState;
       } else {
-        const total = new Float64Array(counts.length);
+        const total: number[] = new Array(counts.length);
         for (let i = 0; i < counts.length; i++) total[i] = counts[i]! + s.counts[i]!;
         out = {
           count: p.count + s.count,
@@ -498,7 +517,7 @@ export function compileTemporality(state: TemporalityState, clock: Clock): Entry
               positive: pos,
               negative: neg,
             };
-        table.extra[slot] = current;
+        table.extra[slot] = compact(current);
       } else {
         // At the lower scale, lower still to keep each range within max(160, the widest range received).
         const scale = commonScale(current, s, widest(current, s));
@@ -515,7 +534,7 @@ export function compileTemporality(state: TemporalityState, clock: Clock): Entry
           positive: pos,
           negative: neg,
         };
-        table.extra[slot] = out;
+        table.extra[slot] = compact(out);
       }
       setTimes(slot, p, toDelta);
       const o = expOut;
@@ -542,7 +561,7 @@ export function compileTemporality(state: TemporalityState, clock: Clock): Entry
     }
     slot = claim();
     table.held[slot] = HELD_EXPONENTIAL;
-    table.extra[slot] = current;
+    table.extra[slot] = compact(current);
     setTimes(slot, p, true);
     return outcome;
   }
@@ -968,6 +987,19 @@ function sameBounds(bounds: Float64Array, values: Float64Array, n: number): bool
   return true;
 }
 
+/** The first `n` of `a` as a plain array, to keep in the state. */
+function kept(a: Float64Array, n: number): number[] {
+  const out: number[] = new Array(n);
+  for (let i = 0; i < n; i++) out[i] = a[i]!;
+  return out;
+}
+
+/** `s` with its bucket counts in plain arrays, to keep in the state. */
+function compact(s: ExponentialState): ExponentialState {
+  const keep = (b: Buckets): Buckets => (Array.isArray(b.counts) || b.counts.length === 0 ? b : { offset: b.offset, counts: Array.from(b.counts) });
+  return { ...s, positive: keep(s.positive), negative: keep(s.negative) };
+}
+
 function runOf(r: BucketRun): Buckets {
   return trim(r.offset, r.counts.slice(0, r.length));
 }
@@ -1015,11 +1047,13 @@ function difference(a: Buckets, b: Buckets): Buckets | undefined {
 }
 
 /** Without zero buckets at either end (an empty range has offset 0). */
-function trim(offset: number, counts: Float64Array): Buckets {
+function trim(offset: number, counts: Counts): Buckets {
   let lo = 0;
   let hi = counts.length;
   while (lo < hi && counts[lo] === 0) lo++;
   while (hi > lo && counts[hi - 1] === 0) hi--;
   if (lo === hi) return { offset: 0, counts: NO_COUNTS };
-  return lo === 0 && hi === counts.length ? { offset, counts } : { offset: offset + lo, counts: counts.slice(lo, hi) };
+  return lo === 0 && hi === counts.length
+    ? { offset, counts }
+    : { offset: offset + lo, counts: Array.prototype.slice.call(counts, lo, hi) as number[] };
 }
