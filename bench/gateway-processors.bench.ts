@@ -9,6 +9,8 @@
  * - pass:   the 100-point template (bench/gateway-template.ts: 10 cumulative monotonic sums × 10
  *           series) to one upstream, no processors (forwarded as received);
  * - edit:   the same with one `upsert` of a resource attribute on the upstream (processed);
+ * - attr:   the same with one `upsert` of a data point attribute: every point written again;
+ * - filter: the same with a filter dropping one of the 10 metrics by name (10 points);
  * - c2d:    the same with `temporality: delta` on the upstream, steady state: every request
  *           carries the next time (the bench writes it into the template's 100 time fields, ~0.2
  *           µs, charged to this case), every stream is known, every point becomes a delta;
@@ -118,6 +120,20 @@ const cases: Case[] = [
     pipeline: await pipelineFor({
       upstreams: { u: { ...upstream, processors: [{ resource: [{ action: 'upsert', key: 'deployment.environment.name', value: 'prod' }] }] } },
     }),
+    body: template,
+    expect: 'processed',
+  },
+  {
+    name: 'attr',
+    pipeline: await pipelineFor({
+      upstreams: { u: { ...upstream, processors: [{ attributes: [{ action: 'upsert', key: 'deployment.environment.name', value: 'prod' }] }] } },
+    }),
+    body: template,
+    expect: 'processed',
+  },
+  {
+    name: 'filter',
+    pipeline: await pipelineFor({ upstreams: { u: { ...upstream, processors: [{ filter: { metrics: { names: ['bench.requests.9'] } } }] } } }),
     body: template,
     expect: 'processed',
   },

@@ -112,15 +112,23 @@ export function applyEdits(entry: Uint8Array, edits: EntryEdits): Uint8Array {
   if (edits.empty) return entry;
   const n = edits.spliceStart.length;
   if (n === 0) return edits.out!;
-  const out = edits.out ?? entry.slice();
   if (edits.sameLength) {
+    const out = edits.out ?? entry.slice();
     for (let i = 0; i < n; i++) out.set(edits.spliceBytes[i]!, edits.spliceStart[i]!);
     return out;
   }
-  if (n === 1 && edits.spliceStart[0] === 0 && edits.spliceEnd[0] === out.length && edits.spliceBytes[0]!.length === 0) return EMPTY;
-  writer.finish(); // empties the shared writer, should an earlier call have thrown half-way
-  rebuild(out, 0, out.length, 0, edits);
-  return writer.finish();
+  if (n === 1 && edits.spliceStart[0] === 0 && edits.spliceEnd[0] === entry.length && edits.spliceBytes[0]!.length === 0) return EMPTY;
+  // Empties the shared writer, should an earlier call have thrown half-way.
+  writer.pos = 0;
+  writer.forks.length = 0;
+  // From the patched copy when there is one, else from the entry itself (no copy to read from).
+  const src = edits.out ?? entry;
+  rebuild(src, 0, src.length, 0, edits);
+  // new + set rather than finish()'s slice(): 1.3 against 2.1 µs for 12 KiB (see EntryEdits.#copy).
+  const out = new Uint8Array(writer.pos);
+  out.set(writer.buf.subarray(0, writer.pos));
+  writer.pos = 0;
+  return out;
 }
 
 /** Writes the fields in src[start, end) with the splices from index `k` on; returns the next splice index. */

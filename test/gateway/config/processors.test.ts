@@ -84,9 +84,38 @@ test('step table: bad processor configurations name the path, the value and what
   const rows: Array<[Record<string, unknown>, string, string]> = [
     [up({ resource: [] }), 'upstreams.u.processors', 'expected a list, got a mapping'],
     [up(['resource']), 'upstreams.u.processors[0]', 'expected a mapping, got "resource"'],
-    [up([{}]), 'upstreams.u.processors[0]', 'expected a mapping with one key naming the processor (resource), got 0 keys'],
-    [up([{ resource: [], filter: [] }]), 'upstreams.u.processors[0]', 'expected a mapping with one key naming the processor (resource), got 2 keys'],
-    [up([{ attributes: [] }]), 'upstreams.u.processors[0].attributes', 'unknown processor; known: resource'],
+    [
+      up([{}]),
+      'upstreams.u.processors[0]',
+      'expected a mapping with one key naming the processor (resource, attributes, redact, filter), got 0 keys',
+    ],
+    [
+      up([{ resource: [], filter: [] }]),
+      'upstreams.u.processors[0]',
+      'expected a mapping with one key naming the processor (resource, attributes, redact, filter), got 2 keys',
+    ],
+    [up([{ transform: [] }]), 'upstreams.u.processors[0].transform', 'unknown processor; known: resource, attributes, redact, filter'],
+    [up([{ attributes: [{ action: 'delete' }] }]), 'upstreams.u.processors[0].attributes[0].key', 'required: the attribute key'],
+    [up([{ redact: [] }]), 'upstreams.u.processors[0].redact', 'expected at least one attribute key'],
+    [up([{ redact: 'user.email' }]), 'upstreams.u.processors[0].redact', 'expected a list, got "user.email"'],
+    [
+      up([{ filter: {} }]),
+      'upstreams.u.processors[0].filter',
+      'expected something to drop: metrics.names, logs.minSeverity, logs.bodies, logs.attributes or spans.names',
+    ],
+    [up([{ filter: { traces: {} } }]), 'upstreams.u.processors[0].filter.traces', 'unknown key; allowed here: metrics, logs, spans'],
+    [up([{ filter: { metrics: { names: 'debug.*' } } }]), 'upstreams.u.processors[0].filter.metrics.names', 'expected a list, got "debug.*"'],
+    [
+      up([{ filter: { logs: { minSeverity: 'LOUD' } } }]),
+      'upstreams.u.processors[0].filter.logs.minSeverity',
+      'expected a severity: 1 to 24, or TRACE, DEBUG, INFO, WARN, ERROR, FATAL (with 2-4 appended for the finer levels), got "LOUD"',
+    ],
+    [
+      up([{ filter: { logs: { minSeverity: 25 } } }]),
+      'upstreams.u.processors[0].filter.logs.minSeverity',
+      'expected an integer from 1 to 24, got 25',
+    ],
+    [up([{ filter: { logs: { attributes: { k: ['a'] } } } }]), 'upstreams.u.processors[0].filter.logs.attributes.k', 'expected a string, got a list'],
     [up([{ resource: { action: 'delete', key: 'x' } }]), 'upstreams.u.processors[0].resource', 'expected a list, got a mapping'],
     [up([{ resource: [] }]), 'upstreams.u.processors[0].resource', 'expected at least one edit ({ action, key, value })'],
     [edit('delete x'), 'upstreams.u.processors[0].resource[0]', 'expected a mapping, got "delete x"'],
@@ -147,6 +176,41 @@ test('step table: bad processor configurations name the path, the value and what
       assert.equal([e.path, e.problem], [path, problem]);
     }
   }
+});
+
+test('attributes, redact and filter: parsed as written', () => {
+  const c = load({
+    upstreams: {
+      u: {
+        endpoint: 'http://u',
+        processors: [
+          { attributes: [{ action: 'delete', key: 'http.request.header.cookie' }] },
+          { redact: ['user.email', 'client.address'] },
+          {
+            filter: {
+              metrics: { names: ['debug.*'] },
+              logs: { minSeverity: 'warn2', bodies: ['*health*'], attributes: { 'http.route': '/healthz' } },
+              spans: { names: ['GET /healthz'] },
+            },
+          },
+          { filter: { logs: { minSeverity: 9 } } },
+        ],
+      },
+    },
+  });
+  assert.equal(c.upstreams[0]!.processors, [
+    { kind: 'attributes', edits: [{ action: 'delete', key: 'http.request.header.cookie' }] },
+    { kind: 'redact', keys: ['user.email', 'client.address'] },
+    {
+      kind: 'filter',
+      metricNames: ['debug.*'],
+      minSeverity: 14,
+      logBodies: ['*health*'],
+      logAttributes: [{ key: 'http.route', pattern: '/healthz' }],
+      spanNames: ['GET /healthz'],
+    },
+    { kind: 'filter', metricNames: [], minSeverity: 9, logBodies: [], logAttributes: [], spanNames: [] },
+  ]);
 });
 
 test('temporality: a word, or a mapping with defaults filled', () => {

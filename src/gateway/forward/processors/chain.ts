@@ -6,20 +6,22 @@
  * chain object with the same `id`, so two upstreams with the same processors share one
  * processed body per request (forward/bodies.ts keys its cache on the id). What reaches an
  * upstream through a route goes through the route's processors, then the upstream's:
- * {@link ChainCompiler.concat}. Adjacent `resource` processors are fused into one pass over
- * the resource, so a chain reads and writes each entry once whatever its length.
+ * {@link ChainCompiler.concat}. Processors are fused by level (`compileSteps`), so a chain reads
+ * and writes each entry at most twice (resource, items) whatever its length.
  *
  * An upstream's stateful step (its temporality conversion, temporality.ts) is the chain's `tail`:
  * it runs after every processor, route's and upstream's, and a chain with a tail is never shared
  * with another upstream (the tail's key, the upstream's name, is part of the interning key).
  *
- * To add a processor: its config in config/processors.ts, an `EntryStep` compiler beside
- * resource-attributes.ts, and a case in `compileSteps` below.
+ * To add a processor: its config in config/processors.ts, its compiled form beside
+ * attribute-edits.ts and item-processors.ts, and a case in `compileSteps` below.
  */
 import type { Signal } from '../../../otlp/types.js';
-import type { ProcessorConfig, ResourceEdit } from '../../config/processors.js';
+import type { AttributeEdit, ProcessorConfig } from '../../config/processors.js';
 import type { ProcessorDropReason, StreamsSnapshot } from '../../observe/events.js';
-import { compileResourceEdits } from './resource-attributes.js';
+import { compileResourceEdits } from './attribute-edits.js';
+import { compileItemOperations } from './item-processors.js';
+import type { ItemOperation } from './item-processors.js';
 
 /** What a processor is told about the body it works on, and where it counts what it dropped. One per processed body. */
 export class ProcessContext {
@@ -106,22 +108,44 @@ export function createChainCompiler(): ChainCompiler {
   };
 }
 
-/** One step per run of processors that can share a pass (today: adjacent `resource` lists). */
+/**
+ * The steps of a processor list: every resource-level edit (`resource`, and `redact`'s `hash` of
+ * the resource) in one pass over the resource, then every item-level operation (`attributes`,
+ * `filter`, and `redact`'s `hash` of the items' attributes) in one walk over the items, each level
+ * in configuration order. The two levels touch different attributes and filters read items only,
+ * so running all of one before the other gives what running the list in order would; each entry
+ * is then read and written at most twice, whatever the list's length.
+ */
 function compileSteps(processors: readonly ProcessorConfig[]): EntryStep[] {
-  const steps: EntryStep[] = [];
-  let edits: ResourceEdit[] = [];
-  const flush = (): void => {
-    if (edits.length > 0) steps.push(compileResourceEdits(edits));
-    edits = [];
+  const resource: AttributeEdit[] = [];
+  const items: ItemOperation[] = [];
+  const itemEdits = (edits: readonly AttributeEdit[]): void => {
+    // Adjacent edit lists are one operation.
+    const last = items.at(-1);
+    if (last?.kind === 'edits') items[items.length - 1] = { kind: 'edits', edits: [...last.edits, ...edits] };
+    else items.push({ kind: 'edits', edits });
   };
   for (const p of processors) {
     switch (p.kind) {
       case 'resource':
-        edits.push(...p.edits);
+        resource.push(...p.edits);
         break;
-      // A kind that rewrites more than the resource: flush(), then steps.push(its rewrite).
+      case 'attributes':
+        itemEdits(p.edits);
+        break;
+      case 'redact': {
+        const hashes = p.keys.map((key): AttributeEdit => ({ action: 'hash', key }));
+        resource.push(...hashes);
+        itemEdits(hashes);
+        break;
+      }
+      case 'filter':
+        items.push({ kind: 'filter', filter: p });
+        break;
     }
   }
-  flush();
+  const steps: EntryStep[] = [];
+  if (resource.length > 0) steps.push(compileResourceEdits(resource));
+  if (items.length > 0) steps.push(compileItemOperations(items));
   return steps;
 }
