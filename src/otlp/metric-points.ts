@@ -12,7 +12,7 @@
  * Sum { data_points 1, aggregation_temporality 2, is_monotonic 3 }; Histogram and
  * ExponentialHistogram { data_points 1, aggregation_temporality 2 }. Point fields at each reader.
  */
-import type { Cursor } from './scan.js';
+import { type Cursor, WireFormatError } from './scan.js';
 import { I64, LEN, VARINT } from './wire.js';
 
 /** `Metric.data` fields. */
@@ -406,6 +406,11 @@ export class ExponentialFields extends PointFields {
         c.skip(w, f);
         if (f === 1 && w === LEN) this.attributes.add(fieldStart, c.pos);
       }
+    }
+    // The data model's bounds: the bucket arithmetic (index >> change) relies on them.
+    if (this.scale < -10 || this.scale > 20) throw new WireFormatError(`${c.path}: scale ${this.scale} outside [-10, 20]`);
+    for (const r of [this.positive, this.negative]) {
+      if (r.offset + r.length > 0x7fffffff) throw new WireFormatError(`${c.path}: buckets past index 2^31`);
     }
   }
 }
