@@ -485,9 +485,23 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
     const state = createTemporalityState({ to, maxStreams: 64, staleAfterMillis: 60_000, firstPoint: 'auto' }, clock);
     return createChainCompiler().chain(
       [
-        { kind: 'attributes', edits: [{ action: 'upsert', key: 'k', value: 1 }, { action: 'hash', key: 'attr.k' }, { action: 'delete', key: 'e' }] },
+        {
+          kind: 'attributes',
+          edits: [
+            { action: 'upsert', key: 'k', value: 1 },
+            { action: 'hash', key: 'attr.k' },
+            { action: 'delete', key: 'e' },
+          ],
+        },
         { kind: 'redact', keys: ['service.name'] },
-        { kind: 'filter', metricNames: ['q*'], minSeverity: 9, logBodies: ['*x*'], logAttributes: [{ key: 'k', pattern: 'v*' }], spanNames: ['leaf'] },
+        {
+          kind: 'filter',
+          metricNames: ['q*'],
+          minSeverity: 9,
+          logBodies: ['*x*'],
+          logAttributes: [{ key: 'k', pattern: 'v*' }],
+          spanNames: ['leaf'],
+        },
       ],
       { key: `fuzz:${to}`, step: compileTemporality(state, clock) },
     )!;
