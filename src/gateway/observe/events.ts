@@ -121,7 +121,7 @@ export interface ForwardedEvent {
 
 /**
  * Why a processor dropped items: a closed set, so counters have bounded label values.
- * Filters (forward/processors/filters.ts): `metric_name` (a metric's name matched a drop glob:
+ * Filters (forward/processors/item-processors.ts): `metric_name` (a metric's name matched a drop glob:
  * all its points), `log_severity` (a log record below the minimum severity), `log_match` (a log
  * record whose body or attribute matched), `span_name` (a span's name matched).
  * Temporality conversion (forward/processors/temporality.ts): `first_point` (a stream's first

@@ -82,6 +82,8 @@ import { Cursor, WireFormatError } from '../../../otlp/scan.js';
 import { LEN } from '../../../otlp/wire.js';
 import type { TemporalityConfig } from '../../config/processors.js';
 import type { EntryStep, ProcessContext } from './chain.js';
+import { difference, downscale, spanAt, sum, trim } from './exponential-buckets.js';
+import type { Buckets, Counts } from './exponential-buckets.js';
 import { HELD_DOUBLE, HELD_EXPONENTIAL, HELD_HISTOGRAM, HELD_INT, HELD_NONE, StreamTable } from './stream-table.js';
 
 /** The conversion state of one upstream: kept across pipelines while its settings stay the same (conversions.ts). */
@@ -108,18 +110,6 @@ interface HistogramState {
   readonly counts: Counts;
   /** Shared by every stream of the same bounds (`internBounds`). */
   readonly bounds: Float64Array;
-}
-
-/**
- * Bucket counts. Kept in the state as plain arrays (`kept()`): for 16 counts ~180 bytes against
- * ~300 for a Float64Array with its ArrayBuffer (BENCHMARKS.md, Temporality state).
- */
-type Counts = ArrayLike<number>;
-
-/** Buckets of one exponential range at a scale: counts of consecutive indexes from `offset`. */
-interface Buckets {
-  readonly offset: number;
-  readonly counts: Counts;
 }
 
 interface ExponentialState {
@@ -965,21 +955,6 @@ function commonScale(a: ExponentialState, b: ExponentialState, maxSize: number):
   return scale;
 }
 
-/** Buckets spanned by ranges `x` (at scale `xs`) and `y` (at `ys`) together, both lowered to scale `s`. */
-function spanAt(x: Buckets, xs: number, y: Buckets, ys: number, s: number): number {
-  let low = Infinity;
-  let high = -Infinity;
-  for (const [r, rs] of [
-    [x, xs],
-    [y, ys],
-  ] as const) {
-    if (r.counts.length === 0) continue;
-    low = Math.min(low, r.offset >> (rs - s));
-    high = Math.max(high, (r.offset + r.counts.length - 1) >> (rs - s));
-  }
-  return high < low ? 0 : high - low + 1;
-}
-
 /** Whether `bounds` equals the first `n` of `values`. */
 function sameBounds(bounds: Float64Array, values: Float64Array, n: number): boolean {
   if (bounds.length !== n) return false;
@@ -1002,58 +977,4 @@ function compact(s: ExponentialState): ExponentialState {
 
 function runOf(r: BucketRun): Buckets {
   return trim(r.offset, r.counts.slice(0, r.length));
-}
-
-/**
- * `b` at a scale `change` lower. Bucket i at scale s is the union of buckets 2i and 2i+1 at scale
- * s+1 (metrics/aggregate/exponential-mapping.ts), so index i moves to i >> change. Example: offset
- * −3, counts [1, 2, 3, 4] (indexes −3..0) lowered by 1: −3 >> 1 = −2, −2 → −1, −1 → −1, 0 → 0,
- * giving offset −2, counts [1, 5, 4].
- */
-function downscale(b: Buckets, change: number): Buckets {
-  if (change === 0 || b.counts.length === 0) return b;
-  const first = b.offset >> change;
-  const last = (b.offset + b.counts.length - 1) >> change;
-  const out = new Float64Array(last - first + 1);
-  for (let i = 0; i < b.counts.length; i++) out[((b.offset + i) >> change) - first]! += b.counts[i]!;
-  return { offset: first, counts: out };
-}
-
-/** a + b, index by index. */
-function sum(a: Buckets, b: Buckets): Buckets {
-  if (a.counts.length === 0) return b;
-  if (b.counts.length === 0) return a;
-  const first = Math.min(a.offset, b.offset);
-  const last = Math.max(a.offset + a.counts.length, b.offset + b.counts.length);
-  const out = new Float64Array(last - first);
-  for (let i = 0; i < a.counts.length; i++) out[a.offset - first + i]! += a.counts[i]!;
-  for (let i = 0; i < b.counts.length; i++) out[b.offset - first + i]! += b.counts[i]!;
-  return { offset: first, counts: out };
-}
-
-/** a − b, trimmed of zero buckets at both ends; undefined when a bucket would be negative (a reset). */
-function difference(a: Buckets, b: Buckets): Buckets | undefined {
-  if (b.counts.length === 0) return a;
-  const first = Math.min(a.offset, b.offset);
-  const last = Math.max(a.offset + a.counts.length, b.offset + b.counts.length);
-  const out = new Float64Array(last - first);
-  for (let i = 0; i < a.counts.length; i++) out[a.offset - first + i]! += a.counts[i]!;
-  for (let i = 0; i < b.counts.length; i++) {
-    const j = b.offset - first + i;
-    out[j]! -= b.counts[i]!;
-    if (out[j]! < 0) return undefined;
-  }
-  return trim(first, out);
-}
-
-/** Without zero buckets at either end (an empty range has offset 0). */
-function trim(offset: number, counts: Counts): Buckets {
-  let lo = 0;
-  let hi = counts.length;
-  while (lo < hi && counts[lo] === 0) lo++;
-  while (hi > lo && counts[hi - 1] === 0) hi--;
-  if (lo === hi) return { offset: 0, counts: NO_COUNTS };
-  return lo === 0 && hi === counts.length
-    ? { offset, counts }
-    : { offset: offset + lo, counts: Array.prototype.slice.call(counts, lo, hi) as number[] };
 }
