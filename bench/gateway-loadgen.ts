@@ -6,7 +6,8 @@
  *
  * Protocol: argv[2] is the JSON `LoadSpec`. The child warms up for `warmupMs`, sends
  * `{ type: 'warm' }`, waits for `{ type: 'go' }`, measures for `durationMs`, waits (bounded)
- * for the answers still out, then sends `{ type: 'done', result }` and exits.
+ * for the answers still out, then sends `{ type: 'done', result }` and exits. `{ type: 'stop' }` ends
+ * a max-mode measurement early.
  */
 import { Pool } from 'undici';
 import { LatencyHistogram } from '../src/internal/latency.js';
@@ -60,6 +61,11 @@ function counts(): Counts {
 
 let current = counts();
 let outstanding = 0;
+/** `{ type: 'stop' }` ends the measured part early (max mode): each loop stops after its request. */
+let stopped = false;
+process.on('message', (m: { type?: string }) => {
+  if (m.type === 'stop') stopped = true;
+});
 
 async function one(): Promise<void> {
   const c = current;
@@ -90,7 +96,7 @@ async function run(durationMs: number): Promise<number> {
   const end = start + durationMs;
   if (spec.mode === 'max') {
     const loop = async (): Promise<void> => {
-      while (performance.now() < end) await one();
+      while (performance.now() < end && !stopped) await one();
     };
     await Promise.all(Array.from({ length: spec.connections }, loop));
   } else {

@@ -164,6 +164,7 @@ async function run(c: Case, requests: number): Promise<number> {
     for (let i = 0; i < BATCH; i++) {
       before?.();
       const outcome = ingest.ingest(request);
+      if (outcome instanceof Promise) throw new Error(`${c.name}: memory queues answer at once`);
       if (outcome.kind !== 'accepted') throw new Error(`${c.name}: ${outcome.message}`);
     }
     await settle();

@@ -9,6 +9,7 @@
  * requests/posts and delivery latency instead (`--env K=V`, `--node-arg 'FLAG …'`, space-separated, for variants).
  * `--floor`: the same with bench/gateway-floor.ts (the least a Node forwarder can do) in place
  * of the gateway; it runs through tsx, which costs start-up, not CPU per request.
+ * `--storage DIR`: the gateway with durable storage in DIR (emptied first).
  */
 import { fork, spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -32,6 +33,8 @@ const extraEnv = arg('--env', '');
 /** An extra node flag for the gateway process (e.g. `--max-semi-space-size=2`). */
 const nodeArg = arg('--node-arg', '');
 const floor = argv.includes('--floor');
+/** `--storage DIR`: the gateway with durable storage there (its queue directory is removed first). */
+const storage = arg('--storage', '');
 
 const here = (f: string): string => fileURLToPath(new URL(f, import.meta.url));
 const TSX = ['--import', 'tsx/esm'];
@@ -87,6 +90,10 @@ async function main(): Promise<void> {
   const program = floor ? [...TSX, here('./gateway-floor.ts')] : [path.join(dir, 'src/cli.js'), 'gateway', '--grpc', 'off', '--http', '127.0.0.1:0'];
   const args = [...(nodeArg === '' ? [] : nodeArg.split(' ')), ...(profile ? ['--cpu-prof', '--cpu-prof-dir', profDir] : []), ...program];
   for (const p of ports) args.push('--forward', `http://127.0.0.1:${p}`);
+  if (storage !== '') {
+    rmSync(storage, { recursive: true, force: true });
+    args.push('--storage', storage);
+  }
   const env = { ...process.env };
   if (extraEnv.includes('=')) env[extraEnv.slice(0, extraEnv.indexOf('='))] = extraEnv.slice(extraEnv.indexOf('=') + 1);
   const gw = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'], env });

@@ -121,7 +121,9 @@ process.on('message', (m: { type?: string }) => {
 });
 process.on('disconnect', () => process.exit(0));
 
-server.listen(0, '127.0.0.1', () => {
+// `--port N`: a fixed port (a gateway may already be sending to it while it is down).
+const portArg = process.argv.indexOf('--port');
+server.listen(portArg > 0 ? Number(process.argv[portArg + 1]) : 0, '127.0.0.1', () => {
   const addr = server.address();
   send({ type: 'ready', port: typeof addr === 'object' && addr !== null ? addr.port : 0 });
 });

@@ -27,19 +27,22 @@
  *
  * Run: `node --import tsx/esm bench/gateway.bench.ts [--rounds 3] [--time 5000] [--warmup 3000]
  * [--rate 1000] [--connections 16] [--pin] [--null-receiver] [--no-references] [--nginx-auto]
- * [--json FILE]`. Prints markdown for BENCHMARKS.md.
+ * [--storage default|all|none] [--json FILE]`. Prints markdown for BENCHMARKS.md. Durable storage setups
+ * (`--storage`: the default fsync policy; `all`: each policy) write in $BENCH_STORAGE_DIR or the temp directory.
  */
 import { execFileSync, fork, spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { loadavg } from 'node:os';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { median } from './lib/harness.js';
-import { compileGateway, cpuMs, message, rssBytes } from './lib/processes.js';
+import { compileGateway, cpuMs, message, rssBytes, startScriptFlags } from './lib/processes.js';
 import type { LoadResult, LoadSpec } from './gateway-loadgen.js';
 import type { ReceiverStats } from './gateway-receiver.js';
 import { benchRequest, POINTS_PER_REQUEST } from './gateway-template.js';
 import { compileFloor, nginxVersion, startFloor, startNginx } from './gateway-references.js';
 import type { Forwarder } from './gateway-references.js';
+import type { FsyncPolicy } from '../src/export/durable/options.js';
 
 interface Options {
   rounds: number;
@@ -73,6 +76,11 @@ interface Options {
   references: boolean;
   /** `--nginx-auto`: also nginx with `worker_processes auto` (one worker per CPU) besides the single-worker one. */
   nginxAuto: boolean;
+  /**
+   * Durable storage setups (2 upstreams, `--storage` in a temporary directory): `default` (the default
+   * fsync policy; the default), `all` (each policy: always, interval, never), `none` (`--storage none`).
+   */
+  storage: 'default' | 'all' | 'none';
 }
 
 function parseArgs(argv: readonly string[]): Options {
@@ -94,6 +102,7 @@ function parseArgs(argv: readonly string[]): Options {
     pin: argv.includes('--pin'),
     references: !argv.includes('--no-references'),
     nginxAuto: argv.includes('--nginx-auto'),
+    storage: 'default',
   };
   for (let i = 0; i < argv.length - 1; i++) {
     const [flag, v] = [argv[i], argv[i + 1]!];
@@ -106,6 +115,7 @@ function parseArgs(argv: readonly string[]): Options {
     if (flag === '--json') o.json = v;
     else if (flag === '--filter') o.filter = v;
     else if (flag === '--baseline') o.baseline = v;
+    else if (flag === '--storage' && (v === 'default' || v === 'all' || v === 'none')) o.storage = v;
     else if (!(n > 0)) continue;
     else if (flag === '--rounds') o.rounds = n;
     else if (flag === '--time') o.timeMs = n;
@@ -120,17 +130,6 @@ function parseArgs(argv: readonly string[]): Options {
 
 const here = (f: string): string => fileURLToPath(new URL(f, import.meta.url));
 
-/** The node flags of package.json's `start` script (`node --flag … dist/src/cli.js gateway`). */
-function startScriptFlags(): string[] {
-  const pkg = JSON.parse(readFileSync(here('../package.json'), 'utf8')) as { scripts?: Record<string, string> };
-  const words = (pkg.scripts?.['start'] ?? '').split(/\s+/);
-  const flags: string[] = [];
-  for (const w of words.slice(words.indexOf('node') + 1)) {
-    if (!w.startsWith('--')) break;
-    flags.push(w);
-  }
-  return flags;
-}
 const TSX = ['--import', 'tsx/esm'];
 const children = new Set<ChildProcess>();
 process.on('exit', () => {
@@ -163,9 +162,17 @@ async function startReceiver(decode: boolean): Promise<{ child: ChildProcess; po
 const gatewayCli: Record<GatewayBuild, string[]> = { current: [], baseline: [] };
 let gatewayNodeArgs: string[] = [];
 
-async function startGateway(build: GatewayBuild, forward: readonly number[]): Promise<Forwarder> {
+async function startGateway(build: GatewayBuild, forward: readonly number[], storage?: FsyncPolicy): Promise<Forwarder> {
   const args = [...gatewayNodeArgs, ...gatewayCli[build], 'gateway', '--grpc', 'off', '--http', '127.0.0.1:0'];
   for (const p of forward) args.push('--forward', `http://127.0.0.1:${p}`);
+  let storageDir: string | undefined;
+  if (storage !== undefined) {
+    // On the machine's disk (not a tmpfs), as a gateway's storage would be.
+    storageDir = mkdtempSync(path.join(process.env['BENCH_STORAGE_DIR'] ?? tmpdir(), 'otlp-fanout-bench-storage-'));
+    const config = path.join(storageDir, 'gateway.yaml');
+    writeFileSync(config, `storage: { directory: ${path.join(storageDir, 'queue')}, fsync: ${storage} }\n`);
+    args.push('--config', config);
+  }
   const child = track(spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] }));
   const url = await new Promise<string>((resolve, reject) => {
     let out = '';
@@ -184,7 +191,11 @@ async function startGateway(build: GatewayBuild, forward: readonly number[]): Pr
     child.on('exit', (code) => reject(new Error(`gateway exited (${code}): ${out}`)));
   });
   pinTo(child.pid, 1);
-  return { child, url, pids: () => [child.pid!], metrics: true, stop: () => stop(child, () => child.kill('SIGTERM')) };
+  const stopped = async (): Promise<void> => {
+    await stop(child, () => child.kill('SIGTERM'));
+    if (storageDir !== undefined) rmSync(storageDir, { recursive: true, force: true });
+  };
+  return { child, url, pids: () => [child.pid!], metrics: true, stop: stopped };
 }
 
 async function stop(child: ChildProcess, graceful: () => void): Promise<void> {
@@ -275,6 +286,8 @@ interface Setup {
   readonly build: GatewayBuild;
   /** nginx only: `worker_processes`. */
   readonly workers?: '1' | 'auto';
+  /** Gateway only: durable storage with this fsync policy. */
+  readonly storage?: FsyncPolicy;
 }
 
 let SETUPS: readonly Setup[] = [
@@ -382,7 +395,7 @@ async function runSetup(o: Options, setup: Setup, round: number): Promise<Phase[
   let fwd: Forwarder | undefined;
   try {
     const ports = receivers.map((r) => r.port);
-    if (setup.kind === 'gateway') fwd = await startGateway(setup.build, ports);
+    if (setup.kind === 'gateway') fwd = await startGateway(setup.build, ports, setup.storage);
     else if (setup.kind === 'nginx') fwd = await startNginx(ports, setup.workers ?? '1');
     else if (setup.kind === 'floor') fwd = await startFloor(floorJs, gatewayNodeArgs, ports);
     if (fwd !== undefined) {
@@ -532,6 +545,7 @@ function report(o: Options, phases: readonly Phase[], load: readonly [number, nu
   }
   if (SETUPS.some((s) => s.build === 'baseline')) lines.push(...baselineComparison(of));
   if (o.references) lines.push(...referenceComparison(of));
+  lines.push(...storageComparison(of));
   const problems = phases.filter(
     (p) => p.errors > 0 || p.refused > 0 || p.unreadable > 0 || (p.mode === 'fixed' && p.late > 0) || p.droppedItems > 0 || !p.backlogDrained,
   );
@@ -610,6 +624,36 @@ function referenceComparison(of: (setup: string, mode: string) => Phase[]): stri
   return lines;
 }
 
+/** The name of the storage setup of fsync `policy`. */
+const storageSetup = (policy: FsyncPolicy): string => `gateway, 2 upstreams, storage (fsync ${policy})`;
+
+/**
+ * Durable storage against the same gateway without it (2 upstreams), paired per round: gateway CPU per
+ * delivered request, RSS and delivery p99.
+ */
+function storageComparison(of: (setup: string, mode: string) => Phase[]): string[] {
+  const runs = SETUPS.filter((s) => s.storage !== undefined);
+  if (runs.length === 0) return [];
+  const lines = ['', '### Durable storage / memory queues (2 upstreams, paired per round)', ''];
+  lines.push('| setup | CPU µs/request, max rate | ratio | at fixed rate | ratio | RSS at fixed rate (MiB) | delivery p99 at fixed rate |');
+  lines.push('| --- | --- | --- | --- | --- | --- | --- |');
+  const cpu = (p: Phase): number => p.cpuPerRequestUs.gateway;
+  for (const setup of runs) {
+    const ratio = (mode: 'fixed' | 'max', pick: (p: Phase) => number): string => {
+      const with_ = of(setup.name, mode);
+      const without = of('gateway, 2 upstreams', mode);
+      const rs = with_.map((p, i) => pick(p) / (without[i] === undefined ? NaN : pick(without[i]!))).filter(Number.isFinite);
+      return rs.length === 0 ? '–' : spread(rs, (v) => `${f2(v)}×`);
+    };
+    const cell = (mode: string, pick: (p: Phase) => number, fmt = f1): string => spread(of(setup.name, mode).map(pick), fmt);
+    lines.push(
+      `| ${setup.name.replace('gateway, 2 upstreams, ', '')} | ${cell('max', cpu)} | ${ratio('max', cpu)} | ${cell('fixed', cpu)} | ${ratio('fixed', cpu)} | ` +
+        `${cell('fixed', (p) => (p.rssMaxBytes ?? 0) / 2 ** 20)} | ${cell('fixed', (p) => p.deliveryP99Ms, f2)} ms |`,
+    );
+  }
+  return lines;
+}
+
 /** Median CPU µs per delivered request by role, and their sum. */
 function cpuSplit(ps: readonly Phase[]): string {
   const m = (pick: (p: Phase) => number): number => median(ps.map(pick));
@@ -637,6 +681,10 @@ async function main(): Promise<void> {
     gatewayCli.baseline = [baseline.cli];
     // Interleaved with the current build's setups, so both meet the same machine.
     SETUPS = [SETUPS[0]!, SETUPS[1]!, BASELINE_SETUPS[0]!, SETUPS[2]!, BASELINE_SETUPS[1]!];
+  }
+  if (o.storage !== 'none') {
+    const policies: FsyncPolicy[] = o.storage === 'all' ? ['always', 'interval', 'never'] : ['interval'];
+    SETUPS = [...SETUPS, ...policies.map((p): Setup => ({ name: storageSetup(p), upstreams: 2, kind: 'gateway', build: 'current', storage: p }))];
   }
   let floorDir: string | undefined;
   if (o.references) {

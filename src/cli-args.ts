@@ -19,15 +19,19 @@ Options:
                           grpc://HOST:PORT, grpcs://HOST:PORT      OTLP/gRPC (plaintext, TLS)
                           http(s)://HOST:PORT[/PATH]               OTLP/HTTP protobuf
                           http(s)://HOST:PORT[/PATH]?encoding=json OTLP/HTTP JSON
+  --storage DIR         durable queue in DIR: a request is acknowledged once on disk, and
+                        what is queued survives a crash or a restart (see docs/gateway.md)
   --verbosity LEVEL     console output: basic, normal (default) or detailed
   --config FILE         YAML file for everything else: TLS, tenants, upstreams, routes,
                         limits, drain timeout, self-telemetry (see docs/gateway.md)
+  --watch               reload when the --config file changes (as SIGHUP does)
   -v, --version         print "otlp-fanout <version>" and exit
   -h, --help            show this help
 
 Without flags it listens on loopback, forwards nowhere and prints what it receives.
 SIGTERM/SIGINT: stop accepting, deliver what is queued (drainTimeout), report; a second one
-(after 500 ms) stops at once and says what it abandons. SIGHUP is ignored (reload comes next).
+(after 500 ms) stops at once and says what it abandons. SIGHUP: reload the --config file and
+the same flags without dropping a request; an invalid file is reported and changes nothing.
 Exit codes: 0 stopped, everything delivered; 1 could not start; 2 usage or configuration
 error; 3 stopped, acknowledged data lost.
 `;
@@ -38,8 +42,8 @@ export type CommandLine =
   | { readonly kind: 'version' }
   /** Print the usage; exit 2 when it stands in for a missing command, else 0. */
   | { readonly kind: 'help'; readonly exitCode: 0 | 2 }
-  /** Run the gateway. */
-  | { readonly kind: 'gateway'; readonly configFile: string | undefined; readonly flags: GatewayFlags }
+  /** Run the gateway; `watch`: reload when `configFile` changes. */
+  | { readonly kind: 'gateway'; readonly configFile: string | undefined; readonly flags: GatewayFlags; readonly watch: boolean }
   /** Unknown command or flag, missing value: print `message` and the usage, exit 2. */
   | { readonly kind: 'usage-error'; readonly message: string };
 
@@ -50,7 +54,17 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
   if (command === undefined) return { kind: 'help', exitCode: 2 };
   if (command === '-h' || command === '--help' || command === 'help') return { kind: 'help', exitCode: 0 };
   if (command !== 'gateway') return { kind: 'usage-error', message: `unknown command ${JSON.stringify(command)}` };
-  let values: { grpc?: string; http?: string; forward?: string[]; verbosity?: string; config?: string; help?: boolean; version?: boolean };
+  let values: {
+    grpc?: string;
+    http?: string;
+    forward?: string[];
+    verbosity?: string;
+    config?: string;
+    storage?: string;
+    watch?: boolean;
+    help?: boolean;
+    version?: boolean;
+  };
   try {
     ({ values } = parseArgs({
       args: [...rest],
@@ -60,6 +74,8 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
         forward: { type: 'string', multiple: true },
         verbosity: { type: 'string' },
         config: { type: 'string' },
+        storage: { type: 'string' },
+        watch: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'v' },
       },
@@ -71,14 +87,18 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
   }
   if (values.version === true) return { kind: 'version' };
   if (values.help === true) return { kind: 'help', exitCode: 0 };
+  if (values.watch === true && values.config === undefined)
+    return { kind: 'usage-error', message: '--watch needs --config FILE: it watches that file' };
   return {
     kind: 'gateway',
     configFile: values.config,
+    watch: values.watch === true,
     flags: {
       ...(values.grpc === undefined ? {} : { grpc: values.grpc }),
       ...(values.http === undefined ? {} : { http: values.http }),
       ...(values.forward === undefined ? {} : { forward: values.forward }),
       ...(values.verbosity === undefined ? {} : { verbosity: values.verbosity }),
+      ...(values.storage === undefined ? {} : { storage: values.storage }),
     },
   };
 }

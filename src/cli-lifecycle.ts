@@ -25,9 +25,9 @@ export const EXIT_CODES = Object.freeze({
 export type SignalAction = 'stop' | 'reload';
 
 /**
- * The signals the gateway handles and what each asks for: the only table to change when reload
- * lands (its handler is `reload` in {@link LifecycleHandlers}). SIGHUP is what operators send a
- * daemon to reload it; left to Node's default it would kill the gateway at once (exit 129).
+ * The signals the gateway handles and what each asks for (handlers in {@link LifecycleHandlers}).
+ * SIGHUP is what operators send a daemon to reload it; left to Node's default it would kill the
+ * gateway at once (exit 129). During a drain a reload is refused (the gateway says so).
  */
 export const SIGNAL_ACTIONS: Readonly<Record<'SIGTERM' | 'SIGINT' | 'SIGHUP', SignalAction>> = Object.freeze({
   SIGTERM: 'stop',
@@ -53,7 +53,7 @@ export interface LifecycleHandlers {
   repeated(signal: NodeJS.Signals, afterMillis: number): void;
   /** A later stop signal: stop now, say what is abandoned, exit. */
   abandon(signal: NodeJS.Signals): void;
-  /** SIGHUP. */
+  /** SIGHUP: reload the configuration file (never stops the gateway, never changes the exit code). */
   reload(signal: NodeJS.Signals): void;
 }
 
@@ -91,8 +91,8 @@ export function createSignalDispatcher(handlers: LifecycleHandlers, options: Sig
  * requests and items. The gateway's own metrics (self-telemetry upstreams) were acknowledged to no
  * one, so they do not count; an upstream used for both counts.
  *
- * Hook for durable storage: when the report gains what each upstream kept on disk for the next
- * start, that part is not lost — subtract it here, and {@link describeReport} prints it as kept.
+ * With durable storage nothing is lost at a stop: what was not delivered is kept on disk for the
+ * next start (`keptRequests`), and {@link describeReport} prints it as kept.
  */
 export function lostAcknowledged(report: ShutdownReport, forwarding: ReadonlySet<string>): UpstreamShutdownReport[] {
   return report.upstreams.filter((u) => forwarding.has(u.name) && u.undeliveredRequests > 0);
@@ -112,11 +112,15 @@ export function describeReport(report: ShutdownReport, forwarding: ReadonlySet<s
   const own = report.upstreams.filter((u) => !forwarding.has(u.name) && u.undeliveredRequests > 0);
   const lines: string[] = [];
   const head = `otlp-fanout gateway stopped after ${report.elapsedMs} ms`;
-  if (lost.length === 0) lines.push(`${head}: everything queued was delivered`);
+  const kept = report.upstreams.filter((u) => forwarding.has(u.name) && (u.keptRequests ?? 0) > 0);
+  if (lost.length === 0 && kept.length > 0) lines.push(`${head}: nothing lost; what is not delivered yet is kept on disk for the next start`);
+  else if (lost.length === 0) lines.push(`${head}: everything queued was delivered`);
   else if (abandoned) lines.push(`${head}: the drain was cut short; abandoned:`);
   else lines.push(`${head}: could not deliver everything before the deadline`);
   const what = abandoned ? 'abandoned' : 'undelivered';
   for (const u of lost) lines.push(`  upstream ${u.name}: ${u.undeliveredRequests} requests, ${u.undeliveredItems} items ${what}`);
+  for (const u of kept)
+    lines.push(`  upstream ${u.name}: ${u.keptRequests} records (${u.keptBytes ?? 0} bytes) of the durable queue not passed yet, kept`);
   for (const u of own) lines.push(`  self-telemetry upstream ${u.name}: ${u.undeliveredRequests} requests of the gateway's own metrics ${what}`);
   const code = exitCodeFor(report, forwarding);
   if (code === EXIT_CODES.lostData) lines.push(`  exit ${code}: acknowledged data was lost`);

@@ -3,17 +3,19 @@
  * The `otlp-fanout` command. One subcommand today: `otlp-fanout gateway [flags]`; and
  * `otlp-fanout --version`. The command line is parsed in cli-args.ts; signals and exit codes
  * are decided in cli-lifecycle.ts (0 stopped with everything delivered, 1 could not start,
- * 2 usage or configuration error, 3 stopped with acknowledged data lost).
+ * 2 usage or configuration error, 3 stopped with acknowledged data lost). SIGHUP and `--watch`
+ * reload the configuration file with the same flags (a reload never exits).
  *
  * Once listening it prints one parseable line first:
  *   `otlp-fanout gateway listening grpc=127.0.0.1:4317 http=127.0.0.1:4318 pid=4242`
  * (`grpc=off` / `http=off` for a disabled receiver), so scripts and tests using port 0
- * can find the bound ports, and a supervisor the process to signal.
+ * can find the bound ports, and a supervisor the process to signal. A reload that moves a
+ * receiver prints the line again with the new addresses.
  */
 import { parseCommandLine, USAGE } from './cli-args.js';
 import { createSignalDispatcher, describeReport, EXIT_CODES, exitCodeFor, SIGNAL_ACTIONS } from './cli-lifecycle.js';
 import type { GatewayConfig, GatewayFlags } from './gateway/config/gateway-config.js';
-import type { Gateway } from './gateway/gateway.js';
+import type { Gateway, StorageView } from './gateway/gateway.js';
 import { packageVersion } from './internal/package-version.js';
 
 /**
@@ -68,19 +70,76 @@ function hints(config: GatewayConfig, grpc: string | undefined, http: string | u
   return lines;
 }
 
+/** What durable storage held and repaired at start. */
+function storageLines(storage: StorageView): string[] {
+  const s = storage.atStart;
+  const backlog = Math.max(0, ...s.readers.map((r) => r.backlogRecords));
+  const lines = [`  durable storage: ${storage.directory} (${s.bytesOnDisk} of ${s.maxBytes} bytes used; ${backlog} records to deliver from before)`];
+  const repaired: string[] = [];
+  if (s.tornTails > 0) repaired.push(`a torn last record truncated (${s.tornBytes} bytes)`);
+  if (s.corruptSegments > 0) repaired.push(`${s.corruptSegments} damaged segment files set aside`);
+  if (s.cursorsLost > 0) repaired.push(`${s.cursorsLost} unreadable cursors restarted from the oldest data`);
+  if (repaired.length > 0) lines.push(`  durable storage recovered: ${repaired.join('; ')}`);
+  for (const f of storage.forgotten) {
+    lines.push(`  durable storage: upstream ${f.name} is no longer configured; dropped its ${f.records} queued records (${f.bytes} bytes)`);
+  }
+  return lines;
+}
+
 /**
  * How long an abandoning stop may take to count what it abandons (in-flight calls are aborted and
  * settle in milliseconds; a transport that hangs on close must not keep the process alive).
  */
 const ABANDON_LIMIT_MILLIS = 2000;
 
-async function gateway(configFile: string | undefined, flags: GatewayFlags): Promise<void> {
+/** The parseable listening line (module comment). */
+function listeningLine(gw: Gateway): string {
+  const { grpc, http } = gw.addresses;
+  return `otlp-fanout gateway listening grpc=${grpc ?? 'off'} http=${http ?? 'off'} pid=${process.pid}`;
+}
+
+async function gateway(configFile: string | undefined, flags: GatewayFlags, watch: boolean): Promise<void> {
   // Signals are handled from the start, so SIGHUP never kills, even while loading.
   let gw: Gateway | undefined;
+  // Forwarding upstreams' names, for the exit code (cli-lifecycle.ts): every name a reload added too,
+  // since an upstream a reload removed may still be draining when the gateway stops.
   let forwarding: ReadonlySet<string> = new Set();
   let drainMillis = 0;
+  let reloadAfterStart: string | undefined;
+  let stopping = false;
+
+  /**
+   * SIGHUP and --watch: the file and the same flags again, through the gateway's one reload path
+   * (serialized there). The observer prints the outcome; an invalid file changes nothing.
+   */
+  function reload(trigger: string): void {
+    const running = gw;
+    if (stopping) {
+      say(`otlp-fanout gateway: ${trigger} while stopping; not reloading`);
+      return;
+    }
+    if (running === undefined) {
+      reloadAfterStart = trigger;
+      say(`otlp-fanout gateway: ${trigger} while starting; reloading once started`);
+      return;
+    }
+    const before = listeningLine(running);
+    running.reloadFrom({ ...(configFile === undefined ? {} : { file: configFile }), flags }, trigger).then(
+      (result) => {
+        if (result.outcome !== 'applied') return;
+        forwarding = new Set([...forwarding, ...running.upstreams.map((u) => u.name)]);
+        drainMillis = running.config.drainTimeoutMillis;
+        // A receiver moved: the line scripts read, again, with the new addresses.
+        const now = listeningLine(running);
+        if (now !== before) say(now);
+      },
+      (e: unknown) => say(`otlp-fanout gateway: reload failed: ${e instanceof Error ? e.message : String(e)}`),
+    );
+  }
+
   const onSignal = createSignalDispatcher({
     drain(signal) {
+      stopping = true;
       if (gw === undefined) {
         say(`otlp-fanout gateway: ${signal} before listening; nothing was acknowledged, exiting`);
         process.exit(EXIT_CODES.ok);
@@ -117,12 +176,18 @@ async function gateway(configFile: string | undefined, flags: GatewayFlags): Pro
       );
     },
     reload(signal) {
-      // Reload (the next step) plugs in here, with `gw` and the config file; nothing else changes.
-      say(`otlp-fanout gateway: ${signal}: reload is not supported yet; ignoring it (SIGTERM or SIGINT stops the gateway)`);
+      reload(signal);
     },
   });
   for (const signal of Object.keys(SIGNAL_ACTIONS)) process.on(signal, onSignal);
 
+  if (watch && configFile !== undefined) {
+    // Watching before the file is first read, so no change is missed: one made while starting reloads once started.
+    const { watchFile } = await import('./gateway/config/watch-file.js');
+    watchFile(configFile, () => reload('watch'), {
+      onError: (e) => say(`otlp-fanout gateway: --watch stopped: ${e.message}; SIGHUP still reloads`),
+    });
+  }
   const { GatewayConfigError, loadGatewayConfig, startGateway, createGatewayMeterProvider, createObserver } = await loadGatewayModules();
   let config: GatewayConfig;
   try {
@@ -151,8 +216,10 @@ async function gateway(configFile: string | undefined, flags: GatewayFlags): Pro
   forwarding = new Set(started.upstreams.map((u) => u.name));
   drainMillis = config.drainTimeoutMillis;
   const { grpc, http } = started.addresses;
-  say(`otlp-fanout gateway listening grpc=${grpc ?? 'off'} http=${http ?? 'off'} pid=${process.pid}`);
+  say(listeningLine(started));
   for (const line of hints(config, grpc, http)) say(line);
+  if (started.storage !== undefined) for (const line of storageLines(started.storage)) say(line);
+  if (reloadAfterStart !== undefined) reload(reloadAfterStart);
 
   // A console reader that goes away (`| head`, a closed terminal) must not take the gateway down:
   // forwarding matters more than the summary, so output errors are ignored.
@@ -173,7 +240,7 @@ async function main(argv: readonly string[]): Promise<void> {
     case 'usage-error':
       return fail(`${command.message}\n\n${USAGE}`, EXIT_CODES.usage);
     case 'gateway':
-      await gateway(command.configFile, command.flags);
+      await gateway(command.configFile, command.flags, command.watch);
   }
 }
 

@@ -26,6 +26,8 @@ export type {
   HistogramAggregation,
   BackendKind,
   ExportSignal,
+  StorageOptions,
+  FsyncPolicy,
 } from './config/options.js';
 export { ConfigError } from './config/config-error.js';
 export { setDiagnosticSink, type DiagnosticSink } from './internal/warn.js';

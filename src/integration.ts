@@ -1,6 +1,6 @@
 /**
  * otlp-fanout integration API (`otlp-fanout/integration`): transports, the backend queue,
- * encoders and decoders, the zero-decode scanner and the gateway. Separate from the main
+ * encoders and decoders, the zero-decode scanner, the gateway and the OpAMP client. Separate from the main
  * entry because these load undici, connect-node and the gateway.
  */
 export type { Encoding, ExportResult, ExportCallOptions, Transport } from './transport/types.js';
@@ -19,6 +19,15 @@ export { scanRequest, spliceEntries, WireFormatError } from './otlp/scan.js';
 export { startGateway } from './gateway/gateway.js';
 export type { Gateway, GatewayOptions } from './gateway/gateway.js';
 export type { GatewayObserver } from './gateway/observe/events.js';
+export type { ReceiverChange, ReloadDiff, ReloadProblem, ReloadResult, RestartNeeded, RetiredEvent } from './gateway/observe/events.js';
 export { loadGatewayConfig } from './gateway/config/load.js';
+export type { LoadOptions } from './gateway/config/load.js';
 export { GatewayConfigError } from './gateway/config/config-error.js';
 export type { GatewayConfig } from './gateway/config/gateway-config.js';
+export { createOpampClient } from './opamp/client.js';
+export type { OpampClient, OpampClientStatus, RemoteConfigState } from './opamp/client.js';
+export type { AgentDescriptionOptions, OpampClientOptions, OwnTelemetryDestination } from './opamp/options.js';
+export type { ComponentHealthReport } from './opamp/health.js';
+export type { RemoteConfigDocument, RemoteConfigResult } from './opamp/remote-config.js';
+export { instanceUid } from './opamp/instance-uid.js';
+export { OpampOptionError } from './opamp/errors.js';

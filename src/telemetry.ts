@@ -5,13 +5,21 @@
  * them; logs are batched once and fanned out the same way. Each backend (per signal) has
  * its own bounded queue, retries and concurrency, so one that is slow or down delays no
  * other and never blocks the application.
+ *
+ * With storage (`storage`, OTEL_FANOUT_STORAGE_*), the queues of `otlp` backends are one durable log
+ * on disk, each backend × signal reading it through its own cursor (export/durable-queue.ts). The
+ * log's modules load, and the log opens, only then, after createTelemetry() returned: each such lane
+ * starts as a handover backend (export/handover-backend.ts) that keeps what is recorded meanwhile.
  */
 import { resolveConfig, type ResolvedBackend, type ResolvedConfig } from './config/validate.js';
 import type { EnvRecord } from './config/env.js';
 import type { ExportSignal, TelemetryOptions, Temporality } from './config/options.js';
-import { createBackend, type Backend, type BackendStats } from './export/backend.js';
+import { STORAGE_OFF } from './config/env.js';
+import { createBackend, type Backend, type BackendOptions, type BackendStats } from './export/backend.js';
 import { createConsoleTransport } from './export/console.js';
+import type { DurableLog, ResolvedDurableLogOptions } from './export/durable/log.js';
 import { fanOut } from './export/fanout.js';
+import { createHandoverBackend, type HandoverBackend } from './export/handover-backend.js';
 import { createMemoryTransport, type MemoryStore } from './export/memory.js';
 import { createTargetTransport } from './export/transport-factory.js';
 import type { RetryPolicy } from './export/retry.js';
@@ -45,6 +53,17 @@ export interface ShutdownReport {
     readonly requests: number;
     readonly items: number;
   }>;
+  /**
+   * With storage: what stays on disk for the next start (not lost), per backend and signal: the
+   * records of the log its cursor had not passed (some may hold only other backends' data) and
+   * their bytes. Empty without storage.
+   */
+  readonly kept: ReadonlyArray<{
+    readonly backend: string;
+    readonly signal: ExportSignal;
+    readonly records: number;
+    readonly bytes: number;
+  }>;
 }
 
 /** Per-backend, per-signal counters. */
@@ -74,6 +93,15 @@ interface Lane {
   readonly temporality: Temporality;
   readonly maxPointsPerRequest: number;
   readonly maxRequestBytes: number;
+}
+
+/** A lane whose queue is the durable log once it is open. */
+interface StorageLane {
+  readonly handover: HandoverBackend;
+  /** The memory backend's options, also the durable backend's (named by its cursor instead). */
+  readonly options: BackendOptions;
+  /** Its cursor and the name its records carry: `<backend>/<signal>`. */
+  readonly cursor: string;
 }
 
 interface MetricGroup {
@@ -106,7 +134,10 @@ export function createTelemetry(options: CreateTelemetryOptions = {}): Telemetry
 
   const memories = new Map<string, MemoryStore>();
   const lanes: Lane[] = [];
-  for (const b of config.backends) for (const lane of buildLanes(b, memories)) lanes.push(lane);
+  const storageLanes: StorageLane[] = [];
+  for (const b of config.backends) for (const lane of buildLanes(b, memories, config.storage, storageLanes)) lanes.push(lane);
+  // Opened only when an otlp backend uses it: a directory with no backend to read it is left alone.
+  const storage = config.storage !== undefined && storageLanes.length > 0 ? openStorage(config.storage, storageLanes) : undefined;
 
   // One consumer per distinct temporality: backends that agree share one collection and its bytes.
   const groups = new Map<Temporality, MetricGroup>();
@@ -194,11 +225,16 @@ export function createTelemetry(options: CreateTelemetryOptions = {}): Telemetry
         runtime?.stop();
         await loggerProvider.shutdown();
         const reports = await Promise.all(lanes.map((l) => l.backend.shutdown(config.exportTimeoutMillis)));
+        // After every durable backend stopped reading: cursors written and synced, the rest kept for the next start.
+        await (await storage)?.close();
         await meterProvider.shutdown();
         return {
           undelivered: reports
             .map((r, i) => ({ backend: lanes[i]!.name, signal: lanes[i]!.signal, requests: r.undeliveredRequests, items: r.undeliveredItems }))
             .filter((r) => r.requests > 0),
+          kept: reports
+            .map((r, i) => ({ backend: lanes[i]!.name, signal: lanes[i]!.signal, records: r.keptRequests ?? 0, bytes: r.keptBytes ?? 0 }))
+            .filter((r) => r.records > 0),
         };
       })();
       return shutdownPromise;
@@ -213,7 +249,51 @@ export function createTelemetry(options: CreateTelemetryOptions = {}): Telemetry
   return telemetry;
 }
 
-function buildLanes(b: ResolvedBackend, memories: Map<string, MemoryStore>): Lane[] {
+/**
+ * Opens the durable log for `lanes` and hands each its durable backend; if it cannot be opened
+ * (another live process has it, permissions), one warning and each gets the memory backend it would
+ * have had without storage. Resolves with the log to close at shutdown. Never rejects.
+ */
+async function openStorage(options: ResolvedDurableLogOptions, lanes: readonly StorageLane[]): Promise<DurableLog | undefined> {
+  const give = (lane: StorageLane, backend: Backend): void => {
+    // Shut down before the log opened (its report counted what waited): nobody reads this one.
+    if (!lane.handover.handOver(backend)) void backend.shutdown(0);
+  };
+  let log: DurableLog | undefined;
+  try {
+    // Loaded here, not at import: without storage, the log's modules never load.
+    const [{ openDurableLog }, { createDurableQueue }] = await Promise.all([import('./export/durable/log.js'), import('./export/durable-queue.js')]);
+    log = await openDurableLog(options);
+    const queue = createDurableQueue(log);
+    const names = lanes.map((l) => l.cursor);
+    // Backends removed from the configuration while they had data: dropped by that rule, said once.
+    // (A cursor's backlog counts the log's records it had not passed, other backends' included.)
+    const forgotten = (await queue.forget(new Set(names))).filter((f) => f.records > 0);
+    if (forgotten.length > 0) {
+      const what = forgotten.map((f) => `${f.name}: ${f.records} record${f.records === 1 ? '' : 's'}`).join(', ');
+      warnOnce('storage-forgotten', `storage ${options.directory}: backends no longer configured; dropped what they had not delivered (${what})`);
+    }
+    await queue.open(names);
+    const backends = lanes.map((l) => queue.backend({ ...l.options, name: l.cursor }));
+    lanes.forEach((l, i) => give(l, backends[i]!));
+    return log;
+  } catch (err) {
+    await log?.close().catch(() => undefined);
+    warnOnce('storage-open', `storage ${options.directory} cannot be used (${err instanceof Error ? err.message : String(err)}); ${STORAGE_OFF}`);
+    for (const l of lanes) give(l, createBackend(l.options));
+    return undefined;
+  }
+}
+
+/** Room for a queue record's header (durable/queue-record.ts) within the log's largest record. */
+const QUEUE_RECORD_OVERHEAD = 1024;
+
+function buildLanes(
+  b: ResolvedBackend,
+  memories: Map<string, MemoryStore>,
+  storage: ResolvedDurableLogOptions | undefined,
+  storageLanes: StorageLane[],
+): Lane[] {
   const out: Lane[] = [];
   let memory: (Transport & MemoryStore) | undefined;
   for (const signal of b.signals) {
@@ -228,7 +308,8 @@ function buildLanes(b: ResolvedBackend, memories: Map<string, MemoryStore>): Lan
       if (target === undefined) continue;
       transport = createTargetTransport(signal, target, b.maxRequestBytes);
       maxPointsPerRequest = b.maxPointsPerRequest;
-      maxRequestBytes = b.maxRequestBytes;
+      // A request must fit one record of the log: collections are split to that size, not dropped.
+      maxRequestBytes = storage === undefined ? b.maxRequestBytes : Math.min(b.maxRequestBytes, storage.maxRecordBytes - QUEUE_RECORD_OVERHEAD);
       queue = b.queue;
       timeoutMillis = target.timeoutMillis;
       retry = b.retry.enabled ? b.retry : { maxElapsedMillis: 0 };
@@ -239,14 +320,20 @@ function buildLanes(b: ResolvedBackend, memories: Map<string, MemoryStore>): Lan
     } else {
       transport = createConsoleTransport();
     }
-    const backend = createBackend({
+    const options: BackendOptions = {
       name: b.name,
       transport,
       signals: new Set([signal]),
       ...(queue === undefined ? {} : { queue }),
       ...(retry === undefined ? {} : { retry }),
       ...(timeoutMillis === undefined ? {} : { timeoutMillis }),
-    });
+    };
+    let backend: Backend;
+    if (storage !== undefined && b.kind === 'otlp') {
+      const handover = createHandoverBackend({ name: b.name, encoding: transport.encoding, signals: options.signals!, queue: b.queue });
+      storageLanes.push({ handover, options, cursor: `${b.name}/${signal}` });
+      backend = handover;
+    } else backend = createBackend(options);
     out.push({ backend, name: b.name, signal, temporality: b.temporality, maxPointsPerRequest, maxRequestBytes });
   }
   return out;

@@ -155,11 +155,18 @@ test('the main entry statically loads no protobuf-es and no generated schema; de
   for (const f of eager.files) {
     assert.not.match(readFileSync(path.join(dir, f), 'utf8'), /\bfileDesc\(|\bmessageDesc\(/, `${f} holds no generated schema`);
   }
+  // The durable log (its lock message marks its code) loads only with storage.
+  const durableLog = /is in use by process/;
+  for (const f of eager.files) assert.not.match(readFileSync(path.join(dir, f), 'utf8'), durableLog, `${f} holds no durable log`);
   // What the lazy paths bring, so that the assertions above are not vacuous.
   const all = await staticGraph(entry, new Set(['import-statement', 'dynamic-import']));
   for (const p of ['@bufbuild/protobuf', '@bufbuild/protobuf/codegenv2', '@connectrpc/connect-node', 'undici']) {
     assert.ok(all.packages.includes(p), `${p} is reachable through import() from the main entry`);
   }
+  assert.ok(
+    all.files.some((f) => durableLog.test(readFileSync(path.join(dir, f), 'utf8'))),
+    'the durable log is a chunk reachable through import()',
+  );
   assert.ok(all.files.length > eager.files.length);
 });
 
@@ -207,10 +214,37 @@ process.stdout.write(JSON.stringify({ memory }));
   }
 });
 
+test('the main entry by name with storage: the durable log loads from its chunk, delivers, and keeps its cursors', async () => {
+  receiver ??= await startReceiver();
+  receiver.clear();
+  const storage = path.join(dir, 'storage');
+  const r = await node(`
+import { createTelemetry } from 'otlp-fanout';
+const telemetry = createTelemetry({
+  env: {},
+  storage: { directory: ${JSON.stringify(storage)} },
+  backends: [{ name: 'durable', endpoint: ${JSON.stringify(receiver.httpUrl)}, temporality: 'delta' }],
+  exportIntervalMillis: 3_600_000,
+  selfMetrics: false,
+});
+telemetry.meterProvider.getMeter('dist').createCounter('dist.stored').add(2);
+await telemetry.forceFlush();
+process.stdout.write(JSON.stringify(await telemetry.shutdown()));
+`);
+  assert.is(r.code, 0, r.stderr);
+  assert.is(r.stderr, '');
+  assert.equal(JSON.parse(r.stdout), { undelivered: [], kept: [] });
+  assert.ok(
+    receiver.requests.some((q) => q.signal === 'metrics' && q.message.resourceMetrics[0]?.scopeMetrics[0]?.metrics[0]?.name === 'dist.stored'),
+    'delivered through the durable queue',
+  );
+  assert.equal(readdirSync(storage).sort(), ['0000000000000000.seg', 'durable%2Flogs.cursor', 'durable%2Fmetrics.cursor']);
+});
+
 test('otlp-fanout/integration by name: its exports load', async () => {
   const r = await node(`
 import * as integration from 'otlp-fanout/integration';
-const names = ['createOtlpGrpcTransport', 'createOtlpHttpTransport', 'createBackend', 'createMemoryTransport', 'encodeMetricsRequest', 'protobufToJsonBody'];
+const names = ['createOtlpGrpcTransport', 'createOtlpHttpTransport', 'createBackend', 'createMemoryTransport', 'encodeMetricsRequest', 'protobufToJsonBody', 'createOpampClient', 'instanceUid'];
 process.stdout.write(JSON.stringify(names.filter((n) => typeof integration[n] !== 'function')));
 `);
   assert.is(r.code, 0, r.stderr);

@@ -3,7 +3,7 @@ import * as assert from 'uvu/assert';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, dirname, resolve } from 'node:path';
 
-// Imports flow one way (README, Layout): gen ← otlp ← metrics/logs; gen ← transport ← export ← gateway;
+// Imports flow one way (README, Layout): gen ← otlp ← metrics/logs; gen ← transport ← export ← opamp ← gateway;
 // internal/ from anywhere; inside the gateway, the rooms' own rules below. A violation is a design regression,
 // so it fails the build.
 const root = resolve(dirname(new URL(import.meta.url).pathname), '..', 'src');
@@ -19,7 +19,9 @@ const allowed: Record<string, readonly string[]> = {
   // options with each layer's own rules (headers, views).
   config: ['otlp', 'transport', 'export', 'metrics'],
   export: ['otlp', 'transport'],
-  gateway: ['otlp', 'transport', 'export', 'metrics', 'config'],
+  gateway: ['otlp', 'transport', 'export', 'metrics', 'config', 'opamp'],
+  // The OpAMP client: the transports' TLS, header, gzip and Retry-After rules, export's backoff.
+  opamp: ['transport', 'export'],
   internal: [],
 };
 
@@ -129,6 +131,20 @@ test('the main entry loads neither the transports nor the gateway (they load on 
   assert.equal(heavy, []);
 });
 
+test('the main entry loads the durable log only with storage (its options check excepted: no file access)', () => {
+  const loaded = [...staticGraph(join(root, 'index.ts'))].map((f) => relative(root, f));
+  assert.ok(loaded.includes('export/handover-backend.ts'), 'graph walked');
+  assert.equal(
+    loaded.filter((f) => (f.startsWith('export/durable') && f !== 'export/durable/options.ts') || f === 'export/durable-queue.ts'),
+    [],
+  );
+  const options = [...packagesLoaded([join(root, 'export/durable/options.ts')])];
+  assert.equal(options, [], 'the options check loads no package (node:fs included)');
+  // What telemetry.ts loads when storage is configured, so that the assertion above is not vacuous.
+  const telemetry = readFileSync(join(root, 'telemetry.ts'), 'utf8');
+  assert.ok(telemetry.includes("import('./export/durable/log.js')") && telemetry.includes("import('./export/durable-queue.js')"));
+});
+
 /** Packages that files of `graph` load at import time (value imports only). */
 function packagesLoaded(graph: Iterable<string>): Set<string> {
   const out = new Set<string>();
@@ -143,6 +159,15 @@ test('the HTTP transport does not load connect (gRPC codes come from our own tab
   assert.ok(packages.includes('undici'), 'graph walked');
   assert.equal(
     packages.filter((p) => p.startsWith('@connectrpc/')),
+    [],
+  );
+});
+
+test('the OpAMP client loads undici only with the transport its endpoint names', () => {
+  const packages = [...packagesLoaded(staticGraph(join(root, 'opamp/client.ts')))];
+  assert.ok(packages.includes('@bufbuild/protobuf'), 'graph walked');
+  assert.equal(
+    packages.filter((p) => p === 'undici' || p === 'yaml' || p.startsWith('@connectrpc/')),
     [],
   );
 });

@@ -9,7 +9,7 @@
  * that exporter variable names `otlp` explicitly or an OTLP endpoint variable for the signal is set;
  * with nothing configured nothing is exported and no connection is made.
  */
-import type { ExportSignal, HistogramAggregation, Temporality } from './options.js';
+import type { ExportSignal, FsyncPolicy, HistogramAggregation, Temporality } from './options.js';
 import { DEFAULTS } from './options.js';
 import { PROTOCOL_NAMES } from '../transport/protocols.js';
 import { COMPRESSIONS } from '../transport/options.js';
@@ -56,6 +56,18 @@ export interface EnvConfig {
       readonly attributeValueLengthLimit?: number | undefined;
     };
   };
+  /**
+   * OTEL_FANOUT_STORAGE_*: the durable queues' settings as given. `invalid`: the settings whose
+   * variable could not be used (already warned about): storage stays off unless code sets them.
+   */
+  readonly storage: {
+    readonly directory?: string | undefined;
+    readonly maxBytes?: number | undefined;
+    readonly fsync?: FsyncPolicy | undefined;
+    readonly invalid: readonly ('maxBytes' | 'fsync')[];
+    /** The variables set, for a warning when they configure nothing. */
+    readonly variables: readonly string[];
+  };
   /** OTEL_METRICS_EXPORTER / OTEL_LOGS_EXPORTER as given (undefined: unset). */
   readonly exporters: { readonly metrics?: readonly ExporterName[] | undefined; readonly logs?: readonly ExporterName[] | undefined };
   /** Backends the environment declares: `otlp` (when selected), `console`, then OTEL_FANOUT_BACKENDS in order. */
@@ -72,6 +84,9 @@ const SIGNALS: readonly ExportSignal[] = ['metrics', 'logs'];
 const TEMPORALITIES: readonly Temporality[] = ['cumulative', 'delta', 'lowmemory'];
 const HISTOGRAMS: readonly HistogramAggregation[] = ['explicit_bucket_histogram', 'base2_exponential_bucket_histogram'];
 const EXPORTERS: readonly ExporterName[] = ['otlp', 'console', 'none'];
+const FSYNC_POLICIES: readonly FsyncPolicy[] = ['always', 'interval', 'never'];
+/** What a storage setting that cannot be used leads to (config/options.ts, StorageOptions, says why). */
+export const STORAGE_OFF = 'storage off: queues stay in memory';
 /** Names the environment's own backends use. */
 const RESERVED_NAMES = new Set(['otlp', 'console']);
 
@@ -110,10 +125,28 @@ export function readEnv(env: EnvRecord = process.env): EnvConfig {
         attributeValueLengthLimit: int(env, 'OTEL_LOGRECORD_ATTRIBUTE_VALUE_LENGTH_LIMIT', 0) ?? lengthLimit,
       },
     },
+    storage: storageEnv(env),
     exporters,
     backends,
     inactiveOtlp,
   };
+}
+
+/**
+ * OTEL_FANOUT_STORAGE_*. Checked here for syntax only (an integer, a policy name); the log's own
+ * rules (export/durable/options.ts) apply when the configuration is resolved. A value that cannot
+ * be used turns storage off rather than falling back to a default: a default maxBytes larger than
+ * the one meant could fill the disk.
+ */
+function storageEnv(env: EnvRecord): EnvConfig['storage'] {
+  const names = ['OTEL_FANOUT_STORAGE_DIRECTORY', 'OTEL_FANOUT_STORAGE_MAX_BYTES', 'OTEL_FANOUT_STORAGE_FSYNC'] as const;
+  const variables = names.filter((v) => str(env, v) !== undefined);
+  const maxBytes = int(env, names[1], 1, Number.MAX_SAFE_INTEGER, STORAGE_OFF);
+  const fsync = oneOf(env, names[2], FSYNC_POLICIES, STORAGE_OFF);
+  const invalid: ('maxBytes' | 'fsync')[] = [];
+  if (variables.includes(names[1]) && maxBytes === undefined) invalid.push('maxBytes');
+  if (variables.includes(names[2]) && fsync === undefined) invalid.push('fsync');
+  return { directory: str(env, names[0]), maxBytes, fsync, invalid, variables };
 }
 
 /**
@@ -287,23 +320,23 @@ function bool(env: EnvRecord, variable: string): boolean | undefined {
 }
 
 /** A decimal integer in [min, max]; anything else (`1e3`, `10s`, `-1`) is reported and ignored. */
-function int(env: EnvRecord, variable: string, min: number, max = Number.MAX_SAFE_INTEGER): number | undefined {
+function int(env: EnvRecord, variable: string, min: number, max = Number.MAX_SAFE_INTEGER, fallback = 'using the default'): number | undefined {
   const value = str(env, variable);
   if (value === undefined) return undefined;
   const n = /^\d+$/.test(value) ? Number(value) : NaN;
   if (!(n >= min && n <= max)) {
-    warnInvalid(variable, value, `an integer from ${min} to ${max}`, 'using the default');
+    warnInvalid(variable, value, `an integer from ${min} to ${max}`, fallback);
     return undefined;
   }
   return n;
 }
 
-function oneOf<T extends string>(env: EnvRecord, variable: string, allowed: readonly T[]): T | undefined {
+function oneOf<T extends string>(env: EnvRecord, variable: string, allowed: readonly T[], fallback = 'using the default'): T | undefined {
   const value = str(env, variable);
   if (value === undefined) return undefined;
   const lower = value.toLowerCase();
   const hit = allowed.find((a) => a === lower);
-  if (hit === undefined) warnInvalid(variable, value, `one of ${allowed.join(', ')}`, 'using the default');
+  if (hit === undefined) warnInvalid(variable, value, `one of ${allowed.join(', ')}`, fallback);
   return hit;
 }
 

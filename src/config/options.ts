@@ -19,6 +19,7 @@ import { DEFAULT_QUEUE_LIMITS } from '../export/backend.js';
 import type { QueueLimits } from '../export/backend.js';
 import { DEFAULT_RETRY_POLICY } from '../export/retry.js';
 import type { RetryPolicy } from '../export/retry.js';
+import type { FsyncPolicy } from '../export/durable/options.js';
 
 /** The signals otlp-fanout exports (traces are out of scope). */
 export type ExportSignal = Exclude<Signal, 'traces'>;
@@ -187,6 +188,49 @@ export interface LogsOptions {
   readonly limits?: LogLimitsOptions;
 }
 
+/**
+ * When the on-disk queue's writes reach stable storage (export/durable/options.ts, its owner):
+ * every policy survives a crash or `kill -9`; `always` also survives power loss, `interval` may lose
+ * the last interval's appends (1 s) to it, `never` the last ~30 s.
+ */
+export type { FsyncPolicy };
+
+/**
+ * Durable queues: the requests of `otlp` backends wait on disk instead of in memory, so that a
+ * process that exits or is killed during an outage delivers them after its next start (delta data
+ * has no other copy: a restarted process starts counting from zero). One log in `directory` for all
+ * backends, each backend × signal reading it through its own cursor (`<backend>/<signal>`); memory
+ * holds what is in flight, never the backlog. `console` and `memory` backends do not use it.
+ *
+ * With storage, a backend retries a retryable failure until it is delivered (the disk, not the
+ * time, bounds what waits: `retry.maxElapsedMillis` and `retry.enabled` do not apply) and its
+ * `queue` limits bound only the requests recorded while the log opens. Cursors of backends no
+ * longer configured are deleted at start, with their data (one warning says how much).
+ * A value that cannot be used, a directory that cannot be opened, or one that another live process
+ * has open: one warning, and the queues stay in memory. Default: no storage, nothing touches the disk.
+ */
+export interface StorageOptions {
+  /**
+   * Directory of the queue, created if missing; a relative path is taken from the current directory.
+   * One process at a time (a `LOCK` file holds the owner's pid). Required; default
+   * `OTEL_FANOUT_STORAGE_DIRECTORY`.
+   */
+  readonly directory: string;
+  /**
+   * Bytes the queue may use on disk, at least 8192. Default 1 GiB (`OTEL_FANOUT_STORAGE_MAX_BYTES`
+   * otherwise): hours of a busy process's telemetry, and a bound a host notices. When full, backends
+   * whose last export failed drop their oldest requests (counted as dropped) to make room; when the
+   * room is held by backends that are delivering but behind, the new request is dropped (counted).
+   */
+  readonly maxBytes?: number;
+  /**
+   * Default `interval` (`OTEL_FANOUT_STORAGE_FSYNC` otherwise): survives `kill -9` (a request is
+   * written to the file before it counts as queued) and leaves power loss the last second, without
+   * a disk sync per request as `always` costs.
+   */
+  readonly fsync?: FsyncPolicy;
+}
+
 /** Everything `createTelemetry()` accepts; each field merges over its environment variable. */
 export interface TelemetryOptions {
   /** `service.name`. Default: `OTEL_SERVICE_NAME`, then `OTEL_RESOURCE_ATTRIBUTES`, then `unknown_service:<executable>`. */
@@ -226,6 +270,11 @@ export interface TelemetryOptions {
   readonly disabled?: boolean;
   /** Record Node.js runtime metrics (event loop, heap, GC). Default false: opt-in, it costs a timer. */
   readonly runtimeMetrics?: boolean;
+  /**
+   * Durable queues for the `otlp` backends (see `StorageOptions`), merged by field over
+   * `OTEL_FANOUT_STORAGE_*`. Default: none, queues in memory; nothing touches the disk.
+   */
+  readonly storage?: StorageOptions;
 }
 
 /** Every default, in one place. */

@@ -17,6 +17,7 @@
  * name in that same order.
  */
 import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
 import type { Attributes } from '../otlp/types.js';
 import type { BackendKind, Compression, ExportSignal, HistogramAggregation, Protocol, TelemetryOptions, Temporality } from './options.js';
 import { DEFAULTS } from './options.js';
@@ -25,7 +26,8 @@ import type { RetryPolicy } from '../export/retry.js';
 import { PROTOCOL_NAMES } from '../transport/protocols.js';
 import { COMPRESSIONS } from '../transport/options.js';
 import { ConfigError, warnConfig, warnInvalid } from './config-error.js';
-import { readBackendEnv, readEnv, type EnvConfig, type EnvRecord } from './env.js';
+import { readBackendEnv, readEnv, STORAGE_OFF, type EnvConfig, type EnvRecord } from './env.js';
+import { DurableLogOptionError, validateDurableLogOptions, type ResolvedDurableLogOptions } from '../export/durable/options.js';
 import type { BackendLayer, PemSource, TargetLayer } from './backend-layer.js';
 import { BACKEND_NAME } from './backend-layer.js';
 import { normalizeHeaders } from './headers.js';
@@ -140,6 +142,11 @@ export interface ResolvedConfig {
   };
   /** In code order, then the environment's own. Empty: nothing is exported, nothing connects. */
   readonly backends: readonly ResolvedBackend[];
+  /**
+   * Durable queues of the `otlp` backends (`storage`, `OTEL_FANOUT_STORAGE_*`), the directory
+   * absolute; undefined: queues in memory, nothing touches the disk.
+   */
+  readonly storage: ResolvedDurableLogOptions | undefined;
 }
 
 const MAX_MILLIS = 2 ** 31 - 1;
@@ -289,7 +296,52 @@ export function resolveConfig(options: TelemetryOptions = {}, env: EnvRecord = p
     }),
     // Disabled means no connection at all: no TLS files read, no backend built.
     backends: disabled ? Object.freeze([]) : resolveBackends(codeBackends, e, env),
+    storage: disabled ? undefined : resolveStorage(opts.storage, e.storage),
   });
+}
+
+// ---- storage ----
+
+/**
+ * `storage` merged by field over OTEL_FANOUT_STORAGE_*, checked by the durable log's own rules
+ * (export/durable/options.ts). Anything that cannot be used → one warning naming the option or the
+ * variable it came from, and no storage (StorageOptions says why not a default).
+ */
+function resolveStorage(value: unknown, env: EnvConfig['storage']): ResolvedDurableLogOptions | undefined {
+  if (value === undefined && env.directory === undefined) {
+    if (env.variables.length > 0) {
+      warnConfig('storage-no-directory', `${env.variables.join(', ')} set, but no storage directory (OTEL_FANOUT_STORAGE_DIRECTORY); ignored`);
+    }
+    return undefined;
+  }
+  const code = value === undefined ? {} : record(value);
+  if (code === undefined) {
+    warnInvalid('storage', value, 'an object with a directory', STORAGE_OFF);
+    return undefined;
+  }
+  const VARIABLES = { directory: 'OTEL_FANOUT_STORAGE_DIRECTORY', maxBytes: 'OTEL_FANOUT_STORAGE_MAX_BYTES', fsync: 'OTEL_FANOUT_STORAGE_FSYNC' };
+  // Where each setting came from, to name it in a warning.
+  const from: Record<string, string> = {};
+  const options: Record<string, unknown> = {};
+  for (const key of ['directory', 'maxBytes', 'fsync'] as const) {
+    if (code[key] !== undefined) {
+      options[key] = code[key];
+      from[key] = `storage.${key}`;
+    } else if (key !== 'directory' && env.invalid.includes(key)) {
+      return undefined; // warned about by env.ts
+    } else if (env[key] !== undefined) {
+      options[key] = env[key];
+      from[key] = VARIABLES[key];
+    }
+  }
+  try {
+    const o = validateDurableLogOptions(options as { directory: string }, '');
+    return Object.freeze({ ...o, directory: resolve(o.directory) });
+  } catch (err) {
+    if (!(err instanceof DurableLogOptionError)) throw err;
+    warnInvalid(from[err.field] ?? `storage.${err.field}`, err.value, err.allowed, STORAGE_OFF);
+    return undefined;
+  }
 }
 
 // ---- backends ----

@@ -12,12 +12,13 @@
 import { setMaxListeners } from 'node:events';
 import { SIGNALS } from '../otlp/signals.js';
 import type { Signal } from '../otlp/types.js';
-import { DEFAULT_MAX_REQUEST_BYTES, DEFAULT_TIMEOUT_MILLIS } from '../transport/options.js';
-import type { Encoding, ExportResult, Transport } from '../transport/types.js';
+import { DEFAULT_MAX_REQUEST_BYTES } from '../transport/options.js';
+import type { Encoding, Transport } from '../transport/types.js';
 import { Deque } from '../internal/deque.js';
-import { LatencyHistogram } from '../internal/latency.js';
+import type { LatencyHistogram } from '../internal/latency.js';
 import { warnOnce } from '../internal/warn.js';
-import { DEFAULT_RETRY_POLICY, retryDelayMillis, type RetryPolicy } from './retry.js';
+import { createDeliverer } from './delivery.js';
+import type { RetryPolicy } from './retry.js';
 
 /**
  * Bounds of what a backend holds while its server is slow or down: the one shape, which the
@@ -89,6 +90,12 @@ export interface BackendShutdownReport {
   readonly name: string;
   readonly undeliveredRequests: number;
   readonly undeliveredItems: number;
+  /**
+   * Durable queues only: records of the log this backend had not passed yet, kept on disk for the
+   * next start (not lost; some may hold nothing for this backend).
+   */
+  readonly keptRequests?: number;
+  readonly keptBytes?: number;
 }
 
 export interface Backend {
@@ -116,6 +123,19 @@ export interface Backend {
   readonly failing: boolean;
   /** The latency histogram itself, for exporters of self-telemetry. */
   readonly latency: LatencyHistogram;
+  /**
+   * Hands what this backend holds to `heir`, the backend replacing it (a reconfigured gateway
+   * upstream): the queue at once, oldest first; every later `enqueue()`; and each delivery in flight
+   * whose attempt fails retryably or is aborted, instead of retrying it here (delivery.ts,
+   * `handOver`). A call already sent is never aborted or repeated for the handover (it may have
+   * arrived). Afterwards `shutdown()` only waits for the calls in flight and reports nothing
+   * undelivered: the heir has it. Call it before the heir queues data of its own (order is kept),
+   * once. An entry the heir refuses (`enqueue` false) is counted as dropped here. A durable
+   * backend's queue is its cursor in the log, which its heir (same name) reads on. Implemented by
+   * the backends a gateway upstream can have (this memory queue, the durable queue); optional for
+   * the others, which are never replaced live.
+   */
+  transferTo?(heir: Pick<Backend, 'enqueue'>): void;
 }
 
 interface Entry {
@@ -142,14 +162,10 @@ const ALL_SIGNALS: ReadonlySet<Signal> = new Set(SIGNALS);
 export function createBackend(options: BackendOptions): Backend {
   const transport = options.transport;
   const limits: QueueLimits = { ...DEFAULT_QUEUE_LIMITS, ...options.queue };
-  const retry: RetryPolicy = { ...DEFAULT_RETRY_POLICY, ...options.retry };
-  const timeoutMillis = options.timeoutMillis ?? DEFAULT_TIMEOUT_MILLIS;
   const maxConcurrency = Math.max(1, options.maxConcurrency ?? 1);
-  const random = options.random ?? Math.random;
   const name = options.name;
 
   const queue = new Deque<Entry>();
-  const latency = new LatencyHistogram();
   const maxBatchBytes = transport.encoding === 'protobuf' ? Math.max(0, options.maxBatchBytes ?? 0) : 0;
   // Aborted at the end of shutdown. Each call in flight listens to it (at most
   // maxConcurrency, removed when the call ends), so Node's listener-count warning, meant to
@@ -163,19 +179,12 @@ export function createBackend(options: BackendOptions): Backend {
   let inFlightItems = 0;
   let nextSeq = 0;
   let closed = false;
-  let failing = false;
   // Sequence numbers in flight; the lowest unsettled one bounds what flush() can consider done.
   const pendingSeqs = new Set<number>();
   const waiters = new Set<() => void>();
-  const counts = {
-    itemsSent: 0,
-    itemsRejected: 0,
-    itemsFailed: 0,
-    itemsDropped: 0,
-    requestsSent: 0,
-    requestsFailed: 0,
-    retries: 0,
-  };
+  const deliverer = createDeliverer({ name, transport, retry: options.retry, timeoutMillis: options.timeoutMillis, random: options.random });
+  const counts = deliverer.counts;
+  const latency = deliverer.latency;
 
   function notify(): void {
     for (const w of waiters) w();
@@ -252,52 +261,18 @@ export function createBackend(options: BackendOptions): Backend {
     }
   }
 
+  let heir: Pick<Backend, 'enqueue'> | undefined;
+
+  /** Gives a request (or merged batch) to the heir; counted as dropped here if it refuses it. */
+  function handOver(signal: Signal, body: Uint8Array, items: number): void {
+    if (!heir!.enqueue(signal, body, items)) counts.itemsDropped += items;
+  }
+
   async function deliver(batch: Batch, signal: AbortSignal): Promise<void> {
-    const firstAttempt = Date.now();
-    for (let attempt = 1; ; attempt++) {
-      const started = performance.now();
-      const result: ExportResult = await transport.export(batch.signal, batch.body, {
-        deadline: Date.now() + timeoutMillis,
-        signal,
-      });
-      latency.record(performance.now() - started);
-      counts.requestsSent++;
-      if (result.kind === 'ok') {
-        failing = false;
-        counts.itemsSent += batch.items;
-        return;
-      }
-      if (result.kind === 'partial') {
-        failing = false;
-        // Partial success is final: the server kept the rest, a retry would duplicate it.
-        counts.itemsRejected += result.rejected;
-        counts.itemsSent += Math.max(0, batch.items - result.rejected);
-        if (result.message !== '') {
-          warnOnce(`partial:${name}:${result.message}`, `backend "${name}" partially rejected a request: ${result.message}`);
-        }
-        return;
-      }
-      failing = true;
-      counts.requestsFailed++;
-      const delay = retryDelayMillis(retry, attempt, result.retryAfterMs, random);
-      const giveUp = !result.retryable || signal.aborted || Date.now() + delay - firstAttempt > retry.maxElapsedMillis;
-      if (giveUp) {
-        counts.itemsFailed += batch.items;
-        warnOnce(
-          `failed:${name}:${result.error.code}`,
-          `backend "${name}" failed to export ${batch.signal} (${result.retryable ? 'retries exhausted' : 'not retryable'}): ${result.error.message}`,
-        );
-        return;
-      }
-      counts.retries++;
-      await sleep(delay, signal);
-      // Aborted during the backoff (end of shutdown): the report already counts it as undelivered,
-      // and another attempt would only fail at once with a misleading "not retryable" warning.
-      if (signal.aborted) {
-        counts.itemsFailed += batch.items;
-        return;
-      }
-    }
+    const outcome = await deliverer.deliver(batch.signal, batch.body, batch.items, signal);
+    // Aborted at the end of shutdown: the report counts it as undelivered, unless an heir takes it.
+    if (outcome === 'handed-over' || (outcome === 'aborted' && heir !== undefined)) handOver(batch.signal, batch.body, batch.items);
+    else if (outcome === 'aborted') counts.itemsFailed += batch.items;
   }
 
   return {
@@ -309,12 +284,14 @@ export function createBackend(options: BackendOptions): Backend {
       return queueBytes;
     },
     get failing() {
-      return failing;
+      return deliverer.failing;
     },
     hasRoom(bytes) {
       return queueBytes + bytes <= limits.maxBytes && queue.size < limits.maxRequests;
     },
     enqueue(signal, body, items) {
+      // Before `closed`: a replaced backend still hands on what late requests queue for it.
+      if (heir !== undefined) return heir.enqueue(signal, body, items);
       if (closed) {
         counts.itemsDropped += items;
         return false;
@@ -374,8 +351,11 @@ export function createBackend(options: BackendOptions): Backend {
           counts.itemsDropped += e.items;
         }
         queueBytes = 0;
-        undeliveredRequests += inFlightRequests;
-        undeliveredItems += inFlightItems;
+        // With an heir, the calls still in flight are handed over when aborted below.
+        if (heir === undefined) {
+          undeliveredRequests += inFlightRequests;
+          undeliveredItems += inFlightItems;
+        }
       }
       stopped = true;
       stop.abort();
@@ -383,6 +363,14 @@ export function createBackend(options: BackendOptions): Backend {
       if (inFlight > 0) await this.flush(1000);
       await transport.close().catch(() => undefined);
       return { name, undeliveredRequests, undeliveredItems };
+    },
+    transferTo(to) {
+      if (heir !== undefined) throw new Error(`backend "${name}" was already handed over`);
+      heir = to;
+      for (const e of queue.drain()) handOver(e.signal, e.body, e.items);
+      queueBytes = 0;
+      deliverer.handOver();
+      if (waiters.size > 0) notify();
     },
     stats() {
       return {
@@ -396,19 +384,4 @@ export function createBackend(options: BackendOptions): Backend {
       };
     },
   };
-}
-
-/** Resolves after `ms` or as soon as `signal` aborts; never rejects. */
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  if (signal.aborted) return Promise.resolve();
-  return new Promise((resolve) => {
-    const done = (): void => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    timer.unref();
-    signal.addEventListener('abort', done, { once: true });
-  });
 }

@@ -14,6 +14,7 @@
  * temporality conversions' states (forward/processors/conversions.ts): a pipeline built with
  * `previous` takes over the state of each upstream whose temporality settings did not change.
  */
+import type { DurableQueue } from '../export/durable-queue.js';
 import type { GatewayConfig } from './config/gateway-config.js';
 import type { RouteConfig } from './config/routes.js';
 import { createIngest } from './forward/ingest.js';
@@ -42,6 +43,10 @@ export interface Pipeline extends ReceiverPipeline {
   /** Forwarding upstreams: shared first, then tenants' own, in configuration order. */
   readonly upstreams: readonly Upstream[];
   readonly ingest: Ingest;
+  /** Requests a receiver is serving with this pipeline (between `enter()` and `leave()`). */
+  readonly active: number;
+  /** Resolves true once no request is being served with this pipeline, false after `timeoutMillis`. */
+  idle(timeoutMillis: number): Promise<boolean>;
   /** The temporality conversions' states, for the next pipeline (`PipelineOptions.previous`). */
   readonly conversions: Conversions;
 }
@@ -57,6 +62,8 @@ export interface PipelineOptions {
   /** Already guarded (observe/guard.ts). */
   readonly observer: GatewayObserver;
   readonly drain: DrainState;
+  /** The durable queue, when storage is on (owned by the gateway, like the drain state). */
+  readonly storage?: DurableQueue | undefined;
   /** The pipeline this one replaces (a live reload): its conversion states are taken over where the settings are the same. */
   readonly previous?: Pipeline;
   /** Time source of the conversions (their horizon and `staleAfter`); default the system clock. */
@@ -68,7 +75,7 @@ export interface PipelineOptions {
  * with TransportOptionError when an upstream's options are bad.
  */
 export async function buildPipeline(config: GatewayConfig, options: PipelineOptions): Promise<Pipeline> {
-  const { registry, observer, drain } = options;
+  const { registry, observer, drain, storage } = options;
   await registry.prepare([...config.upstreams, ...config.tenants.flatMap((t) => t.upstreams)]);
   const shared = config.upstreams.map((c) => registry.acquire(c));
   const own = new Map<string, Upstream[]>();
@@ -89,7 +96,38 @@ export async function buildPipeline(config: GatewayConfig, options: PipelineOpti
   const chainOf = (route: RouteConfig | null, u: Upstream): ProcessorChain | null =>
     compiler.concat(route === null ? null : routeChains.get(route)!, upstreamChains.get(u.name) ?? null);
   const router = createRouter(config.routes, shared, own, chainOf);
+  // Requests in flight with this pipeline: once it is replaced, a reload waits for it to be idle
+  // before it closes the upstreams the next pipeline no longer uses (reload.ts).
+  let active = 0;
+  let idleWaiters: (() => void)[] = [];
   return Object.freeze({
+    enter() {
+      active++;
+    },
+    leave() {
+      if (--active > 0 || idleWaiters.length === 0) return;
+      const waiting = idleWaiters;
+      idleWaiters = [];
+      for (const w of waiting) w();
+    },
+    get active() {
+      return active;
+    },
+    idle(timeoutMillis: number) {
+      if (active === 0) return Promise.resolve(true);
+      return new Promise<boolean>((resolve) => {
+        const timer = setTimeout(() => {
+          idleWaiters = idleWaiters.filter((w) => w !== done);
+          resolve(false);
+        }, timeoutMillis);
+        timer.unref();
+        const done = (): void => {
+          clearTimeout(timer);
+          resolve(true);
+        };
+        idleWaiters.push(done);
+      });
+    },
     config,
     auth: createAuthenticator(config.tenants, config.apiKeyHeader),
     router,
@@ -102,6 +140,7 @@ export async function buildPipeline(config: GatewayConfig, options: PipelineOpti
         retryAfterMillis: config.limits.retryAfterMillis,
         observer,
         drain,
+        storage,
       }),
     ),
     conversions,

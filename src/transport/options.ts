@@ -179,7 +179,8 @@ function validateCompression(value: unknown): Compression {
   return value as Compression;
 }
 
-function validateTls(value: TlsOptions | undefined): ResolvedTransportOptions['tls'] {
+/** Validates TLS options (PEM text or bytes; cert and key together); throws {@link TransportOptionError} naming `tls.<field>`. */
+export function validateTls(value: TlsOptions | undefined): ResolvedTransportOptions['tls'] {
   if (value === undefined) return Object.freeze({ insecure: false });
   if (typeof value !== 'object' || value === null) throw new TransportOptionError('tls', value, 'expected an object');
   const out: { ca?: Pem | Pem[]; cert?: Pem; key?: Pem; insecure: boolean } = { insecure: false };
@@ -214,7 +215,11 @@ function pem(field: string, value: unknown): Pem {
   throw new TransportOptionError(field, value, 'expected PEM text or a Buffer/Uint8Array holding it');
 }
 
-function validateHeaders(value: unknown, protocol: 'http' | 'grpc'): Readonly<Record<string, string>> {
+/** What an error shows instead of a header value. */
+const HIDDEN_VALUE = '(value hidden)';
+
+/** Validates headers by {@link headerProblem}'s rules, lower-casing names; throws {@link TransportOptionError} naming `headers.<name>`. */
+export function validateHeaders(value: unknown, protocol: 'http' | 'grpc'): Readonly<Record<string, string>> {
   if (value === undefined) return Object.freeze({});
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new TransportOptionError('headers', value, 'expected an object of header name to string value');
@@ -224,8 +229,9 @@ function validateHeaders(value: unknown, protocol: 'http' | 'grpc'): Readonly<Re
     const field = `headers.${name}`;
     const problem = headerProblem(name, v, protocol === 'grpc');
     if (problem === 'name') throw new TransportOptionError(field, name, 'expected a header name made of RFC 9110 token characters');
-    if (problem === 'reserved') throw new TransportOptionError(field, v, 'this header is set by the transport and cannot be overridden');
-    if (problem === 'value') throw new TransportOptionError(field, v, 'expected a string without control characters (no CR, LF, NUL)');
+    // Header values are often credentials (a token, an API key): never put them in an error message.
+    if (problem === 'reserved') throw new TransportOptionError(field, HIDDEN_VALUE, 'this header is set by the transport and cannot be overridden');
+    if (problem === 'value') throw new TransportOptionError(field, HIDDEN_VALUE, 'expected a string without control characters (no CR, LF, NUL)');
     const lower = name.toLowerCase();
     if (lower in out) throw new TransportOptionError(field, v, 'header names are case-insensitive; this one is given twice');
     // gRPC metadata keys are lowercase on the wire (HTTP/2); lowercase for both so duplicates are found.

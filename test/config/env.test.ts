@@ -95,6 +95,12 @@ const steps: Step[] = [
   ['OTEL_METRICS_EXPORTER', 'none,otlp', 'exporters.metrics', ['none'], true],
   ['OTEL_LOGS_EXPORTER', 'console', 'exporters.logs', ['console'], false],
   ['OTEL_LOGS_EXPORTER', 'zipkin', 'exporters.logs', [], true],
+  ['OTEL_FANOUT_STORAGE_DIRECTORY', ' /var/lib/app queue ', 'storage.directory', '/var/lib/app queue', false],
+  ['OTEL_FANOUT_STORAGE_MAX_BYTES', '1048576', 'storage.maxBytes', 1048576, false],
+  ['OTEL_FANOUT_STORAGE_MAX_BYTES', '1GiB', 'storage.maxBytes', undefined, true],
+  ['OTEL_FANOUT_STORAGE_MAX_BYTES', '1GiB', 'storage.invalid', ['maxBytes'], true],
+  ['OTEL_FANOUT_STORAGE_FSYNC', 'Always', 'storage.fsync', 'always', false],
+  ['OTEL_FANOUT_STORAGE_FSYNC', 'sometimes', 'storage.invalid', ['fsync'], true],
 ];
 
 for (const [variable, value, path, want, warned] of steps) {

@@ -884,9 +884,70 @@ views('good views around a bad one still apply, in order; the same bad view warn
   assert.match(warnings[0]!, /metrics\.views\[1\]\.instrumentKind: "meter" is not allowed/);
 });
 
+// ---- storage ----
+
+const storage = suite('config/validate storage');
+storage.before.each(capture);
+const DIR = 'OTEL_FANOUT_STORAGE_DIRECTORY';
+const MAX = 'OTEL_FANOUT_STORAGE_MAX_BYTES';
+const FSYNC = 'OTEL_FANOUT_STORAGE_FSYNC';
+const OFF = 'storage off: queues stay in memory';
+
+// [what, storage option, environment, [directory, maxBytes, fsync] or undefined (off), the warning]
+const storageSteps: Array<[string, unknown, EnvRecord, [string, number, string] | undefined, string | undefined]> = [
+  ['none', undefined, {}, undefined, undefined],
+  ['code, defaults', { directory: '/q' }, {}, ['/q', 1024 ** 3, 'interval'], undefined],
+  ['code, all set', { directory: '/q', maxBytes: 65536, fsync: 'always' }, {}, ['/q', 65536, 'always'], undefined],
+  ['relative: from the current directory', { directory: 'q' }, {}, [join(process.cwd(), 'q'), 1024 ** 3, 'interval'], undefined],
+  ['environment alone', undefined, { [DIR]: '/e', [MAX]: '65536', [FSYNC]: 'never' }, ['/e', 65536, 'never'], undefined],
+  ['code over environment, by field', { directory: '/q' }, { [DIR]: '/e', [MAX]: '65536' }, ['/q', 65536, 'interval'], undefined],
+  ['code overrides a bad variable', { directory: '/q', maxBytes: 65536 }, { [MAX]: '64k' }, ['/q', 65536, 'interval'], `${MAX}: "64k"`],
+  ['a bad variable in use', { directory: '/q' }, { [MAX]: '64k' }, undefined, `${MAX}: "64k" is not allowed; expected an integer from 1 to`],
+  ['a bad fsync variable', undefined, { [DIR]: '/e', [FSYNC]: 'sometimes' }, undefined, `${FSYNC}: "sometimes" is not allowed`],
+  [
+    'maxBytes too small (code)',
+    { directory: '/q', maxBytes: 100 },
+    {},
+    undefined,
+    'storage.maxBytes: 100 is not allowed; expected an integer from 8192',
+  ],
+  ['maxBytes too small (env)', undefined, { [DIR]: '/e', [MAX]: '100' }, undefined, `${MAX}: 100 is not allowed; expected an integer from 8192`],
+  ['maxBytes a string', { directory: '/q', maxBytes: '1GiB' }, {}, undefined, 'storage.maxBytes: "1GiB" is not allowed'],
+  [
+    'fsync unknown',
+    { directory: '/q', fsync: 'sometimes' },
+    {},
+    undefined,
+    'storage.fsync: "sometimes" is not allowed; expected "always", "interval" or "never"',
+  ],
+  ['no directory', { maxBytes: 65536 }, {}, undefined, 'storage.directory: undefined is not allowed; expected a non-empty path'],
+  ['empty directory', { directory: '' }, {}, undefined, 'storage.directory: "" is not allowed'],
+  ['not an object', '/q', {}, undefined, 'storage: "/q" is not allowed; expected an object with a directory'],
+  ['variables without a directory', undefined, { [MAX]: '65536' }, undefined, `${MAX} set, but no storage directory (${DIR}); ignored`],
+];
+
+for (const [what, option, env, want, warning] of storageSteps) {
+  storage(what, () => {
+    const cfg = resolveConfig({ storage: option } as TelemetryOptions, env);
+    const s = cfg.storage;
+    assert.equal(s === undefined ? undefined : [s.directory, s.maxBytes, s.fsync], want);
+    if (s !== undefined) assert.ok(Object.isFrozen(s));
+    assert.is(warnings.length, warning === undefined ? 0 : 1, warnings.join('\n'));
+    if (warning !== undefined) {
+      assert.ok(warnings[0]!.includes(warning), `"${warning}" in "${warnings[0]}"`);
+      if (want === undefined && !what.startsWith('variables')) assert.ok(warnings[0]!.endsWith(OFF), warnings[0]);
+    }
+  });
+}
+
+storage('disabled: no storage', () => {
+  assert.is(resolveConfig({ disabled: true, storage: { directory: '/q' } }, {}).storage, undefined);
+});
+
 basics.run();
 precedence.run();
 errors.run();
 merge.run();
 tls.run();
 views.run();
+storage.run();

@@ -263,6 +263,85 @@ test('JSON backends never merge (concatenated JSON is not a request)', async () 
   await b.shutdown(10);
 });
 
+test('transferTo hands the queue, later enqueues and failed deliveries in flight to the heir; a call in flight is not aborted', async () => {
+  // The old backend: its first delivery stalls until released, the second fails once; the rest wait in its queue.
+  let release: ((r: ExportResult) => void) | undefined;
+  const calls: number[] = [];
+  const old: Transport = {
+    encoding: 'protobuf',
+    export(_signal, b) {
+      calls.push(b[0]!);
+      if (b[0] === 1) return new Promise((resolve) => (release = resolve));
+      return Promise.resolve(fail(true));
+    },
+    close: () => Promise.resolve(),
+  };
+  const heirTransport = scripted([]);
+  const a = createBackend({
+    name: 'u',
+    transport: old,
+    maxConcurrency: 2,
+    retry: { ...fastRetry, initialBackoffMillis: 60_000, maxBackoffMillis: 60_000, maxElapsedMillis: 600_000 },
+  });
+  const b = createBackend({ name: 'u', transport: heirTransport });
+  for (let i = 1; i <= 4; i++) a.enqueue('metrics', body(2, i), i);
+  // 1 is in flight (stalled), 2 failed and sleeps a minute before its retry, 3 and 4 are queued.
+  await new Promise((r) => setTimeout(r, 20));
+  assert.equal(calls, [1, 2]);
+  a.transferTo!(b);
+  a.enqueue('metrics', body(2, 5), 5);
+  // The woken retry is handed over once its sleep ends, a promise turn later.
+  await new Promise((r) => setImmediate(r));
+  assert.ok(await b.flush(1000));
+  assert.equal(
+    heirTransport.calls.map((c) => c.body[0]),
+    [3, 4, 5, 2],
+    'the queue in order and the later enqueue at once, then the retry that was sleeping (woken)',
+  );
+  assert.equal(calls, [1, 2], 'nothing retried by the old backend');
+  // The call in flight is not aborted: when it fails it goes to the heir too.
+  const report = a.shutdown(5000);
+  await new Promise((r) => setTimeout(r, 20));
+  release!(fail(true));
+  assert.equal(await report, { name: 'u', undeliveredRequests: 0, undeliveredItems: 0 });
+  assert.ok(await b.flush(1000));
+  assert.equal(
+    heirTransport.calls.map((c) => c.body[0]),
+    [3, 4, 5, 2, 1],
+  );
+  assert.is(b.stats().itemsSent, 15, 'every item once');
+  assert.is(a.stats().itemsSent + a.stats().itemsFailed + a.stats().itemsDropped, 0);
+  assert.throws(() => a.transferTo!(b), /already handed over/);
+  await b.shutdown(10);
+});
+
+test("transferTo: a call in flight aborted at the end of the old backend's shutdown goes to the heir, not into the report", async () => {
+  const a = createBackend({ name: 'u', transport: scripted(['stall']) });
+  const heir = scripted([]);
+  const b = createBackend({ name: 'u', transport: heir });
+  a.enqueue('logs', body(2, 7), 3);
+  a.transferTo!(b);
+  assert.equal(await a.shutdown(10), { name: 'u', undeliveredRequests: 0, undeliveredItems: 0 });
+  assert.ok(await b.flush(1000));
+  assert.equal(
+    heir.calls.map((c) => [c.signal, c.body[0]]),
+    [['logs', 7]],
+  );
+  await b.shutdown(10);
+});
+
+test('transferTo: what the heir refuses is counted as dropped by the old backend', async () => {
+  const a = createBackend({ name: 'u', transport: scripted(['stall']) });
+  a.enqueue('metrics', body(2), 1);
+  a.enqueue('metrics', body(2), 4);
+  a.transferTo!({ enqueue: () => false });
+  assert.is(a.stats().itemsDropped, 4);
+  assert.is(a.queuedBytes, 0);
+  assert.is(a.enqueue('metrics', body(2), 2), false);
+  await a.shutdown(10);
+  assert.is(a.stats().itemsDropped, 4 + 1, 'the aborted call in flight, refused too');
+});
+
 test('sixteen deliveries in flight, each listening to its abort signal: no MaxListenersExceededWarning, shutdown aborts all', async () => {
   const processWarnings: string[] = [];
   const onWarning = (w: Error): void => {

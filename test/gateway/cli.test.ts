@@ -1,12 +1,13 @@
 /**
  * The CLI as a real child process: port 0 and the parseable listening line, forwarding,
  * graceful shutdown on SIGTERM (exit 0, drained, report printed), what an undeliverable
- * drain reports (exit 3), and exit code 2 naming the key for configuration errors. Signals
- * beyond the first SIGTERM, and `npm start`: lifecycle.test.ts.
+ * drain reports (exit 3), exit code 2 naming the key for configuration errors, and `--watch`.
+ * Signals beyond the first SIGTERM (SIGHUP's reload included), and `npm start`: lifecycle.test.ts.
  */
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import * as net from 'node:net';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { cli, LISTENING } from '../support/child-run.js';
@@ -24,6 +25,7 @@ test('--help exits 0; configuration and usage errors exit 2 naming the key, befo
     const cases: Array<[string[], RegExp]> = [
       [['gateway', '--config', file], /at upstreams\.main\.compresion: unknown key/],
       [['gateway', '--forward', 'ftp://x:1', '--verbose'], /Unknown option '--verbose'/],
+      [['gateway', '--watch'], /--watch needs --config FILE/],
     ];
     const help = cli(['gateway', '--help']);
     const runs = cases.map(([args]) => cli(args));
@@ -99,5 +101,52 @@ test('SIGTERM with a stalled upstream: drains until the deadline, reports what w
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("--watch: an editor's rename-replace save is reloaded, a file briefly missing is waited for, a moved receiver prints the listening line again", async () => {
+  const [one, two] = await Promise.all([startReceiver({ grpc: false }), startReceiver({ grpc: false })]);
+  const dir = mkdtempSync(path.join(tmpdir(), 'gw-watch-'));
+  const file = path.join(dir, 'gateway.yaml');
+  const save = (text: string): void => {
+    // As vim and most editors save: a new file renamed over the old one.
+    writeFileSync(`${file}.tmp`, text);
+    renameSync(`${file}.tmp`, file);
+  };
+  const receivers = (port: number) => `receivers:\n  grpc: false\n  http: { address: 127.0.0.1:${port} }\n`;
+  writeFileSync(file, `${receivers(0)}upstreams:\n  one: { endpoint: "${one.httpUrl}" }\n`);
+  const run = cli(['gateway', '--config', file, '--watch', '--verbosity', 'basic']);
+  try {
+    const [, , http] = await run.line(LISTENING);
+    save(`${receivers(0)}upstreams:\n  one: { endpoint: "${one.httpUrl}" }\n  two: { endpoint: "${two.httpUrl}" }\n`);
+    await run.line(/reload \(watch, \S+\) applied in \d+ ms: upstreams \+two\n/, 5000);
+    const res = await post(`http://${http}/v1/metrics`, bin.metrics(metricsRequest(['watched'], 1)), PROTOBUF);
+    assert.is(res.status, 200);
+    await two.waitFor(ofSignal('metrics'), 3000);
+
+    // Deleted, then written again a little later: no reload of a missing file, one of the new contents.
+    const port = await freePort();
+    rmSync(file);
+    await new Promise((r) => setTimeout(r, 400));
+    writeFileSync(file, `${receivers(port)}upstreams:\n  two: { endpoint: "${two.httpUrl}" }\n`);
+    const [, moved] = await run.line(new RegExp(`listening grpc=off http=(127\\.0\\.0\\.1:${port}) pid=`), 5000);
+    assert.match(run.stdout(), `http receiver rebound on 127.0.0.1:${port}`);
+    assert.not.match(run.stdout(), 'rejected');
+    assert.is((await post(`http://${moved}/v1/metrics`, bin.metrics(metricsRequest(['moved'], 1)), PROTOBUF)).status, 200);
+    run.child.kill('SIGTERM');
+    assert.is(await run.exit(), 0);
+  } finally {
+    run.child.kill('SIGKILL');
+    await Promise.all([one.close(), two.close()]);
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+/** A port nothing listens on now. */
+async function freePort(): Promise<number> {
+  const s = net.createServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const port = (s.address() as net.AddressInfo).port;
+  await new Promise((r) => s.close(r));
+  return port;
+}
 
 test.run();

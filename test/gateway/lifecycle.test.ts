@@ -1,6 +1,7 @@
 /**
- * The gateway's lifecycle with real processes on loopback: SIGHUP is logged and ignored (still
- * serving); SIGTERM after a clean drain exits 0; `npm start` hands SIGTERM to the gateway, sent to
+ * The gateway's lifecycle with real processes on loopback: SIGHUP reloads the configuration file
+ * (an invalid one changes nothing; an upstream removed with data still counts for the exit code);
+ * SIGTERM after a clean drain exits 0; `npm start` hands SIGTERM to the gateway, sent to
  * npm alone (a container's PID 1) or to the whole process group (systemd, Ctrl-C), and leaves no
  * node process behind; a second SIGTERM during a drain stuck on an upstream that never answers
  * says what it abandons and exits 3. The deadline case (exit 3) is in cli.test.ts.
@@ -75,26 +76,51 @@ function npmStart(args: readonly string[]): Run {
   );
 }
 
-test('SIGHUP is logged and ignored: the gateway keeps serving; then SIGTERM drains everything and exits 0', async () => {
-  const upstream = await startReceiver({ grpc: false });
-  const run = cli(['gateway', '--grpc', 'off', '--http', '127.0.0.1:0', '--forward', upstream.httpUrl, '--verbosity', 'basic']);
+test('SIGHUP reloads the file with the same flags: an edit is applied, an invalid one rejected naming the key; exit codes unchanged', async () => {
+  const [one, two] = await Promise.all([startReceiver({ grpc: false }), startReceiver({ grpc: false })]);
+  const stuck = await startReceiver({ grpc: false, respond: () => ({ kind: 'stall' }) });
+  const dir = mkdtempSync(path.join(tmpdir(), 'gw-life-'));
+  const file = path.join(dir, 'gateway.yaml');
+  const env = { ONE: one.httpUrl, TWO: two.httpUrl, STUCK: stuck.httpUrl };
+  writeFileSync(file, 'upstreams:\n  one: { endpoint: "${ONE}" }\n');
+  const run = cli(['gateway', '--grpc', 'off', '--http', '127.0.0.1:0', '--config', file, '--verbosity', 'basic'], env);
+  const send = async (http: string, service: string): Promise<number> =>
+    (await post(`http://${http}/v1/metrics`, bin.metrics(metricsRequest([service], 2)), PROTOBUF)).status;
   try {
     const [, , http] = await run.line(LISTENING);
+    writeFileSync(file, 'upstreams:\n  one: { endpoint: "${ONE}" }\n  two: { endpoint: "${TWO}" }\n');
     run.child.kill('SIGHUP');
-    await run.line(/SIGHUP: reload is not supported yet; ignoring it/, 5000);
+    await run.line(/reload \(SIGHUP, \S+gateway\.yaml\) applied in \d+ ms: upstreams \+two\n/, 5000);
+    assert.is(await send(http!, 'after-hup'), 200);
+    await two.waitFor(ofSignal('metrics'), 3000);
+    await one.waitFor((r) => Buffer.from(r.bytes).includes('after-hup'), 3000);
+
+    writeFileSync(file, 'upstreams:\n  one: { endpoint: "${ONE}" }\n  two: { endpoint: "${TWO}", timeout: soon }\n');
     run.child.kill('SIGHUP');
-    const res = await post(`http://${http}/v1/metrics`, bin.metrics(metricsRequest(['hup'], 3)), PROTOBUF);
-    assert.is(res.status, 200);
-    await upstream.waitFor(ofSignal('metrics'), 3000);
-    assert.is(run.stdout().match(/ignoring it/g)?.length, 2);
-    assert.is(run.child.exitCode, null);
+    await run.line(/reload \(SIGHUP, \S+\) rejected, the running configuration is kept: invalid gateway config at upstreams\.two\.timeout: /, 5000);
+    assert.is(await send(http!, 'after-bad-hup'), 200);
+    await two.waitFor((r) => Buffer.from(r.bytes).includes('after-bad-hup'), 3000);
+
+    // An upstream a reload removes while it still holds acknowledged data counts at the stop: exit 3.
+    writeFileSync(file, 'drainTimeout: 60s\nupstreams:\n  one: { endpoint: "${ONE}" }\n  stuck: { endpoint: "${STUCK}", maxConcurrency: 1 }\n');
+    run.child.kill('SIGHUP');
+    await run.line(/upstreams \+stuck -two/, 5000);
+    assert.is(await send(http!, 'to-stuck'), 200);
+    await stuck.waitFor(ofSignal('metrics'), 3000);
+    writeFileSync(file, 'drainTimeout: 2s\nupstreams:\n  one: { endpoint: "${ONE}" }\n');
+    run.child.kill('SIGHUP');
+    await run.line(/upstreams -stuck; changed drainTimeout/, 5000);
     run.child.kill('SIGTERM');
-    assert.is(await run.exit(), 0);
-    assert.match(run.stdout(), /stopped after \d+ ms: everything queued was delivered/);
-    assert.not.match(run.stdout(), 'exit 3');
+    assert.is(await run.exit(), 3);
+    // Still draining when SIGTERM came: the stop's report has it (the reload's own report is not printed).
+    assert.match(run.stdout(), 'upstream stuck: 1 requests, 2 items undelivered');
+    assert.match(run.stdout(), 'exit 3: acknowledged data was lost');
+    assert.not.match(run.stdout(), 'upstream stuck (removed by a reload)');
+    assert.is(run.child.signalCode, null);
   } finally {
     run.child.kill('SIGKILL');
-    await upstream.close();
+    await Promise.all([one.close(), two.close(), stuck.close()]);
+    rmSync(dir, { recursive: true, force: true });
   }
 });
 
@@ -165,6 +191,55 @@ test('a second SIGTERM during a drain stuck on an upstream that never answers: s
     assert.match(run.stdout(), 'exit 3: acknowledged data was lost');
   } finally {
     run.child.kill('SIGKILL');
+    await upstream.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('with --storage, a second SIGTERM abandons nothing: what is undelivered stays on disk (exit 0) and the next start delivers it', async () => {
+  let stall = true;
+  const upstream = await startReceiver({ grpc: false, respond: () => (stall ? { kind: 'stall' } : { kind: 'ok' }) });
+  const dir = mkdtempSync(path.join(tmpdir(), 'gw-life-'));
+  const file = path.join(dir, 'gateway.yaml');
+  writeFileSync(file, `drainTimeout: 60s\nupstreams:\n  stuck:\n    endpoint: \${UPSTREAM}\n    maxConcurrency: 1\n`);
+  const args = ['gateway', '--grpc', 'off', '--http', '127.0.0.1:0', '--config', file, '--storage', path.join(dir, 'queue')];
+  const run = cli(args, { UPSTREAM: upstream.httpUrl });
+  let again: Run | undefined;
+  try {
+    const [, , http] = await run.line(LISTENING);
+    for (let i = 0; i < 3; i++) {
+      const res = await post(`http://${http}/v1/metrics`, bin.metrics(metricsRequest([`s${i}`], 2)), PROTOBUF);
+      assert.is(res.status, 200);
+    }
+    await upstream.waitFor(ofSignal('metrics'), 3000);
+    run.child.kill('SIGTERM');
+    await run.line(/draining for up to 60000 ms/, 5000);
+    await sleep(700);
+    run.child.kill('SIGTERM');
+    assert.is(await run.exit(10_000), 0, 'nothing acknowledged was lost');
+    assert.match(run.stdout(), 'nothing lost; what is not delivered yet is kept on disk for the next start');
+    assert.match(run.stdout(), 'upstream stuck: 3 records');
+    assert.not.match(run.stdout(), 'abandoned');
+
+    stall = false;
+    upstream.clear();
+    again = cli(args, { UPSTREAM: upstream.httpUrl });
+    await again.line(LISTENING);
+    assert.match(again.stdout(), '3 records to deliver from before');
+    const deadline = Date.now() + 10_000;
+    const services = (): string[] =>
+      upstream.requests.flatMap((r) =>
+        (r.message as { resourceMetrics: { resource?: { attributes: { value?: { value: { value: unknown } } }[] } }[] }).resourceMetrics.map((m) =>
+          String(m.resource?.attributes[0]?.value?.value.value),
+        ),
+      );
+    while (new Set(services()).size < 3 && Date.now() < deadline) await sleep(20);
+    assert.equal([...new Set(services())].sort(), ['s0', 's1', 's2']);
+    again.child.kill('SIGTERM');
+    assert.is(await again.exit(10_000), 0);
+  } finally {
+    run.child.kill('SIGKILL');
+    again?.child.kill('SIGKILL');
     await upstream.close();
     rmSync(dir, { recursive: true, force: true });
   }

@@ -12,6 +12,8 @@ import { receiverConfig } from './receivers.js';
 import type { ReceiverConfig } from './receivers.js';
 import { routeConfigs } from './routes.js';
 import type { RouteConfig } from './routes.js';
+import { storageConfig } from './storage.js';
+import type { StorageConfig } from './storage.js';
 import { tenantConfigs } from './tenants.js';
 import type { TenantConfig } from './tenants.js';
 import { forwardUpstream, upstreamMap } from './upstreams.js';
@@ -53,6 +55,8 @@ export interface GatewayConfig {
   readonly drainTimeoutMillis: number;
   readonly observe: { readonly verbosity: Verbosity; readonly intervalMillis: number };
   readonly selfTelemetry: SelfTelemetryConfig;
+  /** The durable queue (docs/gateway.md, Durable storage); null: queues in memory, nothing on disk. */
+  readonly storage: StorageConfig | null;
 }
 
 /** Command-line settings, applied over the file. */
@@ -63,13 +67,26 @@ export interface GatewayFlags {
   /** Added to the file's shared upstreams, in order. */
   readonly forward?: readonly string[];
   readonly verbosity?: string;
+  /** `--storage DIR`: the durable queue's directory, over the file's `storage.directory`. */
+  readonly storage?: string;
 }
 
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
 /** Validates an already expanded document plus flags. */
 export function validateGatewayConfig(document: unknown, flags: GatewayFlags, baseDir: string): GatewayConfig {
-  const root = mapping(document, '', ['receivers', 'auth', 'tenants', 'upstreams', 'routes', 'limits', 'drainTimeout', 'observe', 'selfTelemetry']);
+  const root = mapping(document, '', [
+    'receivers',
+    'auth',
+    'tenants',
+    'upstreams',
+    'routes',
+    'limits',
+    'drainTimeout',
+    'observe',
+    'selfTelemetry',
+    'storage',
+  ]);
   const files = (value: unknown, p: string): string => pemFile(value, p, baseDir);
 
   const receivers = mapping(root['receivers'] ?? {}, 'receivers', ['grpc', 'http']);
@@ -104,10 +121,19 @@ export function validateGatewayConfig(document: unknown, flags: GatewayFlags, ba
     retryAfterMillis: optional(limitsDoc['retryAfter'], GATEWAY_DEFAULTS.retryAfterMillis, (v) => millis(v, 'limits.retryAfter', 1000, 3_600_000)),
   });
 
+  const storage = storageConfig(root['storage'], flags.storage, 'storage', baseDir);
+  if (storage !== null && storage.maxRecordBytes < limits.maxRequestBytes) {
+    throw new GatewayConfigError(
+      'storage.maxBytes',
+      `${storage.maxBytes} holds records of at most ${storage.maxRecordBytes} bytes (half of it), below limits.maxRequestBytes (${limits.maxRequestBytes}): every request the gateway accepts must fit; raise it or lower limits.maxRequestBytes`,
+    );
+  }
+
   // A request the gateway accepts must fit every queue it may go to: one that cannot would be
   // acknowledged and dropped at once (forward/ingest.ts refuses any such body that still occurs).
+  // With storage the queue is the log (checked above).
   const forwarded = new Set(upstreams.slice(upstreams.length - (flags.forward ?? []).length));
-  for (const u of [...upstreams, ...tenants.flatMap((t) => t.upstreams)]) {
+  for (const u of storage !== null ? [] : [...upstreams, ...tenants.flatMap((t) => t.upstreams)]) {
     if (u.queue.maxBytes >= limits.maxRequestBytes) continue;
     const key = u.tenant === undefined ? u.name : u.name.slice(u.tenant.length + 1);
     const where = u.tenant === undefined ? at('upstreams', key) : at(at(at('tenants', u.tenant), 'upstreams'), key);
@@ -155,6 +181,7 @@ export function validateGatewayConfig(document: unknown, flags: GatewayFlags, ba
     drainTimeoutMillis: optional(root['drainTimeout'], GATEWAY_DEFAULTS.drainTimeoutMillis, (v) => millis(v, 'drainTimeout', 0, MAX_MS)),
     observe,
     selfTelemetry,
+    storage,
   });
 }
 

@@ -21,16 +21,23 @@ function parseYaml(text: string): unknown {
   return (requireModule('yaml') as typeof Yaml).parse(text);
 }
 
-/** Where the configuration comes from. */
+/** Where the configuration comes from: one of `file`, `text` or `document` (none: an empty document). */
 export interface LoadOptions {
   /** A YAML file path; relative TLS file paths in it resolve against its directory. */
   readonly file?: string;
+  /**
+   * YAML text, instead of `file`: a document that did not come from a file of ours (a remote
+   * configuration). Relative file paths in it resolve against `baseDir`.
+   */
+  readonly text?: string;
+  /** What `text` is called in error messages (`remote config from …`). Default `the configuration`. */
+  readonly label?: string;
   /** Already parsed document (tests), instead of `file`. */
   readonly document?: unknown;
   readonly flags?: GatewayFlags;
   /** For `${ENV}` expansion. Default process.env. */
   readonly env?: Readonly<Record<string, string | undefined>>;
-  /** Base for relative file paths when `document` is given. Default the working directory. */
+  /** Base for relative file paths when `text` or `document` is given. Default the working directory. */
   readonly baseDir?: string;
 }
 
@@ -46,12 +53,18 @@ export function loadGatewayConfig(options: LoadOptions = {}): GatewayConfig {
     } catch (e) {
       throw new GatewayConfigError('--config', `cannot read ${show(options.file)}: ${errorText(e)}`);
     }
-    try {
-      doc = parseYaml(text) ?? {};
-    } catch (e) {
-      throw new GatewayConfigError('', `${options.file} is not valid YAML: ${errorText(e)}`);
-    }
+    doc = yamlDocument(text, options.file);
     baseDir = path.dirname(path.resolve(options.file));
+  } else if (options.text !== undefined) {
+    doc = yamlDocument(options.text, options.label ?? 'the configuration');
   }
   return validateGatewayConfig(expandEnvDeep(doc, env), options.flags ?? {}, baseDir);
+}
+
+function yamlDocument(text: string, name: string): unknown {
+  try {
+    return parseYaml(text) ?? {};
+  } catch (e) {
+    throw new GatewayConfigError('', `${name} is not valid YAML: ${errorText(e)}`);
+  }
 }

@@ -15,7 +15,7 @@ import { at, GatewayConfigError, problemAt, show } from './config-error.js';
 import { processorConfigs, temporalityConfig } from './processors.js';
 import type { ProcessorConfig, TemporalityConfig } from './processors.js';
 import { GATEWAY_DEFAULTS, MAX_BYTES, MAX_MS, NAME } from './defaults.js';
-import { byteSize, mapping, millis, number, oneOf, optional, string } from './values.js';
+import { byteSize, mapping, millis, number, oneOf, optional, sameConfigData, string } from './values.js';
 import type { FileReader } from './values.js';
 
 /** One upstream, ready for a transport and a backend (forward/upstream.ts). */
@@ -53,19 +53,7 @@ export interface UpstreamConfig {
  * upstream's name and temporality settings), so changing them never drops a queue.
  */
 export function sameUpstreamConfig(a: UpstreamConfig, b: UpstreamConfig): boolean {
-  return a === b || sameData({ ...a, processors: null, temporality: null }, { ...b, processors: null, temporality: null });
-}
-
-/** Deep equality of frozen config data: strings, numbers, undefined and plain objects of them. */
-function sameData(a: unknown, b: unknown): boolean {
-  if (a === b) return true;
-  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
-  const ka = Object.keys(a);
-  if (ka.length !== Object.keys(b).length) return false;
-  for (const k of ka) {
-    if (!Object.hasOwn(b, k) || !sameData((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k])) return false;
-  }
-  return true;
+  return a === b || sameConfigData({ ...a, processors: null, temporality: null }, { ...b, processors: null, temporality: null });
 }
 
 /** An `upstreams` mapping; `names` holds every upstream name so far (they are unique gateway-wide). */

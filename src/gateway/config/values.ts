@@ -139,3 +139,25 @@ export function pemFile(value: unknown, p: string, baseDir: string): string {
   if (!text.includes('-----BEGIN ')) throw new GatewayConfigError(p, `${show(file)} is not a PEM file`);
   return text;
 }
+
+/**
+ * Deep equality of validated config data: primitives, plain objects, arrays, byte arrays
+ * (credential digests) and sets (route signals and tenants). What a reload compares, to keep
+ * what did not change: an upstream with its queue, a receiver with its socket.
+ */
+export function sameConfigData(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (a instanceof Set || b instanceof Set) {
+    if (!(a instanceof Set && b instanceof Set) || a.size !== b.size) return false;
+    for (const v of a) if (!b.has(v)) return false;
+    return true;
+  }
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  const ka = Object.keys(a);
+  if (ka.length !== Object.keys(b).length) return false;
+  for (const k of ka) {
+    if (!Object.hasOwn(b, k) || !sameConfigData((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k])) return false;
+  }
+  return true;
+}

@@ -3,7 +3,8 @@
  * retry, isolation; src/export/backend.ts).
  */
 import { createBackend } from '../../export/backend.js';
-import type { Backend } from '../../export/backend.js';
+import type { Backend, BackendOptions } from '../../export/backend.js';
+import type { DurableQueue } from '../../export/durable-queue.js';
 import { createProtocolTransport, loadTransportModules } from '../../transport/protocols.js';
 import type { TransportModules } from '../../transport/protocols.js';
 import type { Encoding, Transport } from '../../transport/types.js';
@@ -28,10 +29,13 @@ export function loadTransports(configs: readonly UpstreamConfig[]): Promise<Tran
   return loadTransportModules(configs.map((c) => c.protocol));
 }
 
-/** Creates the transport and the backend of an upstream; throws TransportOptionError on bad options. */
-export function createUpstream(config: UpstreamConfig, modules: TransportModules, transport?: Transport): Upstream {
+/**
+ * Creates the transport and the backend of an upstream; throws TransportOptionError on bad options.
+ * With `storage`, its queue is the durable queue (its cursor must be open), else memory.
+ */
+export function createUpstream(config: UpstreamConfig, modules: TransportModules, transport?: Transport, storage?: DurableQueue): Upstream {
   const t = transport ?? upstreamTransport(config, modules);
-  const backend = createBackend({
+  const options: BackendOptions = {
     name: config.name,
     transport: t,
     queue: config.queue,
@@ -39,7 +43,8 @@ export function createUpstream(config: UpstreamConfig, modules: TransportModules
     timeoutMillis: config.timeoutMillis,
     maxConcurrency: config.maxConcurrency,
     maxBatchBytes: config.batchMaxBytes,
-  });
+  };
+  const backend = storage === undefined ? createBackend(options) : storage.backend(options);
   return {
     name: config.name,
     endpoint: config.display,

@@ -34,6 +34,7 @@ export type DecodedRequest =
  * - `wrong_port`: an HTTP/1.1 request (OTLP/HTTP) at the gRPC port (400, naming the HTTP port);
  * - `backpressure`: a healthy upstream's queue would overflow, or queued bytes over `limits.maxQueuedBytes` (429 / RESOURCE_EXHAUSTED + RetryInfo);
  * - `draining`: the gateway is shutting down (503 / UNAVAILABLE);
+ * - `storage_unavailable`: durable storage could not write the request (disk full, an I/O error; 503 / UNAVAILABLE + Retry-After);
  * - `internal`: a bug caught at the edge (500 / INTERNAL).
  */
 export type RefusalReason =
@@ -46,6 +47,7 @@ export type RefusalReason =
   | 'wrong_port'
   | 'backpressure'
   | 'draining'
+  | 'storage_unavailable'
   | 'internal';
 
 /** An accepted request: queued for every upstream its routes matched (possibly none). */
@@ -176,10 +178,10 @@ export interface ListenAddresses {
   readonly http: string | undefined;
 }
 
-/** What the gateway exposes to its observer once it is listening. */
+/** What the gateway exposes to its observer once it is listening; every member reads the current state (a reload changes them). */
 export interface GatewayView {
   readonly addresses: ListenAddresses;
-  /** Every upstream: shared ones first, then tenants' own, in configuration order. */
+  /** Every forwarding upstream: shared ones first, then tenants' own, in configuration order. A new array after a reload. */
   readonly upstreams: readonly UpstreamView[];
   /** Bytes queued across all upstreams right now (what backpressure compares with the limit). */
   queuedBytes(): number;
@@ -187,13 +189,30 @@ export interface GatewayView {
   readonly maxQueuedBytes: number;
   /** True once draining started. */
   draining(): boolean;
+  /** Durable storage, when on: its log's counters (export/durable/log.ts `DurableLogStats`). */
+  readonly storage?: { stats(): StorageFigures } | undefined;
+}
+
+/** What the observer reads of durable storage. */
+export interface StorageFigures {
+  /** Bytes of the log on disk, and its bound (`storage.maxBytes`). */
+  readonly bytesOnDisk: number;
+  readonly maxBytes: number;
+  /** Records lost to damage found by readers or at start (skipped, counted). */
+  readonly corruptRecords: number;
+  /** Appends that failed on an I/O error or a full disk (refused with `storage_unavailable`). */
+  readonly appendFailures: number;
 }
 
 /** What one upstream could not deliver at shutdown. */
 export interface UpstreamShutdownReport {
   readonly name: string;
+  /** Lost: acknowledged to clients and not delivered (always 0 with durable storage). */
   readonly undeliveredRequests: number;
   readonly undeliveredItems: number;
+  /** Durable storage: records of the log it had not passed, kept on disk for the next start. */
+  readonly keptRequests?: number;
+  readonly keptBytes?: number;
 }
 
 /** The outcome of a graceful shutdown. */
@@ -202,6 +221,85 @@ export interface ShutdownReport {
   readonly drained: boolean;
   readonly elapsedMs: number;
   readonly upstreams: readonly UpstreamShutdownReport[];
+}
+
+/** What happened to a receiver in a reload (unchanged receivers are not listed). */
+export interface ReceiverChange {
+  readonly receiver: 'grpc' | 'http';
+  /**
+   * `started` (it was off), `stopped` (now off), `rebound` (a new address: the new one listens
+   * before the old one closes), `certificate` (same address, new certificate or key: new TLS
+   * connections get it; open ones keep theirs).
+   */
+  readonly change: 'started' | 'stopped' | 'rebound' | 'certificate';
+  /** The bound address (`host:port`) after the reload; undefined when stopped. */
+  readonly address: string | undefined;
+}
+
+/** Names of what a reload added, changed and removed (configuration order). */
+export interface ReloadDiff {
+  readonly added: readonly string[];
+  readonly changed: readonly string[];
+  readonly removed: readonly string[];
+}
+
+/** A setting a reload could not apply: it keeps its running value until a restart. */
+export interface RestartNeeded {
+  /** Its key path in the configuration file (`limits.maxRequestBytes`). */
+  readonly path: string;
+  /** Why it cannot change while running. */
+  readonly reason: string;
+}
+
+/** Why a reload was rejected: a configuration problem, in the shape of GatewayConfigError. */
+export interface ReloadProblem {
+  /** The key path (`upstreams.main.timeout`, `--config`), empty for the document as a whole. */
+  readonly path: string;
+  /** The value given and what is allowed, in words. */
+  readonly problem: string;
+  /** The whole message, as printed. */
+  readonly message: string;
+}
+
+/**
+ * What one reload did; the value of `Gateway.reload()` and the observer's `onReload` event.
+ * A reload never throws: an invalid configuration is a `rejected` result.
+ */
+export interface ReloadResult {
+  /**
+   * `applied`: every request accepted from the swap on uses the new configuration; `rejected`:
+   * it was invalid or could not be applied (`error` says why), and the running configuration
+   * serves on, untouched; `unchanged`: equal to the running configuration, nothing was done
+   * (`needsRestart` may still list settings that differ).
+   */
+  readonly outcome: 'applied' | 'rejected' | 'unchanged';
+  /** What asked for it: `SIGHUP`, `watch`, `api`, `opamp`, …; of coalesced requests, the last one. */
+  readonly trigger: string;
+  /** Where the configuration came from: the file's path, a document's label, or `api`. */
+  readonly source: string;
+  /** Set when rejected. */
+  readonly error: ReloadProblem | undefined;
+  /** Forwarding upstreams (a tenant's own as `tenant/name`). A changed one is rebuilt and inherits its queue, unless only its processors changed. */
+  readonly upstreams: ReloadDiff;
+  readonly tenants: ReloadDiff;
+  /** Other reloadable settings that changed, by key path: `routes`, `limits.maxQueuedBytes`, `limits.retryAfter`, `auth.apiKeyHeader`, `drainTimeout`. */
+  readonly settings: readonly string[];
+  readonly receivers: readonly ReceiverChange[];
+  /** Settings that differ from the running ones but change only at a restart. */
+  readonly needsRestart: readonly RestartNeeded[];
+  /** From the start of the reload (loading the configuration) to its end. */
+  readonly elapsedMs: number;
+}
+
+/** An upstream a reload replaced or removed, once it finished: what it could not deliver. */
+export interface RetiredEvent extends UpstreamShutdownReport {
+  /**
+   * `removed`: no longer configured; it delivered what it held for at most `drainTimeout`.
+   * `replaced`: its settings changed; what it held went to its replacement, it only finished its calls in flight.
+   */
+  readonly reason: 'removed' | 'replaced';
+  /** From the swap to the end of its drain. */
+  readonly elapsedMs: number;
 }
 
 /** A response to `GET /metrics`. */
@@ -229,6 +327,10 @@ export interface GatewayObserver {
   onDrain?(deadlineMs: number): void;
   /** Shutdown finished. */
   onStop?(report: ShutdownReport): void;
+  /** A reload ended (applied, rejected or unchanged). */
+  onReload?(result: ReloadResult): void;
+  /** An upstream a reload removed or replaced finished draining (not reported once shutdown began: the shutdown report has it). */
+  onRetired?(event: RetiredEvent): void;
   /**
    * Serves `GET /metrics` on the HTTP receiver; when absent (or it returns undefined) the
    * path answers 404. May be async (it may run observable callbacks).

@@ -17,7 +17,8 @@ import { ValueType } from '../../metrics/instrument-descriptor.js';
 import { createMeterProvider, type MeterProvider } from '../../metrics/meter-provider.js';
 import type { Meter } from '../../metrics/meter.js';
 import { GatewayConfigError } from '../config/config-error.js';
-import type { ForwardedEvent, GatewayView, ProcessedEvent, RefusedEvent, RequestEvent } from './events.js';
+import type { BackendStats } from '../../export/backend.js';
+import type { ForwardedEvent, GatewayView, ProcessedEvent, RefusedEvent, ReloadResult, RequestEvent, UpstreamView } from './events.js';
 import { latencyBucketBoundsMs, LatencyDelta } from './latency.js';
 import { OTHER_ROW } from './tally.js';
 
@@ -72,6 +73,8 @@ export interface GatewayMetrics {
   forwarded(event: ForwardedEvent): void;
   /** Counts what an upstream's processors dropped (by reason) and keeps its temporality state's figures. */
   processed(event: ProcessedEvent): void;
+  /** Counts a reload by outcome. */
+  reload(result: ReloadResult): void;
   /** Starts observing the upstreams and the queue of `view` (once; later calls are ignored). */
   attach(view: GatewayView): void;
 }
@@ -169,6 +172,18 @@ export function createGatewayMetrics(provider: MeterProvider, options: GatewayMe
     unit: '{request}',
     description: 'Requests handed to an upstream queue, by upstream, signal, body (as_received, spliced, reencoded, processed) and queued.',
   });
+  const reloads = meter.createCounter('otlp_fanout.gateway.reloads', {
+    ...int,
+    unit: '{reload}',
+    description: 'Configuration reloads by outcome: applied, rejected (invalid; the running configuration was kept), unchanged.',
+  });
+  // Every outcome shows (at 0) from the start, so an alert on `rejected` has a series before the first reload.
+  const reloadHandles = {
+    applied: reloads.bind({ outcome: 'applied' }),
+    rejected: reloads.bind({ outcome: 'rejected' }),
+    unchanged: reloads.bind({ outcome: 'unchanged' }),
+  };
+  for (const h of Object.values(reloadHandles)) h.add(0);
   const duration: Histogram = meter.createHistogram('otlp_fanout.gateway.upstream.export.duration', {
     unit: 's',
     description: 'Duration of export attempts to each upstream (bucketed at about 4% resolution).',
@@ -300,6 +315,9 @@ export function createGatewayMetrics(provider: MeterProvider, options: GatewayMe
       s.lastLru = now.evictedLru;
       s.lastStale = now.evictedStale;
     },
+    reload(result) {
+      reloadHandles[result.outcome].add(1);
+    },
     attach(view) {
       if (attached) return;
       attached = true;
@@ -352,11 +370,51 @@ function observeView(meter: Meter, view: GatewayView, duration: Histogram): void
     description: 'The backpressure limit on otlp_fanout.gateway.queue.size.',
   });
 
+  const storageSize = meter.createObservableUpDownCounter('otlp_fanout.gateway.storage.size', {
+    ...int,
+    unit: 'By',
+    description: 'Bytes of the durable storage log on disk (with --storage).',
+  });
+  const storageLimit = meter.createObservableGauge('otlp_fanout.gateway.storage.limit', {
+    ...int,
+    unit: 'By',
+    description: 'The bound on otlp_fanout.gateway.storage.size (storage.maxBytes).',
+  });
+  const storageCorrupt = meter.createObservableCounter('otlp_fanout.gateway.storage.corrupt', {
+    ...int,
+    unit: '{record}',
+    description: 'Records of the durable storage log lost to damage (skipped at start or when read).',
+  });
+  const storageFailures = meter.createObservableCounter('otlp_fanout.gateway.storage.write_failures', {
+    ...int,
+    unit: '{write}',
+    description: 'Writes to durable storage that failed (disk full, I/O error): their requests were refused.',
+  });
+
   const bounds = latencyBucketBoundsMs();
-  const ups = view.upstreams.map((u) => {
+  interface Observed {
+    readonly u: UpstreamView;
+    /**
+     * Counters of the instances this name had before a reload replaced them (as they were at the
+     * first collection after the swap): added to the current one's, so an upstream's cumulative
+     * series keep growing across its rebuilds.
+     */
+    readonly base: Counted;
+    readonly attrs: Attributes;
+    readonly sent: Attributes;
+    readonly rejected: Attributes;
+    readonly failed: Attributes;
+    readonly dropped: Attributes;
+    readonly success: Attributes;
+    readonly failure: Attributes;
+    readonly delta: LatencyDelta;
+    readonly recorder: ReturnType<Histogram['bind']>;
+  }
+  const observe = (u: UpstreamView, base: Counted): Observed => {
     const a = (extra: Attributes): Attributes => Object.freeze({ upstream: u.name, ...extra });
     return {
       u,
+      base,
       attrs: a({}),
       sent: a({ outcome: 'sent' }),
       rejected: a({ outcome: 'rejected' }),
@@ -367,11 +425,29 @@ function observeView(meter: Meter, view: GatewayView, duration: Histogram): void
       delta: new LatencyDelta(u.latency),
       recorder: duration.bind({ upstream: u.name }),
     };
-  });
+  };
+  // The view's list is a new array after each reload: re-read then, keyed by name. A removed
+  // upstream's series are no longer reported (a name added again later starts from zero).
+  let seen: readonly UpstreamView[] | undefined;
+  let ups: Observed[] = [];
+  const sync = (): void => {
+    if (view.upstreams === seen) return;
+    seen = view.upstreams;
+    const byName = new Map(ups.map((x) => [x.u.name, x]));
+    ups = seen.map((u) => {
+      const x = byName.get(u.name);
+      if (x === undefined) return observe(u, ZERO);
+      return x.u === u ? x : observe(u, add(x.base, x.u.stats()));
+    });
+  };
+  // Now, so the calls completed before the first collection are counted in it.
+  sync();
   meter.addBatchObservableCallback(
     (r) => {
+      sync();
       for (const x of ups) {
-        const s = x.u.stats();
+        const now = x.u.stats();
+        const s = x.base === ZERO ? now : add(x.base, now);
         r.observe(upItems, s.itemsSent, x.sent);
         r.observe(upItems, s.itemsRejected, x.rejected);
         r.observe(upItems, s.itemsFailed, x.failed);
@@ -379,9 +455,9 @@ function observeView(meter: Meter, view: GatewayView, duration: Histogram): void
         r.observe(upAttempts, s.requestsSent - s.requestsFailed, x.success);
         r.observe(upAttempts, s.requestsFailed, x.failure);
         r.observe(upRetries, s.retries, x.attrs);
-        r.observe(upQueueBytes, s.queueBytes, x.attrs);
-        r.observe(upQueueRequests, s.queueRequests, x.attrs);
-        r.observe(upInFlight, s.inFlightRequests, x.attrs);
+        r.observe(upQueueBytes, now.queueBytes, x.attrs);
+        r.observe(upQueueRequests, now.queueRequests, x.attrs);
+        r.observe(upInFlight, now.inFlightRequests, x.attrs);
         // Callbacks run before the synchronous series are drained (meter-provider.ts), so
         // the calls recorded here land in this very collection, and in every consumer's.
         const h = x.delta.next();
@@ -395,9 +471,54 @@ function observeView(meter: Meter, view: GatewayView, duration: Histogram): void
       }
       r.observe(queueBytes, view.queuedBytes());
       r.observe(queueLimit, view.maxQueuedBytes);
+      const storage = view.storage?.stats();
+      if (storage !== undefined) {
+        r.observe(storageSize, storage.bytesOnDisk);
+        r.observe(storageLimit, storage.maxBytes);
+        r.observe(storageCorrupt, storage.corruptRecords);
+        r.observe(storageFailures, storage.appendFailures);
+      }
     },
-    [upItems, upAttempts, upRetries, upQueueBytes, upQueueRequests, upInFlight, queueBytes, queueLimit],
+    [
+      upItems,
+      upAttempts,
+      upRetries,
+      upQueueBytes,
+      upQueueRequests,
+      upInFlight,
+      queueBytes,
+      queueLimit,
+      storageSize,
+      storageLimit,
+      storageCorrupt,
+      storageFailures,
+    ],
   );
+}
+
+/** The cumulative counters of a backend. */
+type Counted = Pick<BackendStats, 'itemsSent' | 'itemsRejected' | 'itemsFailed' | 'itemsDropped' | 'requestsSent' | 'requestsFailed' | 'retries'>;
+
+const ZERO: Counted = Object.freeze({
+  itemsSent: 0,
+  itemsRejected: 0,
+  itemsFailed: 0,
+  itemsDropped: 0,
+  requestsSent: 0,
+  requestsFailed: 0,
+  retries: 0,
+});
+
+function add(a: Counted, b: Counted): Counted {
+  return {
+    itemsSent: a.itemsSent + b.itemsSent,
+    itemsRejected: a.itemsRejected + b.itemsRejected,
+    itemsFailed: a.itemsFailed + b.itemsFailed,
+    itemsDropped: a.itemsDropped + b.itemsDropped,
+    requestsSent: a.requestsSent + b.requestsSent,
+    requestsFailed: a.requestsFailed + b.requestsFailed,
+    retries: a.retries + b.retries,
+  };
 }
 
 function positiveInt(v: number | undefined, fallback: number, field: string): number {

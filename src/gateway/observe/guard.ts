@@ -71,6 +71,24 @@ export function guardObserver(o: GatewayObserver): GatewayObserver {
       }
     };
   }
+  if (o.onReload !== undefined) {
+    guarded.onReload = (r) => {
+      try {
+        o.onReload!(r);
+      } catch (e) {
+        report('onReload', e);
+      }
+    };
+  }
+  if (o.onRetired !== undefined) {
+    guarded.onRetired = (r) => {
+      try {
+        o.onRetired!(r);
+      } catch (e) {
+        report('onRetired', e);
+      }
+    };
+  }
   if (o.metricsPage !== undefined) {
     guarded.metricsPage = async () => {
       try {

@@ -27,6 +27,7 @@ import { createGatewayMeterProvider, createGatewayMetrics, type GatewayMetrics, 
 import { Tally } from './tally.js';
 import { formatRequest } from './print-detailed.js';
 import { formatBasicSummary, formatNormalSummary, type SummaryInput, type UpstreamInterval } from './print-summary.js';
+import { formatReload, formatRetired } from './print-reload.js';
 import { createPrometheusPage, type PrometheusPage } from './prometheus-page.js';
 
 /** `createObserver` options: the gateway's `ObserverOptions` plus tuning the CLI need not set. */
@@ -119,6 +120,11 @@ interface UpstreamTracker {
   prev: BackendStats;
 }
 
+/** `s` as a starting point: nothing counted yet (an upstream that appears after attach started at zero). */
+function counted(s: BackendStats): BackendStats {
+  return { ...s, itemsSent: 0, itemsRejected: 0, itemsFailed: 0, itemsDropped: 0, requestsSent: 0, requestsFailed: 0, retries: 0 };
+}
+
 /** Creates the gateway's observer; throws `GatewayConfigError` for invalid options. */
 export function createObserver(options: CreateObserverOptions = {}): Observer {
   const o = validateObserverOptions(options);
@@ -143,7 +149,17 @@ export function createObserver(options: CreateObserverOptions = {}): Observer {
     }
   }
 
+  /** Follows the view's upstreams after a reload: a new or rebuilt upstream is counted from its start. */
+  function syncTrackers(): void {
+    if (view === undefined) return;
+    const ups = view.upstreams;
+    if (ups.length === trackers.length && ups.every((u, i) => trackers[i]!.view === u)) return;
+    const known = new Map(trackers.map((t) => [t.view, t]));
+    trackers = ups.map((u) => known.get(u) ?? { view: u, latency: new LatencyDelta(u.latency), prev: counted(u.stats()) });
+  }
+
   function upstreamIntervals(): UpstreamInterval[] {
+    syncTrackers();
     return trackers.map((t) => {
       const s = t.view.stats();
       const p = t.prev;
@@ -233,6 +249,15 @@ export function createObserver(options: CreateObserverOptions = {}): Observer {
     onProcessed(e) {
       tally.processed(e);
       metrics.processed(e);
+    },
+    onReload(r) {
+      metrics.reload(r);
+      syncTrackers();
+      write(formatReload(r, o.verbosity, o.now()));
+    },
+    onRetired(e) {
+      const line = formatRetired(e, o.now());
+      if (line !== '') write(line);
     },
     // Drain and stop lines, and the undelivered report, are the CLI's (src/cli.ts); the
     // observer adds the summary of the last, partial interval.

@@ -53,7 +53,8 @@ export interface GrpcReceiverOptions extends ReceiverOptions {
 export async function startGrpcReceiver(options: GrpcReceiverOptions): Promise<ReceiverHandle> {
   const { config, maxRequestBytes, pipeline, observer } = options;
 
-  function exportRequest(signal: Signal, req: Opaque, ctx: HandlerContext): IngestOutcome & { kind: 'accepted' } {
+  type Accepted = IngestOutcome & { kind: 'accepted' };
+  function exportRequest(signal: Signal, req: Opaque, ctx: HandlerContext): Accepted | Promise<Accepted> {
     const fail = (reason: RefusalReason, message: string, tenant: string | undefined, retryAfterMillis?: number): never => {
       ctx.values.get(callKey).reported = true;
       observer.onRefused({ reason, signal, protocol: 'grpc', status: REFUSAL_STATUS[reason].grpc, message, tenant });
@@ -69,6 +70,8 @@ export async function startGrpcReceiver(options: GrpcReceiverOptions): Promise<R
     if (refusal !== undefined) fail(refusal.reason, refusal.message, tenant, refusal.retryAfterMillis);
     const body = opaqueBody(req);
     const outcome = ingest.ingest({ signal, protocol: 'grpc', tenant, body, wireBytes: body.byteLength });
+    // A promise with durable storage (answered once on disk); memory queues answer at once.
+    if (outcome instanceof Promise) return outcome.then((o) => (o.kind === 'refused' ? fail(o.reason, o.message, tenant, o.retryAfterMillis) : o));
     if (outcome.kind === 'refused') return fail(outcome.reason, outcome.message, tenant, outcome.retryAfterMillis);
     return outcome;
   }
@@ -87,6 +90,7 @@ export async function startGrpcReceiver(options: GrpcReceiverOptions): Promise<R
     const method: DescMethodUnary<typeof OpaqueSchema, DescMessage> = { ...signalSchemas[signal].service.method.export, input: OpaqueSchema };
     router.rpc(method, (req, ctx) => {
       const o = exportRequest(signal, req, ctx);
+      if (o instanceof Promise) return o.then((a) => exportResponse(signal, a.rejected, a.message));
       return exportResponse(signal, o.rejected, o.message);
     });
   }
@@ -211,6 +215,7 @@ export async function startGrpcReceiver(options: GrpcReceiverOptions): Promise<R
   const sessions = new Set<http2.ServerHttp2Session>();
   let server: net.Server;
   let closeOthers = (): void => undefined;
+  let closeOthersIdle = (): void => undefined;
   if (config.tls === null) {
     // h2c has no ALPN to tell HTTP/1.1 from HTTP/2, so the first bytes do: HTTP/2 begins with its connection preface.
     const h2 = http2.createServer(listener);
@@ -220,6 +225,10 @@ export async function startGrpcReceiver(options: GrpcReceiverOptions): Promise<R
     const undecided = new Set<net.Socket>();
     closeOthers = () => {
       h1.closeAllConnections();
+      for (const s of undecided) s.destroy();
+    };
+    closeOthersIdle = () => {
+      h1.closeIdleConnections();
       for (const s of undecided) s.destroy();
     };
     server = net.createServer((socket) => {
@@ -262,9 +271,16 @@ export async function startGrpcReceiver(options: GrpcReceiverOptions): Promise<R
     // Session errors (a client resetting the connection) are the client's problem, not a crash.
     s.on('error', () => undefined);
   }
-  return listen(server, config.host, config.port, () => {
-    for (const s of sessions) s.destroy();
-    closeOthers();
+  return listen(server, config.host, config.port, {
+    all() {
+      for (const s of sessions) s.destroy();
+      closeOthers();
+    },
+    idle() {
+      // A GOAWAY: the client opens no new stream here, the calls in flight finish, then the session closes.
+      for (const s of sessions) if (!s.closed) s.close();
+      closeOthersIdle();
+    },
   });
 }
 

@@ -17,7 +17,7 @@ import { HTTP_PROTOCOL } from '../../transport/protocols.js';
 import type { Protocol } from '../../transport/protocols.js';
 import { readBody } from './body-reader.js';
 import { listen } from './listen.js';
-import type { ReceiverHandle, ReceiverOptions } from './receiver.js';
+import type { ReceiverHandle, ReceiverOptions, ReceiverPipeline } from './receiver.js';
 import { REFUSAL_STATUS, statusBody } from './refusal-status.js';
 
 const CONTENT_TYPES: Readonly<Record<string, 'protobuf' | 'json'>> = {
@@ -66,13 +66,12 @@ export async function startHttpReceiver(options: ReceiverOptions): Promise<Recei
     observer.onRefused({ reason: r.reason, signal, protocol, status, message: r.message, tenant });
   }
 
-  async function handle(req: http.IncomingMessage, res: http.ServerResponse): Promise<void> {
+  async function handle(req: http.IncomingMessage, res: http.ServerResponse, current: ReceiverPipeline): Promise<void> {
     const url = req.url ?? '/';
     const query = url.indexOf('?');
     const path = query < 0 ? url : url.slice(0, query);
     const method = req.method ?? 'GET';
-    // Read once: the whole request (auth, admission, ingest) uses the pipeline current when it arrived.
-    const { auth, ingest } = pipeline.current;
+    const { auth, ingest } = current;
     if (path === '/healthz') {
       if (method !== 'GET' && method !== 'HEAD') {
         refuse(req, res, { reason: 'method_not_allowed', message: 'use GET /healthz' }, undefined, undefined, undefined, false, {
@@ -191,7 +190,9 @@ export async function startHttpReceiver(options: ReceiverOptions): Promise<Recei
       case 'ok':
         break;
     }
-    const outcome = ingest.ingest({ signal, protocol: HTTP_PROTOCOL[encoding], tenant, body: read.body, wireBytes: read.wireBytes });
+    let outcome = ingest.ingest({ signal, protocol: HTTP_PROTOCOL[encoding], tenant, body: read.body, wireBytes: read.wireBytes });
+    // A promise with durable storage (answered once on disk); no await for memory queues' answer.
+    if (outcome instanceof Promise) outcome = await outcome;
     if (outcome.kind === 'refused') {
       refuse(req, res, outcome, signal, encoding, tenant, true);
       return;
@@ -211,7 +212,12 @@ export async function startHttpReceiver(options: ReceiverOptions): Promise<Recei
   }
 
   const listener = (req: http.IncomingMessage, res: http.ServerResponse): void => {
-    handle(req, res).catch((e: unknown) => {
+    // Read once: the whole request (auth, admission, ingest) uses the pipeline current when it
+    // arrived, held until it is done (the body comes in between; receiver.ts).
+    const current = pipeline.current;
+    current.enter();
+    handle(req, res, current).then(current.leave, (e: unknown) => {
+      current.leave();
       // A bug, not an input problem: answer 500 when still possible and keep serving.
       const message = `internal error: ${e instanceof Error ? e.message : String(e)}`;
       if (!res.headersSent && !res.destroyed) {
@@ -224,7 +230,7 @@ export async function startHttpReceiver(options: ReceiverOptions): Promise<Recei
     });
   };
   const server = config.tls === null ? http.createServer(listener) : https.createServer({ cert: config.tls.cert, key: config.tls.key }, listener);
-  return listen(server, config.host, config.port, () => server.closeAllConnections());
+  return listen(server, config.host, config.port, { all: () => server.closeAllConnections(), idle: () => server.closeIdleConnections() });
 }
 
 function smallDeclaredBody(req: http.IncomingMessage, max: number): boolean {

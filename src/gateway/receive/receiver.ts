@@ -24,9 +24,17 @@ import type { Authenticator } from './authenticator.js';
 export interface ReceiverPipeline {
   readonly auth: Authenticator;
   readonly ingest: Ingest;
+  /**
+   * A receiver that waits between reading the pipeline and ingesting (the HTTP receiver reads the
+   * body then) calls `enter()` when it reads it and `leave()` when the request is done, so the
+   * gateway knows when a pipeline a reload replaced has served its last request. A receiver that
+   * ingests in the same turn as it reads the pipeline (gRPC: connect has the body already) need not.
+   */
+  enter(): void;
+  leave(): void;
 }
 
-/** Where a receiver reads the current pipeline; the composition root swaps `current` whole. */
+/** Where a receiver reads the current pipeline, once per request; the composition root swaps `current` whole. */
 export interface PipelineSource {
   readonly current: ReceiverPipeline;
 }
@@ -45,8 +53,18 @@ export interface ReceiverHandle {
   /** The bound address (the real port when 0 was asked). */
   readonly host: string;
   readonly port: number;
-  /** Stops listening and closes every connection. Idempotent. */
-  close(): Promise<void>;
+  /**
+   * Stops listening and closes every connection. With `graceMillis` (a receiver a reload moved
+   * or turned off), requests in flight may finish for that long: idle connections are closed at
+   * once and the rest as they become idle (HTTP/2 sessions get a GOAWAY), then whatever is left.
+   * Idempotent; a later call without grace closes what is left at once.
+   */
+  close(graceMillis?: number): Promise<void>;
+  /**
+   * A TLS receiver's new certificate and key, for the connections accepted from now on (open
+   * ones keep theirs). Throws when the pair is unusable, or the receiver has no TLS.
+   */
+  setCertificate(tls: { readonly cert: string; readonly key: string }): void;
 }
 
 /** Starts a receiver; rejects when the address cannot be bound. */

@@ -23,6 +23,8 @@ export const REFUSAL_STATUS: Readonly<Record<RefusalReason, { readonly http: num
   backpressure: { http: 429, grpc: GrpcCode.ResourceExhausted },
   // 503 / UNAVAILABLE: retryable, so a client sends to another instance or again later.
   draining: { http: 503, grpc: GrpcCode.Unavailable },
+  // Not acknowledged, and retryable: the disk may have room again by then.
+  storage_unavailable: { http: 503, grpc: GrpcCode.Unavailable },
   internal: { http: 500, grpc: GrpcCode.Internal },
 });
 

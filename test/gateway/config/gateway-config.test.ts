@@ -13,7 +13,7 @@ import { GatewayConfigError } from '../../../src/gateway/config/config-error.js'
 import { compileMatches, globToRegex } from '../../../src/gateway/route/attribute-match.js';
 import { loadGatewayConfig } from '../../../src/gateway/config/load.js';
 import type { GatewayFlags } from '../../../src/gateway/config/gateway-config.js';
-import { byteSize, listenAddress, millis } from '../../../src/gateway/config/values.js';
+import { byteSize, listenAddress, millis, sameConfigData } from '../../../src/gateway/config/values.js';
 import { expandEnv } from '../../../src/gateway/config/env.js';
 
 const test = suite('gateway/config');
@@ -291,6 +291,36 @@ test('an invalid YAML file and a missing file are config errors', () => {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('YAML text with a label (a remote configuration): parsed, expanded and validated like a file, relative paths against baseDir', () => {
+  const config = loadGatewayConfig({
+    text: 'upstreams:\n  a:\n    endpoint: ${A}\n    tls: { caFile: ca.pem }\n',
+    label: 'remote config abc',
+    env: { A: 'https://127.0.0.1:1' },
+    baseDir: fixtures,
+  });
+  assert.equal(
+    config.upstreams.map((u) => [u.name, u.endpoint, String(u.tls.ca).includes('BEGIN CERTIFICATE')]),
+    [['a', 'https://127.0.0.1:1', true]],
+  );
+  const bad = errorOf(() => loadGatewayConfig({ text: 'upstreams: [\n', label: 'remote config abc', env: {} }));
+  assert.is(bad.path, '');
+  assert.match(bad.problem, /^remote config abc is not valid YAML/);
+  assert.is(errorOf(() => loadGatewayConfig({ text: 'drainTimeout: soon\n', env: {} })).path, 'drainTimeout');
+});
+
+test('sameConfigData: equal loads are equal (sets, digests and arrays included); any changed value is not', () => {
+  const doc = (token: string, signals: string[]) => ({
+    upstreams: { a: { endpoint: 'http://127.0.0.1:1' } },
+    tenants: { t: { tokens: [token] } },
+    routes: [{ signals, upstreams: ['a'] }],
+  });
+  assert.ok(sameConfigData(load(doc('token-one', ['logs', 'metrics'])), load(doc('token-one', ['metrics', 'logs']))));
+  assert.not.ok(sameConfigData(load(doc('token-one', ['logs'])), load(doc('token-two', ['logs']))), 'credential digests');
+  assert.not.ok(sameConfigData(load(doc('token-one', ['logs'])), load(doc('token-one', ['metrics']))), 'route signal sets');
+  assert.not.ok(sameConfigData([1], { 0: 1 }));
+  assert.not.ok(sameConfigData(new Set([1]), [1]));
 });
 
 test.run();

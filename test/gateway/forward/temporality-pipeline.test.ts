@@ -15,6 +15,7 @@ import type { MemoryStore } from '../../../src/export/memory.js';
 import { loadGatewayConfig } from '../../../src/gateway/config/load.js';
 import { createUpstreamRegistry } from '../../../src/gateway/forward/upstream-registry.js';
 import type { UpstreamRegistry } from '../../../src/gateway/forward/upstream-registry.js';
+import type { IngestOutcome } from '../../../src/gateway/forward/ingest.js';
 import type { ForwardedEvent, GatewayObserver, ProcessedEvent } from '../../../src/gateway/observe/events.js';
 import { buildPipeline } from '../../../src/gateway/pipeline.js';
 import type { Pipeline } from '../../../src/gateway/pipeline.js';
@@ -104,8 +105,9 @@ function setup(transport?: (name: string) => Transport | undefined): Setup {
   };
 }
 
+// Memory queues: ingest answers synchronously.
 const ingest = (p: Pipeline, body: Uint8Array) =>
-  p.ingest.ingest({ signal: 'metrics', protocol: 'http/protobuf', tenant: undefined, body, wireBytes: body.length });
+  p.ingest.ingest({ signal: 'metrics', protocol: 'http/protobuf', tenant: undefined, body, wireBytes: body.length }) as IngestOutcome;
 
 /** [start, time, value, temporality] of every sum point an in-memory upstream holds. */
 function received(store: MemoryStore | undefined): Array<[bigint, bigint, unknown, number]> {

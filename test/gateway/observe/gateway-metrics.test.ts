@@ -4,7 +4,7 @@ import type { ExportMetricsServiceRequest } from '../../../gen/opentelemetry/pro
 import type { KeyValue } from '../../../gen/opentelemetry/proto/common/v1/common_pb.js';
 import type { HistogramDataPoint, NumberDataPoint } from '../../../gen/opentelemetry/proto/metrics/v1/metrics_pb.js';
 import { GatewayConfigError } from '../../../src/gateway/config/config-error.js';
-import type { GatewayView, RequestEvent, UpstreamView } from '../../../src/gateway/observe/events.js';
+import type { GatewayView, ReloadResult, RequestEvent, UpstreamView } from '../../../src/gateway/observe/events.js';
 import {
   createGatewayMeterProvider,
   createGatewayMetrics,
@@ -79,6 +79,22 @@ function histogram(msgs: readonly ExportMetricsServiceRequest[], name: string): 
 /** Compares points as sorted `{attributes}=value` strings. */
 function expectPoints(actual: Array<[Record<string, string>, number]>, expected: readonly string[]): void {
   assert.equal(actual.map(([a, v]) => `${JSON.stringify(a)}=${v}`).sort(), [...expected].sort());
+}
+
+function reload(outcome: ReloadResult['outcome']): ReloadResult {
+  const none = { added: [], changed: [], removed: [] };
+  return {
+    outcome,
+    trigger: 'api',
+    source: 'api',
+    error: undefined,
+    upstreams: none,
+    tenants: none,
+    settings: [],
+    receivers: [],
+    needsRestart: [],
+    elapsedMs: 1,
+  };
 }
 
 const test = suite('gateway/observe-metrics');
@@ -186,6 +202,76 @@ test('upstreams: observed from stats at each collection; queue and limit', async
   assert.equal(points(msgs, 'otlp_fanout.gateway.queue.size'), [[{}, 300]]);
   assert.equal(points(msgs, 'otlp_fanout.gateway.queue.limit'), [[{}, 1024]]);
   assert.not.ok(JSON.stringify(points(msgs, 'otlp_fanout.gateway.upstream.items')).includes('ignored'), 'attach works once');
+});
+
+test('durable storage: size, limit, damaged records and failed writes, read at each collection; absent without storage', async () => {
+  const p = createGatewayMeterProvider({ clock: manualClock() });
+  const c = p.registerConsumer();
+  const m = createGatewayMetrics(p);
+  let figures = { bytesOnDisk: 4096, maxBytes: 1 << 30, corruptRecords: 2, appendFailures: 1 };
+  m.attach({ ...view([]), storage: { stats: () => figures } });
+  let msgs = await c.collectMessages();
+  assert.equal(points(msgs, 'otlp_fanout.gateway.storage.size'), [[{}, 4096]]);
+  assert.equal(points(msgs, 'otlp_fanout.gateway.storage.limit'), [[{}, 1 << 30]]);
+  assert.equal(points(msgs, 'otlp_fanout.gateway.storage.corrupt'), [[{}, 2]]);
+  assert.equal(points(msgs, 'otlp_fanout.gateway.storage.write_failures'), [[{}, 1]]);
+  figures = { ...figures, bytesOnDisk: 8192 };
+  msgs = await c.collectMessages();
+  assert.equal(points(msgs, 'otlp_fanout.gateway.storage.size'), [[{}, 8192]]);
+
+  const p2 = createGatewayMeterProvider({ clock: manualClock() });
+  const c2 = p2.registerConsumer();
+  createGatewayMetrics(p2).attach(view([]));
+  assert.equal(points(await c2.collectMessages(), 'otlp_fanout.gateway.storage.size'), []);
+});
+
+test('reloads: a counter by outcome, every outcome at 0 before the first; upstreams follow the view across reloads', async () => {
+  const p = createGatewayMeterProvider({ clock: manualClock() });
+  const c = p.registerConsumer();
+  const m = createGatewayMetrics(p);
+  const a = upstream('a', 'http/protobuf');
+  const state = { ups: [a] as UpstreamView[] };
+  m.attach({
+    ...view([]),
+    get upstreams() {
+      return state.ups;
+    },
+  });
+  a.current = stats('a', { itemsSent: 10, retries: 1 });
+  expectPoints(points(await c.collectMessages(), 'otlp_fanout.gateway.reloads'), [
+    '{"outcome":"applied"}=0',
+    '{"outcome":"rejected"}=0',
+    '{"outcome":"unchanged"}=0',
+  ]);
+  m.reload(reload('applied'));
+  m.reload(reload('rejected'));
+  m.reload(reload('rejected'));
+  // A reload rebuilt a (same name, a new object) and added b.
+  const a2 = upstream('a', 'http/protobuf');
+  const b = upstream('b', 'http/protobuf');
+  state.ups = [a2, b];
+  a2.current = stats('a', { itemsSent: 5, queueBytes: 7 });
+  b.current = stats('b', { itemsSent: 1 });
+  const msgs = await c.collectMessages();
+  expectPoints(points(msgs, 'otlp_fanout.gateway.reloads'), ['{"outcome":"applied"}=1', '{"outcome":"rejected"}=2', '{"outcome":"unchanged"}=0']);
+  expectPoints(
+    points(msgs, 'otlp_fanout.gateway.upstream.items').filter(([at]) => at['outcome'] === 'sent'),
+    ['{"outcome":"sent","upstream":"a"}=15', '{"outcome":"sent","upstream":"b"}=1'],
+  );
+  assert.equal(points(msgs, 'otlp_fanout.gateway.upstream.retries'), [
+    [{ upstream: 'a' }, 1],
+    [{ upstream: 'b' }, 0],
+  ]);
+  assert.equal(points(msgs, 'otlp_fanout.gateway.upstream.queue.size'), [
+    [{ upstream: 'a' }, 7],
+    [{ upstream: 'b' }, 0],
+  ]);
+  // Removed: no longer reported.
+  state.ups = [b];
+  assert.equal(
+    points(await c.collectMessages(), 'otlp_fanout.gateway.upstream.queue.size').map(([at]) => at['upstream']),
+    ['b'],
+  );
 });
 
 test('export duration: each call once, in every consumer, in seconds', async () => {

@@ -294,6 +294,52 @@ test("processors' drops and temporality state: in the summaries and at /metrics"
   await basic.o.close();
 });
 
+test('reloads: printed when they end (and retired upstreams), counted on /metrics; summaries follow the new upstreams', async () => {
+  const provider = createGatewayMeterProvider();
+  const t = observer({ verbosity: 'basic', meterProvider: provider });
+  const a = upstream('primary');
+  const state = { ups: [a] as UpstreamView[] };
+  t.o.attach!({
+    ...gatewayView([], { queued: 0, draining: false }),
+    get upstreams() {
+      return state.ups;
+    },
+  });
+  a.current = stats('primary', { itemsSent: 10 });
+  const b = upstream('extra');
+  state.ups = [a, b];
+  const none = { added: [], changed: [], removed: [] };
+  const base = { trigger: 'SIGHUP', source: 'gw.yaml', error: undefined, tenants: none, settings: [], receivers: [], needsRestart: [], elapsedMs: 3 };
+  t.o.onReload!({ ...base, outcome: 'applied', upstreams: { ...none, added: ['extra'] } });
+  const error = { path: 'x', problem: 'p', message: 'invalid gateway config at x: p' };
+  t.o.onReload!({ ...base, outcome: 'rejected', upstreams: none, error });
+  t.o.onRetired!({ name: 'old', reason: 'removed', undeliveredRequests: 1, undeliveredItems: 2, elapsedMs: 10 });
+  assert.is(
+    t.take(),
+    [
+      '2024-05-01T12:00:00.000Z otlp-fanout gateway: reload (SIGHUP, gw.yaml) applied in 3 ms: upstreams +extra',
+      '2024-05-01T12:00:00.000Z otlp-fanout gateway: reload (SIGHUP, gw.yaml) rejected, the running configuration is kept: invalid gateway config at x: p',
+      '2024-05-01T12:00:00.000Z otlp-fanout gateway: upstream old (removed by a reload) could not deliver 1 requests, 2 items within 10 ms; they are dropped',
+      '',
+    ].join('\n'),
+  );
+  b.current = stats('extra', { itemsSent: 4 });
+  a.current = stats('primary', { itemsSent: 15 });
+  t.advance(10_000);
+  t.o.printSummary();
+  assert.match(t.take(), '| primary: sent 15 queue 0 B | extra: sent 4 queue 0 B\n');
+  const body = String((await t.o.metricsPage())!.body);
+  for (const [outcome, n] of [
+    ['applied', 1],
+    ['rejected', 1],
+    ['unchanged', 0],
+  ] as const) {
+    assert.ok(body.includes(`otlp_fanout_gateway_reloads_total{outcome="${outcome}",otel_scope_name="otlp-fanout/gateway"} ${n}\n`), body);
+  }
+  await t.o.close();
+  await provider.shutdown();
+});
+
 test('prometheus: false → no page', async () => {
   const t = observer({ prometheus: false });
   assert.is(await t.o.metricsPage(), undefined);

@@ -47,7 +47,7 @@ const steps: ReadonlyArray<{ name: string; rejected: number; message: string; ex
 
 test('gRPC, HTTP protobuf and HTTP JSON give the same result for every outcome and signal', async () => {
   let current: IngestOutcome = { kind: 'accepted', rejected: 0, message: '' };
-  const pipeline = { current: { auth, ingest: scriptedIngest(() => current) } };
+  const pipeline = { current: { auth, ingest: scriptedIngest(() => current), enter() {}, leave() {} } };
   const options = { maxRequestBytes: 1 << 20, pipeline, observer };
   const receivers: ReceiverHandle[] = [
     await startGrpcReceiver({ ...options, config: { host: '127.0.0.1', port: 0, tls: null }, httpUrl: () => undefined }),

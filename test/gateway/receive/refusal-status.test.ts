@@ -17,6 +17,7 @@ test('each refusal has the HTTP status and gRPC code the OTLP spec gives it', ()
     wrong_port: [400, 'Unimplemented'],
     backpressure: [429, 'ResourceExhausted'],
     draining: [503, 'Unavailable'],
+    storage_unavailable: [503, 'Unavailable'],
     internal: [500, 'Internal'],
   });
 });

@@ -13,7 +13,10 @@
  * States change while a request's bodies are built, before the request is admitted
  * (forward/ingest.ts): `transactional()` keeps the changes of an accepted request and undoes those
  * of a refused one (stream-table.ts), so that the client's retry converts as the first attempt would
- * have.
+ * have. With durable storage a request is answered once written, after other requests may have
+ * converted on the same state: its changes are kept as soon as its bodies are built, and should the
+ * write then be refused (storage full or failing), its retry's points are late (dropped): that
+ * interval is lost for the converting upstream, never counted twice.
  */
 import type { Clock } from '../../../internal/clock.js';
 import type { UpstreamConfig } from '../../config/upstreams.js';
@@ -65,14 +68,16 @@ export function createConversions(configs: readonly UpstreamConfig[], previous: 
           return ingest.draining;
         },
         ingest(request) {
-          let accepted = false;
+          let outcome: ReturnType<Ingest['ingest']> | undefined;
           try {
-            const outcome = ingest.ingest(request);
-            accepted = outcome.kind === 'accepted';
+            outcome = ingest.ingest(request);
             return outcome;
           } finally {
+            // Accepted, or answered later (durable storage: other requests convert meanwhile, on
+            // this state, so it cannot be undone after them): kept. Refused now, or thrown: undone.
+            const keep = outcome !== undefined && (outcome instanceof Promise || outcome.kind === 'accepted');
             for (const t of tables) {
-              if (accepted) t.commit();
+              if (keep) t.commit();
               else t.rollback();
             }
           }
