@@ -21,6 +21,8 @@ import { buildPipeline } from '../../../src/gateway/pipeline.js';
 import type { Pipeline } from '../../../src/gateway/pipeline.js';
 import { manualClock } from '../../../src/internal/clock.js';
 import type { Transport } from '../../../src/transport/types.js';
+import { ofSignal, startReceiver } from '../../support/receiver.js';
+import { post, PROTOBUF, startTestGateway } from '../harness.js';
 
 const test = suite('gateway/forward: temporality in the pipeline');
 
@@ -243,6 +245,42 @@ test('a request refused after conversion leaves the state as it was; its retry c
     received(store).map((x) => [x[0] - T0, x[1] - T0, x[2]]),
     [[BigInt(100 * (refusedAt - 1)), BigInt(100 * refusedAt), 10]],
   );
+});
+
+test('a live reload of the gateway keeps the state of an upstream whose temporality did not change', async () => {
+  const vendor = await startReceiver({ grpc: false });
+  const upstreams = { vendor: { endpoint: vendor.httpUrl, temporality: { to: 'delta', firstPoint: 'drop' }, ...noBatch } };
+  const gw = await startTestGateway({ upstreams });
+  try {
+    const send = async (time: bigint, value: number): Promise<void> => {
+      const res = await post(`${gw.httpUrl}/v1/metrics`, cumulative(time, value), PROTOBUF);
+      assert.is(res.status, 200);
+      await res.arrayBuffer();
+    };
+    await send(T0 + 100n, 5);
+    // Another upstream added: a new pipeline, the same temporality settings for vendor.
+    const next = loadGatewayConfig({
+      env: {},
+      document: {
+        // As startTestGateway configured them: unchanged receivers.
+        receivers: { grpc: { address: '127.0.0.1:0' }, http: { address: '127.0.0.1:0' } },
+        upstreams: { ...upstreams, other: { endpoint: 'http://127.0.0.1:9' } },
+      },
+    });
+    const result = await gw.gw.reload(next);
+    assert.is(result.outcome, 'applied', result.error?.message);
+    await send(T0 + 200n, 12);
+    const got = await vendor.waitFor(ofSignal('metrics'));
+    const d = got.message.resourceMetrics[0]!.scopeMetrics[0]!.metrics[0]!.data;
+    assert.equal(
+      d.case === 'sum' ? d.value.dataPoints.map((p) => [p.startTimeUnixNano, p.value.value]) : [],
+      [[T0 + 100n, 7]],
+      'the delta across the reload',
+    );
+  } finally {
+    await gw.close();
+    await vendor.close();
+  }
 });
 
 test.run();
