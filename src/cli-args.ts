@@ -21,6 +21,8 @@ Options:
                           http(s)://HOST:PORT[/PATH]?encoding=json OTLP/HTTP JSON
   --storage DIR         durable queue in DIR: a request is acknowledged once on disk, and
                         what is queued survives a crash or a restart (see docs/gateway.md)
+  --opamp URL           report to an OpAMP server and take remote configs from it:
+                          http(s)://HOST:PORT/PATH (polling), ws(s)://HOST:PORT/PATH (WebSocket)
   --verbosity LEVEL     console output: basic, normal (default) or detailed
   --config FILE         YAML file for everything else: TLS, tenants, upstreams, routes,
                         limits, drain timeout, self-telemetry (see docs/gateway.md)
@@ -61,6 +63,7 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
     verbosity?: string;
     config?: string;
     storage?: string;
+    opamp?: string;
     watch?: boolean;
     help?: boolean;
     version?: boolean;
@@ -75,6 +78,7 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
         verbosity: { type: 'string' },
         config: { type: 'string' },
         storage: { type: 'string' },
+        opamp: { type: 'string' },
         watch: { type: 'boolean' },
         help: { type: 'boolean', short: 'h' },
         version: { type: 'boolean', short: 'v' },
@@ -99,6 +103,7 @@ export function parseCommandLine(argv: readonly string[]): CommandLine {
       ...(values.forward === undefined ? {} : { forward: values.forward }),
       ...(values.verbosity === undefined ? {} : { verbosity: values.verbosity }),
       ...(values.storage === undefined ? {} : { storage: values.storage }),
+      ...(values.opamp === undefined ? {} : { opamp: values.opamp }),
     },
   };
 }

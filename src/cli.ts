@@ -12,10 +12,12 @@
  * can find the bound ports, and a supervisor the process to signal. A reload that moves a
  * receiver prints the line again with the new addresses.
  */
+import * as path from 'node:path';
 import { parseCommandLine, USAGE } from './cli-args.js';
 import { createSignalDispatcher, describeReport, EXIT_CODES, exitCodeFor, SIGNAL_ACTIONS } from './cli-lifecycle.js';
 import type { GatewayConfig, GatewayFlags } from './gateway/config/gateway-config.js';
 import type { Gateway, StorageView } from './gateway/gateway.js';
+import type { GatewayObserver, ReloadResult } from './gateway/observe/events.js';
 import { packageVersion } from './internal/package-version.js';
 
 /**
@@ -23,8 +25,9 @@ import { packageVersion } from './internal/package-version.js';
  * without them (they are most of the CLI's start-up: protobuf-es, the schemas, the receivers).
  */
 async function loadGatewayModules() {
-  const [config, errors, gateway, observeMetrics, observe] = await Promise.all([
+  const [config, remote, errors, gateway, observeMetrics, observe] = await Promise.all([
     import('./gateway/config/load.js'),
+    import('./gateway/config/remote.js'),
     import('./gateway/config/config-error.js'),
     import('./gateway/gateway.js'),
     import('./gateway/observe/gateway-metrics.js'),
@@ -33,6 +36,7 @@ async function loadGatewayModules() {
   return {
     GatewayConfigError: errors.GatewayConfigError,
     loadGatewayConfig: config.loadGatewayConfig,
+    startingConfig: remote.startingConfig,
     startGateway: gateway.startGateway,
     createGatewayMeterProvider: observeMetrics.createGatewayMeterProvider,
     createObserver: observe.createObserver,
@@ -68,6 +72,15 @@ function hints(config: GatewayConfig, grpc: string | undefined, http: string | u
     if (t.upstreams.length > 0) lines.push(`  tenant ${t.name} also to: ${t.upstreams.map((u) => u.display).join(', ')}`);
   }
   return lines;
+}
+
+/** Where the OpAMP agent reports, and as whom (the endpoint without its query: it may hold a key). */
+function opampLines(gw: Gateway): string[] {
+  const opamp = gw.config.opamp;
+  if (opamp === null) return [];
+  if (gw.opamp === undefined) return ['  OpAMP: the client could not start (see the warning); serving without it'];
+  const url = new URL(opamp.endpoint);
+  return [`  OpAMP: reporting to ${url.origin}${url.pathname} as instance ${gw.opamp.status().instanceUid}`];
 }
 
 /** What durable storage held and repaired at start. */
@@ -123,18 +136,23 @@ async function gateway(configFile: string | undefined, flags: GatewayFlags, watc
       say(`otlp-fanout gateway: ${trigger} while starting; reloading once started`);
       return;
     }
-    const before = listeningLine(running);
-    running.reloadFrom({ ...(configFile === undefined ? {} : { file: configFile }), flags }, trigger).then(
-      (result) => {
-        if (result.outcome !== 'applied') return;
-        forwarding = new Set([...forwarding, ...running.upstreams.map((u) => u.name)]);
-        drainMillis = running.config.drainTimeoutMillis;
-        // A receiver moved: the line scripts read, again, with the new addresses.
-        const now = listeningLine(running);
-        if (now !== before) say(now);
-      },
-      (e: unknown) => say(`otlp-fanout gateway: reload failed: ${e instanceof Error ? e.message : String(e)}`),
-    );
+    // What an applied reload changes here is taken up by `applied` (below), whatever the trigger.
+    running
+      .reloadFrom({ ...(configFile === undefined ? {} : { file: configFile }), flags }, trigger)
+      .catch((e: unknown) => say(`otlp-fanout gateway: reload failed: ${e instanceof Error ? e.message : String(e)}`));
+  }
+
+  /** After any applied reload (SIGHUP, --watch, OpAMP): the names for the exit code, the drain deadline, the listening line. */
+  let listening: string | undefined;
+  function applied(result: ReloadResult): void {
+    const running = gw;
+    if (result.outcome !== 'applied' || running === undefined) return;
+    forwarding = new Set([...forwarding, ...running.upstreams.map((u) => u.name)]);
+    drainMillis = running.config.drainTimeoutMillis;
+    // A receiver moved: the line scripts read, again, with the new addresses.
+    const now = listeningLine(running);
+    if (now !== listening) say(now);
+    listening = now;
   }
 
   const onSignal = createSignalDispatcher({
@@ -188,7 +206,8 @@ async function gateway(configFile: string | undefined, flags: GatewayFlags, watc
       onError: (e) => say(`otlp-fanout gateway: --watch stopped: ${e.message}; SIGHUP still reloads`),
     });
   }
-  const { GatewayConfigError, loadGatewayConfig, startGateway, createGatewayMeterProvider, createObserver } = await loadGatewayModules();
+  const { GatewayConfigError, loadGatewayConfig, startingConfig, startGateway, createGatewayMeterProvider, createObserver } =
+    await loadGatewayModules();
   let config: GatewayConfig;
   try {
     config = loadGatewayConfig({ ...(configFile === undefined ? {} : { file: configFile }), flags });
@@ -196,29 +215,42 @@ async function gateway(configFile: string | undefined, flags: GatewayFlags, watc
     if (e instanceof GatewayConfigError) fail(e.message, EXIT_CODES.usage);
     throw e;
   }
+  // Remote configs (OpAMP) are read as the file is: the same flags over them, relative paths from its directory.
+  const remoteConfig = { flags, ...(configFile === undefined ? {} : { baseDir: path.dirname(path.resolve(configFile)) }) };
+  // With OpAMP and storage, a remote config stored by an earlier run is what starts, the console and self-telemetry included.
+  config = await startingConfig(config, remoteConfig);
   if (config.grpc === null && config.http === null) fail('both receivers are off; nothing to do', EXIT_CODES.usage);
 
   const meterProvider = createGatewayMeterProvider({ resource: config.selfTelemetry.resource });
-  const observer = createObserver({
+  const printer = createObserver({
     verbosity: config.observe.verbosity,
     intervalMillis: config.observe.intervalMillis,
     out: process.stdout,
     meterProvider,
   });
+  const observer: GatewayObserver = {
+    ...printer,
+    onReload(result) {
+      printer.onReload?.(result);
+      applied(result);
+    },
+  };
   let started: Gateway;
   try {
-    started = await startGateway(config, { observer, meterProvider });
+    started = await startGateway(config, { observer, meterProvider, remoteConfig });
   } catch (e) {
     await observer.close?.();
     fail(`gateway could not start: ${e instanceof Error ? e.message : String(e)}`, EXIT_CODES.cannotStart);
   }
   gw = started;
   forwarding = new Set(started.upstreams.map((u) => u.name));
-  drainMillis = config.drainTimeoutMillis;
+  drainMillis = started.config.drainTimeoutMillis;
   const { grpc, http } = started.addresses;
-  say(listeningLine(started));
-  for (const line of hints(config, grpc, http)) say(line);
+  listening = listeningLine(started);
+  say(listening);
+  for (const line of hints(started.config, grpc, http)) say(line);
   if (started.storage !== undefined) for (const line of storageLines(started.storage)) say(line);
+  for (const line of opampLines(started)) say(line);
   if (reloadAfterStart !== undefined) reload(reloadAfterStart);
 
   // A console reader that goes away (`| head`, a closed terminal) must not take the gateway down:

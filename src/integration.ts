@@ -19,9 +19,18 @@ export { scanRequest, spliceEntries, WireFormatError } from './otlp/scan.js';
 export { startGateway } from './gateway/gateway.js';
 export type { Gateway, GatewayOptions } from './gateway/gateway.js';
 export type { GatewayObserver } from './gateway/observe/events.js';
-export type { ReceiverChange, ReloadDiff, ReloadProblem, ReloadResult, RestartNeeded, RetiredEvent } from './gateway/observe/events.js';
+export type {
+  IgnoredSetting,
+  ReceiverChange,
+  ReloadDiff,
+  ReloadProblem,
+  ReloadResult,
+  RestartNeeded,
+  RetiredEvent,
+} from './gateway/observe/events.js';
 export { loadGatewayConfig } from './gateway/config/load.js';
 export type { LoadOptions } from './gateway/config/load.js';
+export type { RemoteLoadOptions } from './gateway/config/remote.js';
 export { GatewayConfigError } from './gateway/config/config-error.js';
 export type { GatewayConfig } from './gateway/config/gateway-config.js';
 export { createOpampClient } from './opamp/client.js';

@@ -121,6 +121,8 @@ export interface Backend {
    * false before any attempt and once an attempt succeeds again.
    */
   readonly failing: boolean;
+  /** While `failing`: the last failed attempt's error message (never a header value); undefined otherwise. */
+  readonly lastError: string | undefined;
   /** The latency histogram itself, for exporters of self-telemetry. */
   readonly latency: LatencyHistogram;
   /**
@@ -285,6 +287,9 @@ export function createBackend(options: BackendOptions): Backend {
     },
     get failing() {
       return deliverer.failing;
+    },
+    get lastError() {
+      return deliverer.lastError;
     },
     hasRoom(bytes) {
       return queueBytes + bytes <= limits.maxBytes && queue.size < limits.maxRequests;

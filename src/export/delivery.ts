@@ -60,6 +60,8 @@ export interface Deliverer {
    * attempt and once an attempt succeeds again.
    */
   readonly failing: boolean;
+  /** While `failing`: the last failed attempt's error message; undefined otherwise. */
+  readonly lastError: string | undefined;
   /**
    * The backend was replaced (a reconfigured gateway upstream): from now on a delivery whose attempt
    * fails retryably, or that waits to retry, ends `handed-over` instead of trying again here, so the
@@ -77,6 +79,7 @@ export function createDeliverer(options: DelivererOptions): Deliverer {
   const latency = new LatencyHistogram();
   const counts: DeliveryCounts = { itemsSent: 0, itemsRejected: 0, itemsFailed: 0, itemsDropped: 0, requestsSent: 0, requestsFailed: 0, retries: 0 };
   let failing = false;
+  let lastError: string | undefined;
   // Aborted by handOver(): ends the backoff sleeps (never a call in flight).
   const handover = new AbortController();
   setMaxListeners(0, handover.signal);
@@ -91,11 +94,13 @@ export function createDeliverer(options: DelivererOptions): Deliverer {
       counts.requestsSent++;
       if (result.kind === 'ok') {
         failing = false;
+        lastError = undefined;
         counts.itemsSent += items;
         return 'done';
       }
       if (result.kind === 'partial') {
         failing = false;
+        lastError = undefined;
         // Partial success is final: the server kept the rest, a retry would duplicate it.
         counts.itemsRejected += result.rejected;
         counts.itemsSent += Math.max(0, items - result.rejected);
@@ -107,6 +112,7 @@ export function createDeliverer(options: DelivererOptions): Deliverer {
       // An attempt cut short by the abort says nothing about the server.
       if (abort.aborted) return 'aborted';
       failing = true;
+      lastError = result.error.message;
       counts.requestsFailed++;
       if (result.retryable && handover.signal.aborted) return 'handed-over';
       const delay = retryDelayMillis(retry, attempt, result.retryAfterMs, random);
@@ -130,6 +136,9 @@ export function createDeliverer(options: DelivererOptions): Deliverer {
     latency,
     get failing() {
       return failing;
+    },
+    get lastError() {
+      return lastError;
     },
     handOver() {
       handover.abort();

@@ -358,6 +358,9 @@ function createDurableBackend(
     get failing() {
       return deliverer.failing;
     },
+    get lastError() {
+      return deliverer.lastError;
+    },
     get queuedBytes() {
       return reader.backlog().bytes;
     },

@@ -80,6 +80,9 @@ export function createHandoverBackend(options: HandoverOptions): HandoverBackend
     get failing() {
       return target?.failing ?? false;
     },
+    get lastError() {
+      return target?.lastError;
+    },
     hasRoom(bytes) {
       if (target !== undefined) return target.hasRoom(bytes);
       return waitingBytes + bytes <= limits.maxBytes && waiting.size < limits.maxRequests;

@@ -11,11 +11,14 @@
  * and retires what it no longer uses. The rooms: config/ (load and validate), receive/ (the
  * receiver contract and its two implementations), route/ (the router), forward/ (ingest, bodies,
  * upstreams), observe/ (the observer contract and the observer). Only the files of this folder
- * (this one, pipeline.ts, receiver-set.ts, reload.ts) import them all.
+ * (this one, pipeline.ts, receiver-set.ts, reload.ts, opamp-agent.ts) import them all. With an
+ * `opamp` section the OpAMP agent (opamp-agent.ts) is started last and stopped first.
  */
 import type { GatewayConfig } from './config/gateway-config.js';
 import { loadGatewayConfig } from './config/load.js';
 import type { LoadOptions } from './config/load.js';
+import { startingConfig } from './config/remote.js';
+import type { RemoteLoadOptions } from './config/remote.js';
 import type { UpstreamConfig } from './config/upstreams.js';
 import type { Upstream } from './forward/upstream.js';
 import { createUpstreamRegistry } from './forward/upstream-registry.js';
@@ -28,6 +31,9 @@ import { buildPipeline } from './pipeline.js';
 import type { PipelineHolder } from './pipeline.js';
 import { createReceiverSet, preloadReceivers, ReceiverBindError } from './receiver-set.js';
 import { createReloader } from './reload.js';
+import type { ConfigLoader } from './reload.js';
+import type { OpampAgent } from './opamp-agent.js';
+import type { OpampClientStatus } from '../opamp/client.js';
 import type { MeterProvider } from '../metrics/meter-provider.js';
 import { createDurableQueue } from '../export/durable-queue.js';
 import type { DurableQueue } from '../export/durable-queue.js';
@@ -46,6 +52,12 @@ export interface GatewayOptions {
   readonly meterProvider?: MeterProvider;
   /** For tests: a transport to use instead of the configured one (return undefined to keep it). */
   readonly transportFor?: (upstream: UpstreamConfig) => Transport | undefined;
+  /**
+   * How remote configurations (OpAMP, with an `opamp` section) are read: pass what the config was
+   * loaded with — the flags (they win over a remote config as over the file), the environment for
+   * `${NAME}`, the base of relative file paths. Default: no flags, process.env, the working directory.
+   */
+  readonly remoteConfig?: RemoteLoadOptions;
 }
 
 /** A running gateway. */
@@ -60,6 +72,8 @@ export interface Gateway {
   queuedBytes(): number;
   /** The durable queue, when storage is on: what it held at start and its counters now. */
   readonly storage: StorageView | undefined;
+  /** The OpAMP agent, with an `opamp` section: the client's `status()` (connected, instance UID, remote config state). */
+  readonly opamp: { status(): OpampClientStatus } | undefined;
   /**
    * Applies `config` (docs/gateway.md, Reload): the forwarding pipeline is swapped whole
    * (tenants, credentials, routes, processors, limits), unchanged upstreams keep their queue and
@@ -102,9 +116,17 @@ export interface StorageView {
   stats(): DurableLogStats;
 }
 
-/** Creates the upstreams, starts the receivers and returns once both are listening. */
-export async function startGateway(config: GatewayConfig, options: GatewayOptions = {}): Promise<Gateway> {
+/**
+ * Creates the upstreams, starts the receivers and returns once both are listening (and, with an
+ * `opamp` section, once the OpAMP client started: it never waits for the server).
+ */
+export async function startGateway(local: GatewayConfig, options: GatewayOptions = {}): Promise<Gateway> {
   const observer = guardObserver(options.observer ?? noopObserver);
+  const remoteConfig = options.remoteConfig ?? {};
+  // With OpAMP and storage, a remote config stored by an earlier run is what starts (config/remote.ts).
+  const config = await startingConfig(local, remoteConfig);
+  // Loaded only with an opamp section: the client, its schema and the YAML writer.
+  const opampModule = config.opamp === null ? undefined : await import('./opamp-agent.js');
   // Module loads overlap: connect's router for the gRPC receiver while the upstreams' transports load.
   preloadReceivers(config);
   const forwardingConfigs = [...config.upstreams, ...config.tenants.flatMap((t) => t.upstreams)];
@@ -160,12 +182,22 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
   };
   observer.attach?.(view);
 
+  let opamp: OpampAgent | undefined;
+  // Every reload, whatever its trigger, is reported to the OpAMP server (effective config, health).
+  const reload = (load: ConfigLoader, trigger: string, source: string): Promise<ReloadResult> =>
+    reloader.reload(load, trigger, source).then((result) => {
+      opamp?.reloaded(result);
+      return result;
+    });
+
   let stopping: Promise<ShutdownReport> | undefined;
   let drainStarted: number | undefined;
   async function shutdown(deadlineMillis: number): Promise<ShutdownReport> {
     const started = (drainStarted = performance.now());
     drain.draining = true;
     observer.onDrain?.(deadlineMillis);
+    // The server hears agent_disconnect before anything drains; a server that does not answer costs at most a second of the drain.
+    await opamp?.stop(Math.min(OPAMP_GOODBYE_MILLIS, deadlineMillis));
     // A reload under way finishes first (it is short: validation, binding, a swap), so what it creates is shut down below.
     await reloader.stop();
     // The last self-metrics go out with everything else.
@@ -189,7 +221,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     return report;
   }
 
-  return {
+  const gateway: Gateway = {
     get addresses() {
       return receivers.addresses;
     },
@@ -201,15 +233,14 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
     },
     queuedBytes: () => holder.current.ingest.queuedBytes(),
     storage: storageView,
+    get opamp() {
+      return opamp;
+    },
     reload(next, trigger = 'api') {
-      return reloader.reload(() => next, trigger, 'api');
+      return reload(() => next, trigger, 'api');
     },
     reloadFrom(source, trigger) {
-      return reloader.reload(
-        () => loadGatewayConfig(source),
-        trigger,
-        source.file ?? source.label ?? (source.text === undefined ? 'document' : 'text'),
-      );
+      return reload(() => loadGatewayConfig(source), trigger, source.file ?? source.label ?? (source.text === undefined ? 'document' : 'text'));
     },
     shutdown(deadlineMillis = holder.current.config.drainTimeoutMillis) {
       stopping ??= shutdown(deadlineMillis);
@@ -219,6 +250,7 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
       // Counted from the start of the drain it cuts short, as the shutdown report would be.
       const started = drainStarted ?? performance.now();
       drain.draining = true;
+      void opamp?.stop(0);
       await reloader.stop();
       // A backend shut down again with no time left reports what the first shutdown still waits for.
       const reports = await Promise.all(
@@ -236,4 +268,9 @@ export async function startGateway(config: GatewayConfig, options: GatewayOption
       });
     },
   };
+  if (opampModule !== undefined) opamp = await opampModule.startOpampAgent({ gateway, reload, remoteConfig });
+  return gateway;
 }
+
+/** The longest a stop waits for the OpAMP server to take agent_disconnect (it is a courtesy; the drain is not). */
+const OPAMP_GOODBYE_MILLIS = 1000;

@@ -34,7 +34,15 @@ import type { DrainState } from './forward/ingest.js';
 import { decodeRequest, encodeRequest } from './forward/requests.js';
 import type { Upstream } from './forward/upstream.js';
 import type { UpstreamRegistry } from './forward/upstream-registry.js';
-import type { GatewayObserver, ReloadDiff, ReloadProblem, ReloadResult, RestartNeeded, UpstreamShutdownReport } from './observe/events.js';
+import type {
+  GatewayObserver,
+  IgnoredSetting,
+  ReloadDiff,
+  ReloadProblem,
+  ReloadResult,
+  RestartNeeded,
+  UpstreamShutdownReport,
+} from './observe/events.js';
 import { buildPipeline } from './pipeline.js';
 import type { Pipeline, PipelineHolder } from './pipeline.js';
 import { ReceiverBindError } from './receiver-set.js';
@@ -56,9 +64,10 @@ export interface ReloaderOptions {
 export interface Reloader {
   /**
    * Reloads from the configuration `load` returns (called when this reload's turn comes; it may
-   * throw a configuration error). Never rejects.
+   * throw a configuration error, and report through `ignore` what it left out on purpose, such as
+   * a remote config's `opamp` section). Never rejects.
    */
-  reload(load: () => GatewayConfig, trigger: string, source: string): Promise<ReloadResult>;
+  reload(load: ConfigLoader, trigger: string, source: string): Promise<ReloadResult>;
   /**
    * For shutdown: refuses every reload from now on (a pending one resolves rejected) and waits for
    * the one running; retiring upstreams no longer report (the shutdown report has them).
@@ -71,8 +80,11 @@ export interface Reloader {
   finishRetiring(upstream: Upstream, remainingMillis: number): Promise<UpstreamShutdownReport> | undefined;
 }
 
+/** Loads a reload's configuration; `ignore` lists what the document held that is not applied (ReloadResult.ignored). */
+export type ConfigLoader = (ignore: (setting: IgnoredSetting) => void) => GatewayConfig;
+
 interface Request {
-  load: () => GatewayConfig;
+  load: ConfigLoader;
   trigger: string;
   source: string;
   readonly result: Promise<ReloadResult>;
@@ -91,7 +103,7 @@ export function createReloader(options: ReloaderOptions): Reloader {
   // Upstreams replaced or removed and not yet shut down (or shut down after stop(): the shutdown takes their reports).
   const retiring = new Map<Upstream, { readonly report: Promise<UpstreamShutdownReport>; readonly cut: (remainingMillis: number) => void }>();
 
-  function run(load: () => GatewayConfig, trigger: string, source: string): Promise<ReloadResult> {
+  function run(load: ConfigLoader, trigger: string, source: string): Promise<ReloadResult> {
     const result = apply(load, trigger, source);
     running = result.then(() => {
       running = undefined;
@@ -104,9 +116,19 @@ export function createReloader(options: ReloaderOptions): Reloader {
     return result;
   }
 
-  async function apply(load: () => GatewayConfig, trigger: string, source: string): Promise<ReloadResult> {
+  async function apply(load: ConfigLoader, trigger: string, source: string): Promise<ReloadResult> {
     const started = performance.now();
-    const base = { trigger, source, upstreams: NO_CHANGE, tenants: NO_CHANGE, settings: [], receivers: [], needsRestart: [] as RestartNeeded[] };
+    const ignored: IgnoredSetting[] = [];
+    const base = {
+      trigger,
+      source,
+      upstreams: NO_CHANGE,
+      tenants: NO_CHANGE,
+      settings: [],
+      receivers: [],
+      needsRestart: [] as RestartNeeded[],
+      ignored: ignored as readonly IgnoredSetting[],
+    };
     const finish = (r: Omit<ReloadResult, 'elapsedMs'>): ReloadResult => {
       const result: ReloadResult = Object.freeze({ ...r, elapsedMs: Math.round(performance.now() - started) });
       observer.onReload?.(result);
@@ -119,7 +141,7 @@ export function createReloader(options: ReloaderOptions): Reloader {
       const current = previous.config;
       let loaded: GatewayConfig;
       try {
-        loaded = load();
+        loaded = load((setting) => ignored.push(setting));
       } catch (e) {
         return reject(problemOf(e));
       }
@@ -282,6 +304,7 @@ function shuttingDown(trigger: string, source: string): ReloadResult {
     settings: [],
     receivers: [],
     needsRestart: [],
+    ignored: [],
     elapsedMs: 0,
   });
 }
@@ -306,6 +329,7 @@ const RESTART = Object.freeze({
   selfTelemetry: "the gateway's own metrics are set up once, at start",
   storage: 'the durable log is opened once, at start',
   tls: 'turning TLS on or off at the same address needs another server on the same port',
+  opamp: 'the OpAMP client is started once, at start',
 });
 
 /**
@@ -336,6 +360,7 @@ export function effectiveConfig(current: GatewayConfig, next: GatewayConfig): { 
   keep('selfTelemetry.resource', current.selfTelemetry.resource, next.selfTelemetry.resource, RESTART.selfTelemetry);
   keep('selfTelemetry.upstreams', current.selfTelemetry.upstreams, next.selfTelemetry.upstreams, RESTART.selfTelemetry);
   keep('storage', current.storage, next.storage, RESTART.storage);
+  keep('opamp', current.opamp, next.opamp, RESTART.opamp);
   const config: GatewayConfig = Object.freeze({
     ...next,
     grpc: receiver('grpc', current.grpc, next.grpc),
@@ -344,6 +369,7 @@ export function effectiveConfig(current: GatewayConfig, next: GatewayConfig): { 
     observe: current.observe,
     selfTelemetry: current.selfTelemetry,
     storage: current.storage,
+    opamp: current.opamp,
   });
   return { config, needsRestart };
 }

@@ -177,10 +177,11 @@ test('concurrency lets a second request go while the first is stalled', async ()
   await b.shutdown(10);
 });
 
-test('queuedBytes, hasRoom and failing: O(1) admission facts that match stats()', async () => {
+test('queuedBytes, hasRoom, failing and lastError: O(1) admission facts that match stats()', async () => {
   const t = scripted(['stall', fail(true), { kind: 'ok' }]);
   const b = createBackend({ name: 'h', transport: t, queue: { maxBytes: 250, maxRequests: 3 }, retry: fastRetry });
   assert.is(b.failing, false, 'not failing before any attempt');
+  assert.is(b.lastError, undefined);
   b.enqueue('metrics', body(100), 1); // in flight (stalled), not queued
   b.enqueue('metrics', body(100), 1);
   b.enqueue('metrics', body(100), 1);
@@ -197,8 +198,10 @@ test('queuedBytes, hasRoom and failing: O(1) admission facts that match stats()'
   b2.enqueue('logs', body(1), 1);
   await new Promise((r) => setTimeout(r, 15));
   assert.is(b2.failing, true, 'failing while retrying after a failed attempt');
+  assert.is(b2.lastError, 'server unavailable', "with the failed attempt's error");
   assert.ok(await b2.flush(1000));
   assert.is(b2.failing, false, 'a success ends it');
+  assert.is(b2.lastError, undefined, 'and its error');
   await b2.shutdown(10);
 });
 

@@ -8,6 +8,8 @@
  */
 import { at, GatewayConfigError, show } from './config-error.js';
 import { GATEWAY_DEFAULTS, MAX_BYTES, MAX_MS } from './defaults.js';
+import { opampConfig } from './opamp.js';
+import type { OpampConfig } from './opamp.js';
 import { receiverConfig } from './receivers.js';
 import type { ReceiverConfig } from './receivers.js';
 import { routeConfigs } from './routes.js';
@@ -57,6 +59,11 @@ export interface GatewayConfig {
   readonly selfTelemetry: SelfTelemetryConfig;
   /** The durable queue (docs/gateway.md, Durable storage); null: queues in memory, nothing on disk. */
   readonly storage: StorageConfig | null;
+  /**
+   * The OpAMP server the gateway reports to and takes remote configs from (docs/gateway.md, OpAMP);
+   * null: no OpAMP. Always the local file's (or `--opamp`): a remote config's own section is ignored.
+   */
+  readonly opamp: OpampConfig | null;
 }
 
 /** Command-line settings, applied over the file. */
@@ -69,6 +76,8 @@ export interface GatewayFlags {
   readonly verbosity?: string;
   /** `--storage DIR`: the durable queue's directory, over the file's `storage.directory`. */
   readonly storage?: string;
+  /** `--opamp URL`: the OpAMP server's endpoint, over the file's `opamp.endpoint` (its other keys still apply). */
+  readonly opamp?: string;
 }
 
 const HEADER_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
@@ -86,6 +95,7 @@ export function validateGatewayConfig(document: unknown, flags: GatewayFlags, ba
     'observe',
     'selfTelemetry',
     'storage',
+    'opamp',
   ]);
   const files = (value: unknown, p: string): string => pemFile(value, p, baseDir);
 
@@ -122,12 +132,7 @@ export function validateGatewayConfig(document: unknown, flags: GatewayFlags, ba
   });
 
   const storage = storageConfig(root['storage'], flags.storage, 'storage', baseDir);
-  if (storage !== null && storage.maxRecordBytes < limits.maxRequestBytes) {
-    throw new GatewayConfigError(
-      'storage.maxBytes',
-      `${storage.maxBytes} holds records of at most ${storage.maxRecordBytes} bytes (half of it), below limits.maxRequestBytes (${limits.maxRequestBytes}): every request the gateway accepts must fit; raise it or lower limits.maxRequestBytes`,
-    );
-  }
+  checkStorageFits(storage, limits);
 
   // A request the gateway accepts must fit every queue it may go to: one that cannot would be
   // acknowledged and dropped at once (forward/ingest.ts refuses any such body that still occurs).
@@ -170,6 +175,8 @@ export function validateGatewayConfig(document: unknown, flags: GatewayFlags, ba
     upstreams: Object.freeze(selfUpstreams(selfDoc['upstreams'], files, names)),
   });
 
+  const opamp = opampSection(root['opamp'], flags.opamp, files);
+
   return Object.freeze({
     grpc,
     http,
@@ -182,7 +189,30 @@ export function validateGatewayConfig(document: unknown, flags: GatewayFlags, ba
     observe,
     selfTelemetry,
     storage,
+    opamp,
   });
+}
+
+/** Every request the gateway accepts must fit one record of the durable log; throws GatewayConfigError when it cannot. */
+export function checkStorageFits(storage: StorageConfig | null, limits: LimitsConfig): void {
+  if (storage !== null && storage.maxRecordBytes < limits.maxRequestBytes) {
+    throw new GatewayConfigError(
+      'storage.maxBytes',
+      `${storage.maxBytes} holds records of at most ${storage.maxRecordBytes} bytes (half of it), below limits.maxRequestBytes (${limits.maxRequestBytes}): every request the gateway accepts must fit; raise it or lower limits.maxRequestBytes`,
+    );
+  }
+}
+
+/** The `opamp` section, with `--opamp URL` over its endpoint; a bad flag value is reported at `--opamp`. */
+function opampSection(value: unknown, flag: string | undefined, files: FileReader): OpampConfig | null {
+  if (flag === undefined) return opampConfig(value, 'opamp', files);
+  const doc = value === undefined || value === null ? {} : mapping(value, 'opamp');
+  try {
+    return opampConfig({ ...doc, endpoint: flag }, 'opamp', files);
+  } catch (e) {
+    if (e instanceof GatewayConfigError && e.path === 'opamp.endpoint') throw new GatewayConfigError('--opamp', e.problem);
+    throw e;
+  }
 }
 
 /** Self-telemetry upstreams: the gateway's own metrics leave through a backend, not the pipeline, so no processors and no temporality. */

@@ -61,7 +61,8 @@ export function loadGatewayConfig(options: LoadOptions = {}): GatewayConfig {
   return validateGatewayConfig(expandEnvDeep(doc, env), options.flags ?? {}, baseDir);
 }
 
-function yamlDocument(text: string, name: string): unknown {
+/** Parses gateway YAML `text` (an empty document is `{}`); `name` is what errors call it. Throws GatewayConfigError. */
+export function yamlDocument(text: string, name: string): unknown {
   try {
     return parseYaml(text) ?? {};
   } catch (e) {

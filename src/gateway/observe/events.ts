@@ -251,6 +251,14 @@ export interface RestartNeeded {
   readonly reason: string;
 }
 
+/** Something the reloaded document held that is not applied, by design (not even after a restart). */
+export interface IgnoredSetting {
+  /** Its key path in the document (`opamp`). */
+  readonly path: string;
+  /** Why it is not applied. */
+  readonly reason: string;
+}
+
 /** Why a reload was rejected: a configuration problem, in the shape of GatewayConfigError. */
 export interface ReloadProblem {
   /** The key path (`upstreams.main.timeout`, `--config`), empty for the document as a whole. */
@@ -287,6 +295,8 @@ export interface ReloadResult {
   readonly receivers: readonly ReceiverChange[];
   /** Settings that differ from the running ones but change only at a restart. */
   readonly needsRestart: readonly RestartNeeded[];
+  /** What the document held that is never applied from it: a remote config's `opamp` and `storage` sections (the local ones are kept). */
+  readonly ignored: readonly IgnoredSetting[];
   /** From the start of the reload (loading the configuration) to its end. */
   readonly elapsedMs: number;
 }

@@ -16,7 +16,10 @@ function names(d: ReloadResult['upstreams']): string {
   return [...d.added.map((n) => `+${n}`), ...d.changed.map((n) => `~${n}`), ...d.removed.map((n) => `-${n}`)].join(' ');
 }
 
-/** What a reload did; one line, then (except at `basic`) one line per setting that needs a restart. Ends with a newline. */
+/**
+ * What a reload did; one line, then (except at `basic`) one line per setting that needs a restart and
+ * per part of the document ignored (a remote config's `opamp`, `storage`). Ends with a newline.
+ */
 export function formatReload(r: ReloadResult, verbosity: Verbosity, atMs: number): string {
   const from = r.source === 'api' || r.source === r.trigger ? r.trigger : `${r.trigger}, ${r.source}`;
   let line = `${head(atMs)} reload (${from})`;
@@ -43,9 +46,14 @@ export function formatReload(r: ReloadResult, verbosity: Verbosity, atMs: number
       break;
     }
   }
-  if (r.needsRestart.length === 0) return `${line}\n`;
-  if (verbosity === 'basic') return `${line}; needs a restart: ${r.needsRestart.map((n) => n.path).join(', ')}\n`;
-  return `${line}\n${r.needsRestart.map((n) => `  ${n.path}: not changed until a restart (${n.reason})\n`).join('')}`;
+  if (verbosity === 'basic') {
+    if (r.needsRestart.length > 0) line += `; needs a restart: ${r.needsRestart.map((n) => n.path).join(', ')}`;
+    if (r.ignored.length > 0) line += `; ignored: ${r.ignored.map((n) => n.path).join(', ')}`;
+    return `${line}\n`;
+  }
+  return `${line}\n${r.needsRestart.map((n) => `  ${n.path}: not changed until a restart (${n.reason})\n`).join('')}${r.ignored
+    .map((n) => `  ${n.path}: ignored (${n.reason})\n`)
+    .join('')}`;
 }
 
 /**

@@ -1,6 +1,7 @@
 /**
  * The gateway's `opamp` section (src/gateway/config/opamp.ts): defaults, PEM files read, errors
- * naming the key path, and the docs' example (docs/gateway.md, OpAMP) loaded as written.
+ * naming the key path, `--opamp`, and the docs' example (docs/gateway.md, OpAMP) loaded as written.
+ * A remote config's own section: remote.test.ts.
  */
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -9,7 +10,6 @@ import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { GatewayConfigError } from '../../../src/gateway/config/config-error.js';
-import { expandEnvDeep } from '../../../src/gateway/config/env.js';
 import { loadGatewayConfig } from '../../../src/gateway/config/load.js';
 import { opampConfig } from '../../../src/gateway/config/opamp.js';
 import { pemFile } from '../../../src/gateway/config/values.js';
@@ -86,16 +86,26 @@ test('a header value is never printed', () => {
   assert.not.match(e.message, /s3cret/);
 });
 
-test("the docs' example (docs/gateway.md, OpAMP) loads: the section here, the rest through loadGatewayConfig", () => {
+test("the docs' example (docs/gateway.md, OpAMP) loads through loadGatewayConfig", () => {
   const doc = readFileSync(path.join(fileURLToPath(new URL('../../../', import.meta.url)), 'docs/gateway.md'), 'utf8');
   const blocks = [...doc.matchAll(/```yaml\n([\s\S]*?)```/g)].map((m) => m[1]!).filter((b) => /^opamp:/m.test(b));
   assert.is(blocks.length, 1, 'one example with an opamp section');
-  const parsed = expandEnvDeep(parse(blocks[0]!), { OPAMP_TOKEN: 'token' }) as Record<string, unknown>;
-  const c = opampConfig(parsed['opamp'], 'opamp', files)!;
+  const c = loadGatewayConfig({ document: parse(blocks[0]!), env: { OPAMP_TOKEN: 'token' }, baseDir: fixtures }).opamp!;
   assert.match(c.endpoint, /^wss:\/\//);
   assert.is(c.headers['authorization'], 'Bearer token');
-  const { opamp: _, ...rest } = parsed;
-  loadGatewayConfig({ document: rest, env: {}, baseDir: fixtures });
+});
+
+test("loadGatewayConfig: no section, no OpAMP; --opamp alone, or over the file's endpoint (its other keys kept); a bad flag is named", () => {
+  assert.is(loadGatewayConfig({ document: {}, env: {} }).opamp, null);
+  const flag = loadGatewayConfig({ document: {}, flags: { opamp: 'http://127.0.0.1:4320/v1/opamp' }, env: {} }).opamp!;
+  assert.equal(flag, { endpoint: 'http://127.0.0.1:4320/v1/opamp', headers: {}, tls: {}, pollingIntervalMillis: 30_000 });
+  const document = { opamp: { endpoint: 'http://file/v1/opamp', headers: { authorization: 'Bearer x' }, pollingInterval: '5s' } };
+  const both = loadGatewayConfig({ document, flags: { opamp: 'ws://flag:4320/v1/opamp' }, env: {} }).opamp!;
+  assert.equal(both, { endpoint: 'ws://flag:4320/v1/opamp', headers: { authorization: 'Bearer x' }, tls: {}, pollingIntervalMillis: 5000 });
+  const e = errorOf(() => loadGatewayConfig({ document: {}, flags: { opamp: 'grpc://x:1' }, env: {} }));
+  assert.is(e.path, '--opamp');
+  assert.match(e.problem, /expected an http:\/\/, https:\/\/, ws:\/\/ or wss:\/\/ URL/);
+  assert.is(errorOf(() => loadGatewayConfig({ document: { opamp: { endpoint: 'x' } }, env: {} })).path, 'opamp.endpoint');
 });
 
 test.run();

@@ -93,6 +93,7 @@ function reload(outcome: ReloadResult['outcome']): ReloadResult {
     settings: [],
     receivers: [],
     needsRestart: [],
+    ignored: [],
     elapsedMs: 1,
   };
 }

@@ -309,7 +309,17 @@ test('reloads: printed when they end (and retired upstreams), counted on /metric
   const b = upstream('extra');
   state.ups = [a, b];
   const none = { added: [], changed: [], removed: [] };
-  const base = { trigger: 'SIGHUP', source: 'gw.yaml', error: undefined, tenants: none, settings: [], receivers: [], needsRestart: [], elapsedMs: 3 };
+  const base = {
+    trigger: 'SIGHUP',
+    source: 'gw.yaml',
+    error: undefined,
+    tenants: none,
+    settings: [],
+    receivers: [],
+    needsRestart: [],
+    ignored: [],
+    elapsedMs: 3,
+  };
   t.o.onReload!({ ...base, outcome: 'applied', upstreams: { ...none, added: ['extra'] } });
   const error = { path: 'x', problem: 'p', message: 'invalid gateway config at x: p' };
   t.o.onReload!({ ...base, outcome: 'rejected', upstreams: none, error });

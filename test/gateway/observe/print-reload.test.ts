@@ -20,6 +20,7 @@ function result(over: Partial<ReloadResult>): ReloadResult {
     settings: [],
     receivers: [],
     needsRestart: [],
+    ignored: [],
     elapsedMs: 12,
     ...over,
   };
@@ -59,6 +60,23 @@ test('rejected and unchanged', () => {
   assert.is(
     formatReload(result({ outcome: 'unchanged', trigger: 'opamp', source: 'opamp' }), 'normal', AT),
     `${HEAD} reload (opamp) unchanged: the configuration is the running one\n`,
+  );
+});
+
+test("a remote config's ignored opamp section: a line under the reload's (on it at basic)", () => {
+  const r = result({
+    trigger: 'opamp',
+    source: 'remote config 0a1b2c3d',
+    upstreams: { added: ['extra'], changed: [], removed: [] },
+    needsRestart: [{ path: 'observe.verbosity', reason: 'why' }],
+    ignored: [{ path: 'opamp', reason: 'because' }],
+  });
+  const line = `${HEAD} reload (opamp, remote config 0a1b2c3d) applied in 12 ms: upstreams +extra`;
+  assert.is(formatReload(r, 'normal', AT), `${line}\n  observe.verbosity: not changed until a restart (why)\n  opamp: ignored (because)\n`);
+  assert.is(formatReload(r, 'basic', AT), `${line}; needs a restart: observe.verbosity; ignored: opamp\n`);
+  assert.is(
+    formatReload(result({ outcome: 'unchanged', trigger: 'opamp', source: 'opamp', ignored: [{ path: 'opamp', reason: 'because' }] }), 'basic', AT),
+    `${HEAD} reload (opamp) unchanged: the configuration is the running one; ignored: opamp\n`,
   );
 });
 
