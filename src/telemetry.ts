@@ -11,7 +11,7 @@
  * log's modules load, and the log opens, only then, after createTelemetry() returned: each such lane
  * starts as a handover backend (export/handover-backend.ts) that keeps what is recorded meanwhile.
  */
-import { resolveConfig, type ResolvedBackend, type ResolvedConfig } from './config/validate.js';
+import { resolveConfig, type ResolvedBackend, type ResolvedConfig, type ResolvedPrometheusBackend } from './config/validate.js';
 import type { EnvRecord } from './config/env.js';
 import type { ExportSignal, TelemetryOptions, Temporality } from './config/options.js';
 import { STORAGE_OFF } from './config/env.js';
@@ -84,6 +84,11 @@ export interface Telemetry {
   stats(): TelemetryBackendStats[];
   /** What an in-memory backend (kind 'memory') has received, by backend name. */
   memory(name: string): MemoryStore | undefined;
+  /**
+   * The page URL of a Prometheus backend (kind 'prometheus') once it listens (the real port when
+   * `port: 0`); undefined for no such backend, or one that could not listen (warned about).
+   */
+  prometheusEndpoint(name: string): Promise<string | undefined>;
 }
 
 interface Lane {
@@ -169,6 +174,14 @@ export function createTelemetry(options: CreateTelemetryOptions = {}): Telemetry
 
   if (options.selfMetrics !== false && groups.size > 0) registerSelfMetrics(meterProvider, lanes);
 
+  // Prometheus pull backends: a cumulative consumer each, collected when scraped, so no timer.
+  const pulls = new Map<string, Promise<PullEndpoint | undefined>>();
+  for (const b of config.backends) {
+    if (b.kind !== 'prometheus') continue;
+    const consumer = meterProvider.registerConsumer({ temporality: 'cumulative' });
+    pulls.set(b.name, startPull(b, consumer, config.exportTimeoutMillis));
+  }
+
   let collecting: Promise<void> | undefined;
   async function collectOnce(): Promise<void> {
     const signal = AbortSignal.timeout(config.exportTimeoutMillis);
@@ -221,6 +234,7 @@ export function createTelemetry(options: CreateTelemetryOptions = {}): Telemetry
     shutdown() {
       shutdownPromise ??= (async () => {
         if (timer !== undefined) clearInterval(timer);
+        await Promise.all([...pulls.values()].map(async (p) => (await p)?.close()));
         await collect();
         runtime?.stop();
         await loggerProvider.shutdown();
@@ -245,8 +259,34 @@ export function createTelemetry(options: CreateTelemetryOptions = {}): Telemetry
     memory(name) {
       return memories.get(name);
     },
+    async prometheusEndpoint(name) {
+      return (await pulls.get(name))?.url;
+    },
   };
   return telemetry;
+}
+
+interface PullEndpoint {
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+/**
+ * Loads the pull module (not at import: it brings node:http and the decoder) and listens. Never
+ * rejects: a port in use or a host that does not resolve is one warning, and the backend serves nothing.
+ */
+async function startPull(b: ResolvedPrometheusBackend, consumer: MetricConsumer, timeoutMillis: number): Promise<PullEndpoint | undefined> {
+  try {
+    const { servePull } = await import('./export/prometheus-pull.js');
+    return await servePull(consumer, { host: b.host, port: b.port, path: b.path, timeoutMillis });
+  } catch (err) {
+    consumer.unregister();
+    warnOnce(
+      `prometheus-listen:${b.name}`,
+      `backend "${b.name}": cannot listen on ${b.host}:${b.port} (${err instanceof Error ? err.message : String(err)}); it serves nothing`,
+    );
+    return undefined;
+  }
 }
 
 /**
@@ -295,6 +335,8 @@ function buildLanes(
   storageLanes: StorageLane[],
 ): Lane[] {
   const out: Lane[] = [];
+  // Served when scraped (createTelemetry), never queued.
+  if (b.kind === 'prometheus') return out;
   let memory: (Transport & MemoryStore) | undefined;
   for (const signal of b.signals) {
     let transport: Transport;

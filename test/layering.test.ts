@@ -148,6 +148,17 @@ test('the main entry loads the durable log only with storage (its options check 
   assert.ok(telemetry.includes("import('./export/durable/log.js')") && telemetry.includes("import('./export/durable-queue.js')"));
 });
 
+test('the main entry loads the Prometheus pull endpoint only when a prometheus backend is configured', () => {
+  const loaded = [...staticGraph(join(root, 'index.ts'))].map((f) => relative(root, f));
+  assert.ok(loaded.includes('telemetry.ts'), 'graph walked');
+  assert.equal(
+    loaded.filter((f) => f.includes('prometheus')),
+    [],
+  );
+  const telemetry = readFileSync(join(root, 'telemetry.ts'), 'utf8');
+  assert.ok(telemetry.includes("import('./export/prometheus-pull.js')"));
+});
+
 /** Packages that files of `graph` load at import time (value imports only). */
 function packagesLoaded(graph: Iterable<string>): Set<string> {
   const out = new Set<string>();

@@ -43,6 +43,10 @@ export interface BackendLayer {
   readonly logs: TargetLayer;
   /** Environment variables that set something here (empty for code). */
   readonly variables: readonly string[];
+  /** Kind `prometheus`: the scrape endpoint's host, port and path. */
+  readonly host?: string | undefined;
+  readonly port?: number | undefined;
+  readonly path?: string | undefined;
 }
 
 /** Name rule shared by code and environment: the name becomes part of variable names. */

@@ -24,7 +24,7 @@ import { BACKEND_NAME, backendEnvKey } from './backend-layer.js';
 export type EnvRecord = Readonly<Record<string, string | undefined>>;
 
 /** The exporters `OTEL_METRICS_EXPORTER` / `OTEL_LOGS_EXPORTER` may name here. */
-export type ExporterName = 'otlp' | 'console' | 'none';
+export type ExporterName = 'otlp' | 'console' | 'prometheus' | 'none';
 
 /** What the environment says; undefined fields were unset or invalid (already warned about). */
 export interface EnvConfig {
@@ -83,12 +83,12 @@ const MAX_MILLIS = 2 ** 31 - 1; // setTimeout's ceiling; longer delays fire at o
 const SIGNALS: readonly ExportSignal[] = ['metrics', 'logs'];
 const TEMPORALITIES: readonly Temporality[] = ['cumulative', 'delta', 'lowmemory'];
 const HISTOGRAMS: readonly HistogramAggregation[] = ['explicit_bucket_histogram', 'base2_exponential_bucket_histogram'];
-const EXPORTERS: readonly ExporterName[] = ['otlp', 'console', 'none'];
+const EXPORTERS: readonly ExporterName[] = ['otlp', 'console', 'prometheus', 'none'];
 const FSYNC_POLICIES: readonly FsyncPolicy[] = ['always', 'interval', 'never'];
 /** What a storage setting that cannot be used leads to (config/options.ts, StorageOptions, says why). */
 export const STORAGE_OFF = 'storage off: queues stay in memory';
 /** Names the environment's own backends use. */
-const RESERVED_NAMES = new Set(['otlp', 'console']);
+const RESERVED_NAMES = new Set(['otlp', 'console', 'prometheus']);
 
 /** Reads every variable otlp-fanout knows. Pure apart from one-time warnings. */
 export function readEnv(env: EnvRecord = process.env): EnvConfig {
@@ -186,6 +186,22 @@ function envBackends(env: EnvRecord, exporters: EnvConfig['exporters']): { backe
   if (consoleSignals.length > 0) {
     const none = {};
     backends.push({ name: 'console', kind: 'console', signals: consoleSignals, target: none, metrics: none, logs: none, variables: [] });
+  }
+
+  // A pull endpoint: metrics only (the spec defines no Prometheus logs exporter).
+  if (exporters.metrics?.includes('prometheus') && !killed('metrics')) {
+    const none = {};
+    backends.push({
+      name: 'prometheus',
+      kind: 'prometheus',
+      signals: ['metrics'],
+      target: none,
+      metrics: none,
+      logs: none,
+      variables: [],
+      host: str(env, 'OTEL_EXPORTER_PROMETHEUS_HOST'),
+      port: int(env, 'OTEL_EXPORTER_PROMETHEUS_PORT', 0, 65_535),
+    });
   }
 
   for (const name of declaredNames(env)) {
@@ -360,7 +376,11 @@ function list<T extends string>(env: EnvRecord, variable: string, allowed: reado
 }
 
 function exporterList(env: EnvRecord, variable: string): ExporterName[] | undefined {
-  const chosen = list(env, variable, EXPORTERS);
+  let chosen = list(env, variable, EXPORTERS);
+  if (variable === 'OTEL_LOGS_EXPORTER' && chosen?.includes('prometheus')) {
+    warnInvalid(variable, str(env, variable), 'otlp, console or none (prometheus takes metrics only)', 'ignoring "prometheus"');
+    chosen = chosen.filter((c) => c !== 'prometheus');
+  }
   if (chosen?.includes('none') && chosen.length > 1) {
     // An operator who wrote `none` anywhere wants it off; exporting anyway would be the surprise.
     const value = str(env, variable) ?? '';

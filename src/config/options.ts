@@ -42,9 +42,11 @@ export type HistogramAggregation = 'explicit_bucket_histogram' | 'base2_exponent
 
 /**
  * Where a backend's data goes: `otlp` to a server; `console` prints each export (what
- * `OTEL_METRICS_EXPORTER=console` selects); `memory` keeps exports in memory for tests.
+ * `OTEL_METRICS_EXPORTER=console` selects); `memory` keeps exports in memory for tests;
+ * `prometheus` serves metrics on a scrape endpoint (`host`, `port`, `path`; what
+ * `OTEL_METRICS_EXPORTER=prometheus` selects), collected when scraped.
  */
-export type BackendKind = 'otlp' | 'console' | 'memory';
+export type BackendKind = 'otlp' | 'console' | 'memory' | 'prometheus';
 
 /**
  * TLS material: the transports' TLS options (transport/options.ts, their owner), plus paths.
@@ -141,6 +143,19 @@ export interface BackendOptions extends TargetOptions {
    * `maxRequestBytes` covers; set it for backends with a per-request point limit.
    */
   readonly maxPointsPerRequest?: number;
+  /**
+   * Kind `prometheus`: the host or IP the scrape endpoint listens on. Default `localhost`
+   * (`OTEL_EXPORTER_PROMETHEUS_HOST`, else the spec's default): nothing is exposed beyond the
+   * machine unless asked.
+   */
+  readonly host?: string;
+  /**
+   * Kind `prometheus`: its TCP port, 0 for any free one (`telemetry.prometheusEndpoint(name)` tells
+   * which). Default 9464 (`OTEL_EXPORTER_PROMETHEUS_PORT`, else the spec's default).
+   */
+  readonly port?: number;
+  /** Kind `prometheus`: the page's path. Default `/metrics`, where every scrape config looks first. */
+  readonly path?: string;
 }
 
 /** Batching of log records (the spec's batch log record processor). */
@@ -312,5 +327,7 @@ export const DEFAULTS = Object.freeze({
     retry: Object.freeze({ enabled: true, ...DEFAULT_RETRY_POLICY }),
     maxRequestBytes: DEFAULT_MAX_REQUEST_BYTES,
     maxPointsPerRequest: Infinity,
+    // The OpenTelemetry spec's defaults for OTEL_EXPORTER_PROMETHEUS_HOST/PORT; `/metrics` by convention.
+    prometheus: Object.freeze({ host: 'localhost', port: 9464, path: '/metrics' }),
   }),
 });

@@ -106,11 +106,20 @@ export interface ResolvedOtlpBackend extends ResolvedBackendBase {
 
 /** A backend that stays in the process (console output, in-memory for tests). */
 export interface ResolvedLocalBackend extends ResolvedBackendBase {
-  readonly kind: Exclude<BackendKind, 'otlp'>;
+  readonly kind: Exclude<BackendKind, 'otlp' | 'prometheus'>;
+}
+
+/** A scrape endpoint (kind `prometheus`): metrics only, cumulative, collected when scraped. */
+export interface ResolvedPrometheusBackend extends ResolvedBackendBase {
+  readonly kind: 'prometheus';
+  readonly host: string;
+  readonly port: number;
+  /** Starts with `/`. */
+  readonly path: string;
 }
 
 /** A backend, ready to build. */
-export type ResolvedBackend = ResolvedOtlpBackend | ResolvedLocalBackend;
+export type ResolvedBackend = ResolvedOtlpBackend | ResolvedLocalBackend | ResolvedPrometheusBackend;
 
 /** The configuration the rest of otlp-fanout runs on. Deeply frozen. */
 export interface ResolvedConfig {
@@ -153,7 +162,7 @@ const MAX_MILLIS = 2 ** 31 - 1;
 const SIGNALS: readonly ExportSignal[] = ['metrics', 'logs'];
 const TEMPORALITIES: readonly Temporality[] = ['cumulative', 'delta', 'lowmemory'];
 const HISTOGRAMS: readonly HistogramAggregation[] = ['explicit_bucket_histogram', 'base2_exponential_bucket_histogram'];
-const KINDS: readonly BackendKind[] = ['otlp', 'console', 'memory'];
+const KINDS: readonly BackendKind[] = ['otlp', 'console', 'memory', 'prometheus'];
 
 /**
  * Resolves `options` over `env`. Throws `ConfigError` only for the structural mistakes listed at
@@ -407,6 +416,9 @@ function codeBackend(b: Record<string, unknown>, name: string, field: string): C
       metrics,
       logs,
       variables: [],
+      host: hostSetting(b.host, `${field}.host`),
+      port: num(b.port, `${field}.port`, PORT),
+      path: pathSetting(b.path, `${field}.path`),
     },
     invalid,
     queue: group(b.queue, `${field}.queue`),
@@ -517,6 +529,24 @@ function resolveBackend(
   if (signals.length === 0) {
     warnConfig(`no-signals:${name}`, `backend "${name}" has no signal to export; left out`);
     return undefined;
+  }
+  if (kind === 'prometheus') {
+    if (signals.includes('logs') && code?.signals !== undefined) {
+      warnConfig(`prometheus-logs:${name}`, `backend "${name}" is a Prometheus endpoint: it serves metrics only; its logs are not exported`);
+    }
+    if (!signals.includes('metrics')) return undefined;
+    const p = DEFAULTS.backend.prometheus;
+    return Object.freeze({
+      name,
+      kind,
+      source,
+      signals: Object.freeze(['metrics'] as const),
+      // A scrape shows totals: Prometheus has no delta.
+      temporality: 'cumulative' as const,
+      host: code?.host ?? env?.host ?? p.host,
+      port: code?.port ?? env?.port ?? p.port,
+      path: code?.path ?? env?.path ?? p.path,
+    });
   }
   if (kind !== 'otlp') {
     return Object.freeze({ name, kind, source, signals: Object.freeze([...signals]), temporality });
@@ -680,6 +710,23 @@ const MILLIS: Range = { min: 1, max: MAX_MILLIS };
 const DELAY: Range = { min: 0, max: MAX_MILLIS };
 const COUNT: Range = { min: 1, integer: true };
 const LIMIT: Range = { min: 0, integer: true };
+const PORT: Range = { min: 0, max: 65_535, integer: true };
+
+/** A listen host: a non-empty string without spaces or a scheme (`localhost`, `0.0.0.0`, `::1`). */
+function hostSetting(value: unknown, field: string): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value === 'string' && /^[^\s/]+$/.test(value)) return value;
+  warnInvalid(field, value, 'a host name or IP address', 'using the default');
+  return undefined;
+}
+
+/** A page path: starts with `/`, no spaces, no query. */
+function pathSetting(value: unknown, field: string): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value === 'string' && /^\/[^\s?#]*$/.test(value)) return value;
+  warnInvalid(field, value, 'a path starting with "/"', 'using the default');
+  return undefined;
+}
 const NO_LIMIT: Range = { ...LIMIT, infinity: true };
 
 /**

@@ -123,7 +123,7 @@ export function createOtlpHttpTransport(options?: OtlpHttpTransportOptions): Tra
 }
 
 /** A response as `send` collected it: its body in memory, or 'too_large' past the limit. */
-interface Collected {
+export interface Collected {
   readonly statusCode: number;
   readonly headers: IncomingHttpHeaders;
   readonly body: Uint8Array | 'too_large';
@@ -136,7 +136,7 @@ interface Collected {
  * of a small call (bench/transport.bench.ts profiles); the limits stay as they were
  * (Content-Length checked first, reading stops past `max`, the connection is dropped then).
  */
-function send(
+export function send(
   dispatcher: Dispatcher,
   target: { readonly origin: string; readonly path: string },
   headers: Record<string, string>,

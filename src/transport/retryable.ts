@@ -107,3 +107,17 @@ export function parseRetryAfter(value: string | undefined, nowMs: number): numbe
   if (Number.isNaN(at)) return undefined;
   return Math.max(0, at - nowMs);
 }
+
+// ---- Prometheus remote write ------------------------------------------------------
+
+/**
+ * The result for a non-2xx answer to a remote write (Prometheus remote write 1.0 spec, "Retries &
+ * Backoff"): 5xx MUST be retried and 429 MAY be (we do: it is how Mimir and Cortex push back), with
+ * Retry-After honoured; every other 4xx MUST NOT be retried (the data itself was refused: out of
+ * order, too old, a bad label set).
+ */
+export function remoteWriteFailure(status: number, message: string, retryAfter: string | undefined, nowMs: number): FailedResult {
+  const retryable = status >= 500 || status === 429;
+  const code: TransportErrorCode = status === 429 ? 'throttled' : retryable ? 'unavailable' : 'rejected';
+  return failed(code, message, retryable, { status, retryAfterMs: retryable ? parseRetryAfter(retryAfter, nowMs) : undefined });
+}

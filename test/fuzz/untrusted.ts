@@ -46,6 +46,8 @@ import type { ProcessorChain } from '../../src/gateway/forward/processors/chain.
 import { compileTemporality, createTemporalityState } from '../../src/gateway/forward/processors/temporality.js';
 import { manualClock } from '../../src/internal/clock.js';
 import { protobufToJson } from '../../src/otlp/json-from-protobuf.js';
+import { renderPrometheusBytes } from '../../src/otlp/prometheus/render.js';
+import { buildSeries } from '../../src/otlp/prometheus/write-request.js';
 import { decodeJson, encodeJsonString, OtlpJsonError } from '../../src/otlp/json.js';
 import { anyValueStringForm, buildEntry, encodeAttribute, readEntry } from '../../src/otlp/resource-entry.js';
 import { scanRequest, spliceEntries, WireFormatError } from '../../src/otlp/scan.js';
@@ -56,7 +58,18 @@ import { settledHeap } from '../support/gc.js';
 import { concat, mutateBytes, type Mutation, type Pick } from '../support/mutate.js';
 import { prng } from '../support/prng.js';
 
-export const TARGETS = ['scan', 'scan+wanted', 'splice', 'resource-entry', 'processors', 'json-from-protobuf', 'opaque', 'json', 'gzip'] as const;
+export const TARGETS = [
+  'scan',
+  'scan+wanted',
+  'splice',
+  'resource-entry',
+  'processors',
+  'json-from-protobuf',
+  'prometheus',
+  'opaque',
+  'json',
+  'gzip',
+] as const;
 export type Target = (typeof TARGETS)[number];
 
 export interface TargetStats {
@@ -560,6 +573,15 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
       }
     }
     call('json-from-protobuf', body, () => protobufToJson(schema, body), wire);
+    // What the remote write and scrape upstreams do with received metrics: the one Prometheus translation.
+    if (signal === 'metrics') {
+      call(
+        'prometheus',
+        body,
+        () => buildSeries([body], ['cluster', 'c']).samples + renderPrometheusBytes([body], { format: 'openmetrics' }).length,
+        wireOrProtobuf,
+      );
+    }
     call('opaque', body, () => opaqueBody(fromBinary(OpaqueSchema, body)), isProtobufDecodeError);
   };
 

@@ -9,20 +9,20 @@ import type { QueueLimits } from '../../export/backend.js';
 import { COMPRESSIONS, DEFAULT_COMPRESSION } from '../../transport/options.js';
 import type { Compression, TlsOptions } from '../../transport/options.js';
 import { TransportOptionError } from '../../transport/errors.js';
-import { PROTOCOL_NAMES, PROTOCOLS, URL_SCHEMES, validateProtocolOptions } from '../../transport/protocols.js';
-import type { Protocol, UrlScheme } from '../../transport/protocols.js';
+import { PROTOCOLS, UPSTREAM_PROTOCOL_NAMES, URL_SCHEMES, validateProtocolOptions } from '../../transport/protocols.js';
+import type { UpstreamProtocol, UrlScheme } from '../../transport/protocols.js';
 import { at, GatewayConfigError, problemAt, show } from './config-error.js';
 import { processorConfigs, temporalityConfig } from './processors.js';
 import type { ProcessorConfig, TemporalityConfig } from './processors.js';
 import { GATEWAY_DEFAULTS, MAX_BYTES, MAX_MS, NAME } from './defaults.js';
-import { byteSize, mapping, millis, number, oneOf, optional, sameConfigData, string } from './values.js';
+import { byteSize, formatAddress, listenAddress, mapping, millis, number, oneOf, optional, sameConfigData, string } from './values.js';
 import type { FileReader } from './values.js';
 
 /** One upstream, ready for a transport and a backend (forward/upstream.ts). */
 export interface UpstreamConfig {
   /** Unique name: the config key; a tenant's own upstream is `<tenant>/<key>`. */
   readonly name: string;
-  readonly protocol: Protocol;
+  readonly protocol: UpstreamProtocol;
   /** Base URL handed to the transport (`http(s)://host:port[/path]`). */
   readonly endpoint: string;
   /** The endpoint as configured (`grpc://…`), for display; never holds credentials. */
@@ -43,7 +43,31 @@ export interface UpstreamConfig {
   readonly processors: readonly ProcessorConfig[];
   /** Metrics temporality the upstream gets (forward/processors/temporality.ts); undefined: as received. */
   readonly temporality: TemporalityConfig | undefined;
+  /** `prometheus/remote-write` only: external labels (flat map); undefined for other protocols. */
+  readonly remoteWrite?: { readonly externalLabels: Readonly<Record<string, string>> } | undefined;
+  /** `kind: prometheus` (protocol `prometheus/scrape`) only: the page it serves. */
+  readonly scrape?: ScrapeConfig | undefined;
 }
+
+/** A scrape upstream's page (docs/gateway.md, Prometheus). */
+export interface ScrapeConfig {
+  /** `host:port` to listen on. */
+  readonly address: string;
+  readonly path: string;
+  readonly stalenessMillis: number;
+  readonly maxSeries: number;
+  readonly auth: { readonly basic?: { readonly username: string; readonly password: string }; readonly bearerToken?: string } | undefined;
+}
+
+/** Defaults of a scrape upstream, with their reasons. */
+export const SCRAPE_DEFAULTS = Object.freeze({
+  /** The conventional path of every scrape config. */
+  path: '/metrics',
+  /** 5 min, the Collector's Prometheus exporter's `metric_expiration`: a few missed pushes do not drop a series. */
+  stalenessMillis: 5 * 60_000,
+  /** 50,000 series: a fleet's worth of services on one page, ~100 MiB at most with histograms; past it new series are dropped, counted. */
+  maxSeries: 50_000,
+});
 
 /**
  * Whether two upstream configs are equal, field by field: an upstream whose config did not
@@ -82,7 +106,7 @@ export function forwardUpstream(url: string, p: string, names: Set<string>): Ups
 }
 
 interface Target {
-  readonly protocol: Protocol;
+  readonly protocol: UpstreamProtocol;
   readonly endpoint: string;
   readonly display: string;
 }
@@ -92,7 +116,7 @@ interface Target {
  * grpcs:// are OTLP/gRPC (h2c or TLS); http:// and https:// are OTLP/HTTP protobuf, or JSON
  * with `?encoding=json`. An explicit `protocol` overrides the guess where the scheme allows it.
  */
-function parseTarget(value: unknown, p: string, protocol: Protocol | undefined): Target {
+function parseTarget(value: unknown, p: string, protocol: UpstreamProtocol | undefined): Target {
   const text = string(value, p, { nonEmpty: true });
   const schemes = Object.keys(URL_SCHEMES);
   const orList = (items: readonly string[]): string => `${items.slice(0, -1).join(', ')} or ${items[items.length - 1]}`;
@@ -113,14 +137,13 @@ function parseTarget(value: unknown, p: string, protocol: Protocol | undefined):
     throw new GatewayConfigError(p, `encoding=${show(encoding)} is not supported; expected json or protobuf`);
   }
   url.searchParams.delete('encoding');
-  const resolved: Protocol = protocol ?? (implied.protocol === 'http/protobuf' && encoding === 'json' ? 'http/json' : implied.protocol);
+  const resolved: UpstreamProtocol = protocol ?? (implied.protocol === 'http/protobuf' && encoding === 'json' ? 'http/json' : implied.protocol);
   if (!PROTOCOLS[resolved].schemes.includes(scheme as UrlScheme)) {
-    throw new GatewayConfigError(
-      p,
-      `a ${scheme}:// endpoint is ${implied.protocol === 'grpc' ? 'OTLP/gRPC' : 'OTLP/HTTP'}, but protocol is ${resolved}`,
-    );
+    const what = implied.protocol === 'grpc' ? 'OTLP/gRPC' : implied.protocol === 'prometheus/remote-write' ? 'Prometheus remote write' : 'OTLP/HTTP';
+    throw new GatewayConfigError(p, `a ${scheme}:// endpoint is ${what}, but protocol is ${resolved}`);
   }
   if (encoding === 'json' && PROTOCOLS[resolved].transport === 'grpc') throw new GatewayConfigError(p, 'OTLP/gRPC has no JSON encoding');
+  if (encoding === 'json' && resolved === 'prometheus/remote-write') throw new GatewayConfigError(p, 'Prometheus remote write has no JSON encoding');
   const hostPort = url.host;
   if (hostPort === '') throw new GatewayConfigError(p, 'the URL names no host');
   const pathPart = url.pathname === '/' ? '' : url.pathname;
@@ -134,7 +157,11 @@ function parseTarget(value: unknown, p: string, protocol: Protocol | undefined):
 }
 
 function upstream(value: unknown, p: string, name: string, tenant: string | undefined, files: FileReader): UpstreamConfig {
+  const kind = mapping(value, p)['kind'];
+  if (kind !== undefined && kind !== null && oneOf(kind, at(p, 'kind'), ['otlp', 'prometheus']) === 'prometheus')
+    return scrapeUpstream(value, p, name, tenant);
   const doc = mapping(value, p, [
+    'kind',
     'endpoint',
     'protocol',
     'headers',
@@ -147,13 +174,35 @@ function upstream(value: unknown, p: string, name: string, tenant: string | unde
     'tls',
     'processors',
     'temporality',
+    'externalLabels',
+    'basicAuth',
   ]);
   if (doc['endpoint'] === undefined) throw new GatewayConfigError(at(p, 'endpoint'), 'required');
-  const protocol = doc['protocol'] === undefined ? undefined : oneOf<Protocol>(doc['protocol'], at(p, 'protocol'), PROTOCOL_NAMES);
+  const protocol = doc['protocol'] === undefined ? undefined : oneOf<UpstreamProtocol>(doc['protocol'], at(p, 'protocol'), UPSTREAM_PROTOCOL_NAMES);
   const target = parseTarget(doc['endpoint'], at(p, 'endpoint'), protocol);
+  const remote = target.protocol === 'prometheus/remote-write';
+  for (const key of ['externalLabels', 'basicAuth']) {
+    if (!remote && doc[key] !== undefined) throw new GatewayConfigError(at(p, key), 'only for protocol prometheus/remote-write');
+  }
   const headers: Record<string, string> = {};
   if (doc['headers'] !== undefined && doc['headers'] !== null) {
     for (const [k, v] of Object.entries(mapping(doc['headers'], at(p, 'headers')))) headers[k] = string(v, at(at(p, 'headers'), k));
+  }
+  if (doc['basicAuth'] !== undefined && doc['basicAuth'] !== null) {
+    if (Object.keys(headers).some((h) => h.toLowerCase() === 'authorization')) {
+      throw new GatewayConfigError(at(p, 'basicAuth'), 'give basicAuth or an authorization header, not both');
+    }
+    const auth = basicAuth(doc['basicAuth'], at(p, 'basicAuth'));
+    headers['authorization'] = `Basic ${Buffer.from(`${auth.username}:${auth.password}`).toString('base64')}`;
+  }
+  const externalLabels: Record<string, string> = {};
+  if (doc['externalLabels'] !== undefined && doc['externalLabels'] !== null) {
+    for (const [k, v] of Object.entries(mapping(doc['externalLabels'], at(p, 'externalLabels')))) {
+      if (!/^[a-zA-Z_][a-zA-Z0-9_]*$/.test(k) || k.startsWith('__')) {
+        throw new GatewayConfigError(at(p, 'externalLabels'), `${show(k)} is not a label name (letters, digits, _; not starting with a digit or __)`);
+      }
+      externalLabels[k] = string(v, at(at(p, 'externalLabels'), k));
+    }
   }
   const queue = mapping(doc['queue'] ?? {}, at(p, 'queue'), ['maxBytes', 'maxRequests']);
   const batch = mapping(doc['batch'] ?? {}, at(p, 'batch'), ['maxBytes']);
@@ -194,6 +243,7 @@ function upstream(value: unknown, p: string, name: string, tenant: string | unde
     tenant,
     processors: processorConfigs(doc['processors'], at(p, 'processors')),
     temporality: temporalityConfig(doc['temporality'], at(p, 'temporality')),
+    ...(remote ? { remoteWrite: Object.freeze({ externalLabels: Object.freeze(externalLabels) }) } : {}),
   });
   // The transports validate headers, TLS pairs and URLs themselves; report their verdict at the config path.
   try {
@@ -204,4 +254,71 @@ function upstream(value: unknown, p: string, name: string, tenant: string | unde
     throw e;
   }
   return cfg;
+}
+
+function basicAuth(value: unknown, p: string): { username: string; password: string } {
+  const doc = mapping(value, p, ['username', 'password']);
+  if (doc['username'] === undefined) throw new GatewayConfigError(at(p, 'username'), 'required');
+  if (doc['password'] === undefined) throw new GatewayConfigError(at(p, 'password'), 'required');
+  const username = string(doc['username'], at(p, 'username'), { nonEmpty: true });
+  if (username.includes(':')) throw new GatewayConfigError(at(p, 'username'), 'a basic auth user name cannot contain ":"');
+  return { username, password: string(doc['password'], at(p, 'password')) };
+}
+
+/**
+ * `kind: prometheus`: an upstream that serves what it receives as a scrape page on its own address
+ * (transport/prometheus/scrape.ts). It has a queue like every upstream (what waits is decoded in
+ * order), but no endpoint, TLS or retries to configure: nothing is sent anywhere.
+ */
+function scrapeUpstream(value: unknown, p: string, name: string, tenant: string | undefined): UpstreamConfig {
+  const doc = mapping(value, p, ['kind', 'address', 'path', 'staleness', 'maxSeries', 'auth', 'queue', 'processors']);
+  if (doc['address'] === undefined) throw new GatewayConfigError(at(p, 'address'), 'required');
+  const address = listenAddress(doc['address'], at(p, 'address'));
+  const path = optional(doc['path'], SCRAPE_DEFAULTS.path, (v) => {
+    const text = string(v, at(p, 'path'), { nonEmpty: true });
+    if (!/^\/[^\s?#]*$/.test(text)) throw new GatewayConfigError(at(p, 'path'), `expected a path starting with /, got ${show(text)}`);
+    return text;
+  });
+  let auth: ScrapeConfig['auth'];
+  if (doc['auth'] !== undefined && doc['auth'] !== null) {
+    const a = mapping(doc['auth'], at(p, 'auth'), ['basic', 'bearerToken']);
+    if (a['basic'] !== undefined && a['bearerToken'] !== undefined) throw new GatewayConfigError(at(p, 'auth'), 'basic or bearerToken, not both');
+    if (a['basic'] !== undefined) auth = Object.freeze({ basic: Object.freeze(basicAuth(a['basic'], at(p, 'auth.basic'))) });
+    else if (a['bearerToken'] !== undefined)
+      auth = Object.freeze({ bearerToken: string(a['bearerToken'], at(p, 'auth.bearerToken'), { nonEmpty: true }) });
+  }
+  const queue = mapping(doc['queue'] ?? {}, at(p, 'queue'), ['maxBytes', 'maxRequests']);
+  const hostPort = formatAddress(address.host, address.port);
+  const scrape: ScrapeConfig = Object.freeze({
+    address: hostPort,
+    path,
+    stalenessMillis: optional(doc['staleness'], SCRAPE_DEFAULTS.stalenessMillis, (v) => millis(v, at(p, 'staleness'), 1000, MAX_MS)),
+    maxSeries: optional(doc['maxSeries'], SCRAPE_DEFAULTS.maxSeries, (v) => number(v, at(p, 'maxSeries'), 1, 10_000_000, true)),
+    auth,
+  });
+  return Object.freeze({
+    name,
+    protocol: 'prometheus/scrape',
+    // The page accumulates deltas itself (its series store).
+    temporality: undefined,
+    endpoint: `http://${hostPort}${path}`,
+    display: `scrape://${hostPort}${path}`,
+    headers: Object.freeze({}),
+    compression: DEFAULT_COMPRESSION,
+    timeoutMillis: GATEWAY_DEFAULTS.timeoutMillis,
+    // Taking a request is a decode in this process: one at a time keeps the store's order.
+    maxConcurrency: 1,
+    queue: Object.freeze({
+      maxBytes: optional(queue['maxBytes'], GATEWAY_DEFAULTS.queue.maxBytes, (v) => byteSize(v, at(p, 'queue.maxBytes'), 1, Number.MAX_SAFE_INTEGER)),
+      maxRequests: optional(queue['maxRequests'], GATEWAY_DEFAULTS.queue.maxRequests, (v) =>
+        number(v, at(p, 'queue.maxRequests'), 1, 10_000_000, true),
+      ),
+    }),
+    batchMaxBytes: GATEWAY_DEFAULTS.batchMaxBytes,
+    retry: DEFAULT_RETRY_POLICY,
+    tls: Object.freeze({}),
+    tenant,
+    processors: processorConfigs(doc['processors'], at(p, 'processors')),
+    scrape,
+  });
 }

@@ -17,7 +17,7 @@ import { sameUpstreamConfig } from '../config/upstreams.js';
 import type { UpstreamConfig } from '../config/upstreams.js';
 import { createUpstream, loadTransports } from './upstream.js';
 import type { Upstream } from './upstream.js';
-import { PROTOCOLS } from '../../transport/protocols.js';
+import { mergeTransportModules, PROTOCOLS } from '../../transport/protocols.js';
 import type { TransportModules } from '../../transport/protocols.js';
 
 /** What a commit changed: upstreams that left the registry's names, to be retired by the caller. */
@@ -79,7 +79,7 @@ export function createUpstreamRegistry(options: UpstreamRegistryOptions = {}): U
       const missing = configs.filter((c) => modules[PROTOCOLS[c.protocol].transport] === undefined);
       if (missing.length === 0) return;
       const loaded = await loadTransports(missing);
-      modules = { grpc: modules.grpc ?? loaded.grpc, http: modules.http ?? loaded.http };
+      modules = mergeTransportModules(modules, loaded);
     },
     acquire(config, memory = false) {
       for (const u of [staged.get(config.name), byName.get(config.name)]) {

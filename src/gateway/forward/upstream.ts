@@ -41,7 +41,9 @@ export function createUpstream(config: UpstreamConfig, modules: TransportModules
     queue: config.queue,
     retry: config.retry,
     timeoutMillis: config.timeoutMillis,
-    maxConcurrency: config.maxConcurrency,
+    // Remote write: one request at a time, spread over maxConcurrency shards by the transport, so that
+    // no series is ever sent by two deliveries at once (transport/prometheus/remote-write.ts).
+    maxConcurrency: config.protocol === 'prometheus/remote-write' ? 1 : config.maxConcurrency,
     maxBatchBytes: config.batchMaxBytes,
   };
   const backend = storage === undefined ? createBackend(options) : storage.backend(options);
@@ -67,6 +69,8 @@ function upstreamTransport(config: UpstreamConfig, modules: TransportModules): T
     compression: config.compression,
     timeoutMillis: config.timeoutMillis,
     tls: config.tls,
+    ...(config.remoteWrite === undefined ? {} : { remoteWrite: { ...config.remoteWrite, shards: config.maxConcurrency } }),
+    ...(config.scrape === undefined ? {} : { scrape: config.scrape }),
   };
   return createProtocolTransport(config.protocol, options, modules);
 }

@@ -16,7 +16,7 @@ import type { LatencyHistogram } from '../../internal/latency.js';
 import type { MeterProvider } from '../../metrics/meter-provider.js';
 import type { Signal } from '../../otlp/types.js';
 import type { Verbosity } from '../config/gateway-config.js';
-import type { Protocol } from '../../transport/protocols.js';
+import type { Protocol, UpstreamProtocol } from '../../transport/protocols.js';
 
 /** The decoded request of any signal (what `decode()` returns). */
 export type DecodedRequest =
@@ -161,7 +161,7 @@ export interface UpstreamView {
   readonly name: string;
   /** The endpoint URL, without credentials (headers are never exposed). */
   readonly endpoint: string;
-  readonly protocol: Protocol;
+  readonly protocol: UpstreamProtocol;
   /** The tenant that owns it, or undefined for a shared upstream. */
   readonly tenant: string | undefined;
   /** Live counters; cheap, call on every summary/collection. */

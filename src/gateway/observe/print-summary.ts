@@ -4,7 +4,7 @@
  * Numbers are grouped with `,` and never localised: the output is greppable and stable.
  */
 import type { BackendStats } from '../../export/backend.js';
-import type { Protocol } from '../../transport/protocols.js';
+import type { UpstreamProtocol } from '../../transport/protocols.js';
 import type { RefusalReason } from './events.js';
 import { SIGNALS } from '../../otlp/signals.js';
 import type { Tally } from './tally.js';
@@ -12,7 +12,7 @@ import type { Tally } from './tally.js';
 /** One upstream over the interval. Counts are interval deltas; queue figures are current. */
 export interface UpstreamInterval {
   readonly name: string;
-  readonly protocol: Protocol;
+  readonly protocol: UpstreamProtocol;
   readonly endpoint: string;
   readonly stats: BackendStats;
   readonly itemsSent: number;

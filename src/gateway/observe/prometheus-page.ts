@@ -30,8 +30,8 @@ export function createPrometheusPage(provider: MeterProvider, options: Prometheu
   const timeoutMillis = options.timeoutMillis ?? 5000;
   return {
     async page() {
-      const messages = await consumer.collectMessages({ signal: AbortSignal.timeout(timeoutMillis) });
-      return { contentType: PROMETHEUS_CONTENT_TYPE, body: renderPrometheus(messages, options) };
+      const bodies = await consumer.collect({ signal: AbortSignal.timeout(timeoutMillis) });
+      return { contentType: PROMETHEUS_CONTENT_TYPE, body: renderPrometheus(bodies, options) };
     },
     close() {
       consumer.unregister();

@@ -1,305 +1,303 @@
 /**
- * Renders a metrics collection (our SDK's `collectMessages()`, cumulative) as the
- * Prometheus text exposition format 0.0.4: generic OTLP code, used by the gateway's `GET /metrics`.
+ * Renders a metrics collection (our SDK's `collectMessages()`, cumulative, or the gateway's scrape
+ * store) as a scrape page: the Prometheus text exposition format 0.0.4, or OpenMetrics 1.0 text. The
+ * translation (names, labels, what is left out) is translate.ts's; this file only formats.
  *
- * Mapping (OpenTelemetry "Prometheus and OpenMetrics Compatibility", OTLP → Prometheus):
- * - monotonic cumulative Sum → `counter` (`<name>[_<unit>]_total`);
- * - non-monotonic cumulative Sum and Gauge → `gauge`;
- * - cumulative Histogram → `histogram`: `_bucket{le}` (cumulative counts, `+Inf` = count),
- *   `_sum` (when the point has one), `_count`;
- * - cumulative ExponentialHistogram → a classic `histogram` whose `le` bounds are the
- *   exponential bucket boundaries (0.0.4 has no native histograms);
- * - Summary → `summary` (`{quantile}`, `_sum`, `_count`);
- * - delta points are left out: a scrape shows totals, and a delta cannot be summed
- *   here without keeping state between scrapes (the observer's consumer is cumulative);
- * - resource attributes → one `target_info` gauge per resource (value 1);
- * - scope name/version → `otel_scope_name`/`otel_scope_version` labels on every sample.
- * Samples carry no timestamps: the scrape time is the sample time, as Prometheus
- * recommends for exporters. All samples of one name are written together under one
- * HELP/TYPE, as the format requires; a later metric whose name maps to an existing
- * family of another type is left out (reported once).
+ * Samples carry no timestamps: the scrape time is the sample time, as Prometheus recommends for
+ * exporters. All samples of one name are written together under one HELP/TYPE, as both formats
+ * require; a later metric whose name maps to an existing family of another type is left out
+ * (reported once). Delta points are left out (reported once per metric): a page shows totals.
  */
 import type { ExportMetricsServiceRequest } from '../../../gen/opentelemetry/proto/collector/metrics/v1/metrics_service_pb.js';
-import type { AnyValue, KeyValue } from '../../../gen/opentelemetry/proto/common/v1/common_pb.js';
-import {
-  AggregationTemporality,
-  type ExponentialHistogramDataPoint,
-  type HistogramDataPoint,
-  type Metric,
-  type NumberDataPoint,
-  type SummaryDataPoint,
-} from '../../../gen/opentelemetry/proto/metrics/v1/metrics_pb.js';
 import { warnOnce } from '../../internal/warn.js';
-import { escapeHelp, escapeLabelValue, formatSampleValue, prometheusLabelName, prometheusMetricName, type PrometheusType } from './names.js';
+import { encodeMetricsRequest } from '../encode/metrics-request.js';
+import { escapeHelp, escapeLabelValue, formatSampleValue, unitSuffix, type PrometheusType } from './names.js';
+import { type MetricInfo, translateMetrics, type SampleWriter, type TranslateOptions } from './translate.js';
 
 /** The Content-Type of a text format 0.0.4 page. */
 export const PROMETHEUS_CONTENT_TYPE = 'text/plain; version=0.0.4; charset=utf-8';
 
-/** Rendering options. */
-export interface PrometheusRenderOptions {
-  /**
-   * Write a `target_info` gauge with each resource's attributes. Default true: the spec's
-   * way to carry resource attributes without repeating them on every sample.
-   */
-  readonly targetInfo?: boolean;
-  /**
-   * Add `otel_scope_name`/`otel_scope_version` labels to every sample. Default true (spec
-   * default): two meters may create instruments of the same name.
-   */
-  readonly scopeLabels?: boolean;
+/** The Content-Type of an OpenMetrics 1.0 page. */
+export const OPENMETRICS_CONTENT_TYPE = 'application/openmetrics-text; version=1.0.0; charset=utf-8';
+
+/** A page format. */
+export type PageFormat = 'text' | 'openmetrics';
+
+/** Rendering options: the translation's, and the format. */
+export interface PrometheusRenderOptions extends TranslateOptions {
+  /** Default `text` (0.0.4): what every Prometheus scrapes; OpenMetrics when the scraper asks for it. */
+  readonly format?: PageFormat;
 }
 
 interface Family {
-  readonly type: PrometheusType;
-  readonly help: string;
-  readonly lines: string[];
+  /** The family name (counters without `_total`). */
+  readonly name: string;
+  readonly type: PrometheusType | 'info';
+  readonly metric: MetricInfo | undefined;
+  /** Its samples: [start, end) runs of the scratch buffer (one per run of consecutive metrics of it). */
+  readonly runs: number[];
+  /** target_info lines: identical resources (several requests of one collection) describe one target. */
+  readonly infoLines: Set<string> | undefined;
 }
 
-/** Renders `requests` as one text format 0.0.4 page (ends with a newline; '' when empty). */
-export function renderPrometheus(requests: readonly ExportMetricsServiceRequest[], options: PrometheusRenderOptions = {}): string {
-  const targetInfo = options.targetInfo ?? true;
-  const scopeLabels = options.scopeLabels ?? true;
+/**
+ * Renders `requests` as one page: encoded Export requests (a consumer's `collect()`), or messages (encoded
+ * first with our direct encoder; the translation reads bytes). Text: ends with a newline, '' when empty.
+ * OpenMetrics: ends with `# EOF`.
+ */
+export function renderPrometheus(requests: readonly (Uint8Array | ExportMetricsServiceRequest)[], options: PrometheusRenderOptions = {}): string {
+  return renderPrometheusBytes(requests, options).toString('utf8');
+}
+
+/**
+ * {@link renderPrometheus} as UTF-8 bytes, what an endpoint sends. Samples go straight into one reused
+ * byte buffer rather than into strings: a 10,000-series page built as lines held until the end spent more
+ * time in the garbage collector (copying the live lines at every scavenge) than in rendering.
+ */
+export function renderPrometheusBytes(
+  requests: readonly (Uint8Array | ExportMetricsServiceRequest)[],
+  options: PrometheusRenderOptions = {},
+): Buffer {
+  const openMetrics = options.format === 'openmetrics';
   const families = new Map<string, Family>();
-  const targets: string[] = [];
-  for (const req of requests) {
-    for (const rm of req.resourceMetrics) {
-      const resourceAttrs = rm.resource?.attributes ?? [];
-      if (targetInfo && resourceAttrs.length > 0) targets.push(`target_info${labelSet(resourceAttrs, '')} 1`);
-      for (const sm of rm.scopeMetrics) {
-        let scope = '';
-        if (scopeLabels && sm.scope !== undefined && sm.scope.name !== '') {
-          scope = `otel_scope_name="${escapeLabelValue(sm.scope.name)}"`;
-          if (sm.scope.version !== '') scope += `,otel_scope_version="${escapeLabelValue(sm.scope.version)}"`;
-        }
-        for (const metric of sm.metrics) renderMetric(families, metric, scope);
+  const t = text;
+  t.pos = 0;
+  let current: Family | undefined;
+  // The family whose run is open in the scratch buffer, and where that run began.
+  let open: Family | undefined;
+  let runStart = 0;
+  // The labels of the last point, written once at [labelsAt, labelsEnd): every sample of one point (a
+  // histogram's buckets) shares the array (translate.ts), and copies those bytes.
+  let lastLabels: readonly string[] | undefined;
+  let labelsAt = 0;
+  let labelsEnd = 0;
+  let lastName = '';
+  let nameAt = 0;
+  let nameEnd = 0;
+  const writer: SampleWriter = {
+    family(name, type, metric) {
+      // Keyed by the name 0.0.4 shows (a counter's with `_total`): a gauge `x_total` clashes with a counter `x`.
+      const key = type === 'counter' ? `${name}_total` : name;
+      const family = families.get(key);
+      if (family === undefined) {
+        current = { name, type, metric, runs: [], infoLines: type === 'info' ? new Set() : undefined };
+        families.set(key, current);
+        return true;
       }
+      if (family.type !== type) {
+        warnOnce(
+          `prometheus-type:${key}`,
+          `metric "${metric?.name ?? name}" maps to Prometheus name ${key}, already a ${family.type}; this ${type} is left out of the page`,
+        );
+        return false;
+      }
+      current = family;
+      return true;
+    },
+    sample(name, labels, value, _time, extraName, extraValue) {
+      const f = current!;
+      if (f.infoLines !== undefined) {
+        f.infoLines.add(`${name}{${pairs(labels)}} ${formatSampleValue(value)}\n`);
+        return;
+      }
+      if (f !== open) {
+        if (open !== undefined && t.pos > runStart) open.runs.push(runStart, t.pos);
+        open = f;
+        runStart = t.pos;
+      }
+      // Every sample of a metric (every bucket of a histogram point) repeats its name: copy the bytes.
+      if (name === lastName) t.copy(nameAt, nameEnd);
+      else {
+        lastName = name;
+        nameAt = t.pos;
+        t.write(name);
+        nameEnd = t.pos;
+      }
+      if (labels.length > 0 || extraName !== undefined) {
+        t.byte(0x7b); // {
+        if (labels.length > 0) {
+          if (labels === lastLabels) t.copy(labelsAt, labelsEnd);
+          else {
+            lastLabels = labels;
+            labelsAt = t.pos;
+            writePairs(t, labels);
+            labelsEnd = t.pos;
+          }
+          if (extraName !== undefined) t.byte(0x2c); // ,
+        }
+        if (extraName !== undefined) t.write(`${extraName}="${extraValue}"`);
+        t.byte(0x7d); // }
+      }
+      t.byte(0x20);
+      if (typeof value === 'number' && Number.isSafeInteger(value) && value >= 0) t.digits(value);
+      else t.write(formatSampleValue(value));
+      t.byte(0x0a);
+    },
+    leftOut(metric) {
+      warnOnce(
+        `prometheus-delta:${metric.name}`,
+        `metric "${metric.name}" has delta temporality; Prometheus shows cumulative values only, it is left out of the page`,
+      );
+    },
+  };
+  translateMetrics(
+    requests.map((r) => (r instanceof Uint8Array ? r : encodeMetricsRequest(r))),
+    writer,
+    options,
+  );
+  if (open !== undefined && t.pos > runStart) open.runs.push(runStart, t.pos);
+  // Headers and target_info lines are few: plain strings, encoded once here.
+  const parts: Array<Buffer | [number, number]> = [];
+  let total = 0;
+  for (const f of families.values()) {
+    if (f.infoLines === undefined ? f.runs.length === 0 : f.infoLines.size === 0) continue;
+    let head = openMetrics ? openMetricsHeader(f.name, f) : textHeader(f.name, f);
+    if (f.infoLines !== undefined) for (const line of f.infoLines) head += line;
+    const bytes = Buffer.from(head);
+    parts.push(bytes);
+    total += bytes.byteLength;
+    for (let i = 0; i < f.runs.length; i += 2) {
+      parts.push([f.runs[i]!, f.runs[i + 1]!]);
+      total += f.runs[i + 1]! - f.runs[i]!;
     }
   }
-  let out = '';
-  if (targets.length > 0) {
-    out += '# HELP target_info Target metadata\n# TYPE target_info gauge\n';
-    // Identical resources (several requests of one collection) describe one target.
-    for (const line of new Set(targets)) out += `${line}\n`;
+  const eof = openMetrics ? Buffer.from('# EOF\n') : undefined;
+  if (eof !== undefined) {
+    parts.push(eof);
+    total += eof.byteLength;
   }
-  for (const [name, f] of families) {
-    if (f.lines.length === 0) continue;
-    if (f.help !== '') out += `# HELP ${name} ${escapeHelp(f.help)}\n`;
-    out += `# TYPE ${name} ${f.type}\n`;
-    for (const line of f.lines) out += `${line}\n`;
+  // Not zero-filled: every byte is written below.
+  const out = Buffer.allocUnsafe(total);
+  let at = 0;
+  for (const part of parts) {
+    if (Buffer.isBuffer(part)) {
+      out.set(part, at);
+      at += part.byteLength;
+    } else {
+      out.set(t.buf.subarray(part[0], part[1]), at);
+      at += part[1] - part[0];
+    }
   }
   return out;
 }
 
-function familyFor(families: Map<string, Family>, metric: Metric, type: PrometheusType): { name: string; family: Family } | undefined {
-  const name = prometheusMetricName(metric.name, metric.unit, type);
-  let family = families.get(name);
-  if (family === undefined) {
-    family = { type, help: metric.description, lines: [] };
-    families.set(name, family);
-  } else if (family.type !== type) {
-    warnOnce(
-      `prometheus-type:${name}`,
-      `metric "${metric.name}" maps to Prometheus name ${name}, already a ${family.type}; this ${type} is left out of /metrics`,
-    );
-    return undefined;
+/** A growable UTF-8 buffer; strings are written with an ASCII fast path (names and labels mostly are). */
+class ByteText {
+  buf = new Uint8Array(64 * 1024);
+  pos = 0;
+
+  reserve(n: number): void {
+    if (this.pos + n <= this.buf.length) return;
+    let size = this.buf.length * 2;
+    while (size < this.pos + n) size *= 2;
+    const next = new Uint8Array(size);
+    next.set(this.buf.subarray(0, this.pos));
+    this.buf = next;
   }
-  return { name, family };
-}
 
-function renderMetric(families: Map<string, Family>, metric: Metric, scope: string): void {
-  const d = metric.data;
-  switch (d.case) {
-    case 'gauge': {
-      const f = familyFor(families, metric, 'gauge');
-      if (f !== undefined) for (const p of d.value.dataPoints) numberLine(f.family.lines, f.name, p, scope);
-      return;
+  byte(b: number): void {
+    if (this.pos === this.buf.length) this.reserve(1);
+    this.buf[this.pos++] = b;
+  }
+
+  write(s: string): void {
+    const n = s.length;
+    // UTF-16 → UTF-8 is at most 3 bytes per code unit.
+    if (this.pos + n * 3 > this.buf.length) this.reserve(n * 3);
+    const b = this.buf;
+    let p = this.pos;
+    for (let i = 0; i < n; i++) {
+      const c = s.charCodeAt(i);
+      if (c >= 0x80) {
+        p += encoder.encodeInto(s.slice(i), b.subarray(p)).written;
+        break;
+      }
+      b[p++] = c;
     }
-    case 'sum': {
-      if (d.value.aggregationTemporality !== AggregationTemporality.CUMULATIVE) return deltaSkipped(metric);
-      const f = familyFor(families, metric, d.value.isMonotonic ? 'counter' : 'gauge');
-      if (f !== undefined) for (const p of d.value.dataPoints) numberLine(f.family.lines, f.name, p, scope);
-      return;
+    this.pos = p;
+  }
+
+  /** A label value, escaped as both formats require (`\\`, `"`, newline); checked while copying, not by a regex first. */
+  writeLabelValue(s: string): void {
+    const n = s.length;
+    if (this.pos + n * 3 > this.buf.length) this.reserve(n * 3);
+    const b = this.buf;
+    let p = this.pos;
+    for (let i = 0; i < n; i++) {
+      const c = s.charCodeAt(i);
+      if (c >= 0x80 || c === 0x22 || c === 0x5c || c === 0x0a) {
+        this.pos = p;
+        this.write(escapeLabelValue(s.slice(i)));
+        return;
+      }
+      b[p++] = c;
     }
-    case 'histogram': {
-      if (d.value.aggregationTemporality !== AggregationTemporality.CUMULATIVE) return deltaSkipped(metric);
-      const f = familyFor(families, metric, 'histogram');
-      if (f !== undefined) for (const p of d.value.dataPoints) histogramLines(f.family.lines, f.name, p, scope);
-      return;
-    }
-    case 'exponentialHistogram': {
-      if (d.value.aggregationTemporality !== AggregationTemporality.CUMULATIVE) return deltaSkipped(metric);
-      const f = familyFor(families, metric, 'histogram');
-      if (f !== undefined) for (const p of d.value.dataPoints) exponentialLines(f.family.lines, f.name, p, scope);
-      return;
-    }
-    case 'summary': {
-      const f = familyFor(families, metric, 'summary');
-      if (f !== undefined) for (const p of d.value.dataPoints) summaryLines(f.family.lines, f.name, p, scope);
-      return;
-    }
-    default:
-      return;
+    this.pos = p;
+  }
+
+  /** A non-negative safe integer in decimal, without making a string (counters and counts mostly are). */
+  digits(v: number): void {
+    let n = 1;
+    for (let x = v; x >= 10; x = Math.floor(x / 10)) n++;
+    if (this.pos + n > this.buf.length) this.reserve(n);
+    let p = this.pos + n;
+    let x = v;
+    do {
+      this.buf[--p] = 0x30 + (x % 10);
+      x = Math.floor(x / 10);
+    } while (x > 0);
+    this.pos += n;
+  }
+
+  /** Appends bytes [from, to) of this buffer again. */
+  copy(from: number, to: number): void {
+    this.reserve(to - from);
+    this.buf.copyWithin(this.pos, from, to);
+    this.pos += to - from;
   }
 }
 
-function deltaSkipped(metric: Metric): void {
-  warnOnce(
-    `prometheus-delta:${metric.name}`,
-    `metric "${metric.name}" has delta temporality; Prometheus shows cumulative values only, it is left out of /metrics`,
-  );
-}
+// Samples are written here as they come, then copied family by family into the page. Reused by every
+// render (rendering is synchronous): it keeps the size of the largest page, as the collection writer does.
+const text = new ByteText();
 
-function numberLine(lines: string[], name: string, p: NumberDataPoint, scope: string): void {
-  const v = p.value;
-  if (v.case === undefined) return;
-  lines.push(`${name}${labelSet(p.attributes, scope)} ${formatSampleValue(v.value)}`);
-}
+const encoder = new TextEncoder();
 
-function histogramLines(lines: string[], name: string, p: HistogramDataPoint, scope: string): void {
-  const labels = labelPairs(p.attributes, scope);
-  let cumulative = 0n;
-  const n = p.explicitBounds.length;
-  for (let i = 0; i < n; i++) {
-    cumulative += p.bucketCounts[i] ?? 0n;
-    lines.push(`${name}_bucket${withLe(labels, formatSampleValue(p.explicitBounds[i]!))} ${cumulative}`);
+function writePairs(t: ByteText, labels: readonly string[]): void {
+  for (let i = 0; i < labels.length; i += 2) {
+    if (i > 0) t.byte(0x2c);
+    t.write(labels[i]!);
+    t.byte(0x3d); // =
+    t.byte(0x22); // "
+    t.writeLabelValue(labels[i + 1]!);
+    t.byte(0x22);
   }
-  lines.push(`${name}_bucket${withLe(labels, '+Inf')} ${p.count}`);
-  closeHistogram(lines, name, labels, p.sum, p.count);
 }
 
-/**
- * Exponential buckets as cumulative `le` buckets. Bucket `index` at `scale` covers
- * (base^index, base^(index+1)] with base = 2^(2^-scale); negative buckets mirror it.
- * Worked example: scale 1 (base √2), positive offset 2, counts [3, 1] → buckets
- * (2, 2.83] and (2.83, 4], written as le="2.828…" 3+zero+negatives and le="4" 4+….
- */
-function exponentialLines(lines: string[], name: string, p: ExponentialHistogramDataPoint, scope: string): void {
-  const labels = labelPairs(p.attributes, scope);
-  const step = 2 ** -p.scale;
-  const bound = (index: number): number => 2 ** (index * step);
-  let cumulative = 0n;
-  const neg = p.negative;
-  if (neg !== undefined) {
-    // Most negative first: bucket offset+i covers [-base^(i+1), -base^i), so its upper bound is -base^i.
-    for (let i = neg.bucketCounts.length - 1; i >= 0; i--) {
-      const c = neg.bucketCounts[i] ?? 0n;
-      if (c === 0n) continue;
-      cumulative += c;
-      lines.push(`${name}_bucket${withLe(labels, formatSampleValue(-bound(neg.offset + i)))} ${cumulative}`);
-    }
-  }
-  if (p.zeroCount > 0n || (p.positive?.bucketCounts.length ?? 0) > 0) {
-    cumulative += p.zeroCount;
-    lines.push(`${name}_bucket${withLe(labels, formatSampleValue(p.zeroThreshold))} ${cumulative}`);
-  }
-  const pos = p.positive;
-  if (pos !== undefined) {
-    for (let i = 0; i < pos.bucketCounts.length; i++) {
-      const c = pos.bucketCounts[i] ?? 0n;
-      cumulative += c;
-      // Empty buckets add nothing a query could use; skipping them keeps a sparse histogram short.
-      if (c === 0n) continue;
-      lines.push(`${name}_bucket${withLe(labels, formatSampleValue(bound(pos.offset + i + 1)))} ${cumulative}`);
-    }
-  }
-  lines.push(`${name}_bucket${withLe(labels, '+Inf')} ${p.count}`);
-  closeHistogram(lines, name, labels, p.sum, p.count);
+function textHeader(name: string, f: Family): string {
+  if (f.type === 'info') return '# HELP target_info Target metadata\n# TYPE target_info gauge\n';
+  // A counter's family is named with its `_total` in 0.0.4.
+  const family = f.type === 'counter' ? `${name}_total` : name;
+  const help = f.metric?.description ?? '';
+  return `${help === '' ? '' : `# HELP ${family} ${escapeHelp(help)}\n`}# TYPE ${family} ${f.type}\n`;
 }
 
-function closeHistogram(lines: string[], name: string, labels: string, sum: number | undefined, count: bigint): void {
-  const set = labels === '' ? '' : `{${labels}}`;
-  if (sum !== undefined) lines.push(`${name}_sum${set} ${formatSampleValue(sum)}`);
-  lines.push(`${name}_count${set} ${count}`);
+function openMetricsHeader(name: string, f: Family): string {
+  if (f.type === 'info') return `# TYPE ${name.slice(0, -'_info'.length)} info\n# HELP target Target metadata\n`;
+  const help = f.metric?.description ?? '';
+  let out = `# TYPE ${name} ${f.type}\n`;
+  // OpenMetrics: a UNIT must be a suffix of the family name; ours is (names.ts adds it).
+  const unit = f.metric === undefined ? '' : unitSuffix(f.metric.unit);
+  if (unit !== '' && name.endsWith(`_${unit}`)) out += `# UNIT ${name} ${unit}\n`;
+  if (help !== '') out += `# HELP ${name} ${escapeHelp(help).replace(/"/g, '\\"')}\n`;
+  return out;
 }
 
-function summaryLines(lines: string[], name: string, p: SummaryDataPoint, scope: string): void {
-  const labels = labelPairs(p.attributes, scope);
-  for (const q of p.quantileValues) {
-    const pair = `quantile="${formatSampleValue(q.quantile)}"`;
-    lines.push(`${name}{${labels === '' ? pair : `${labels},${pair}`}} ${formatSampleValue(q.value)}`);
-  }
-  closeHistogram(lines, name, labels, p.sum, p.count);
-}
-
-function withLe(labels: string, le: string): string {
-  return labels === '' ? `{le="${le}"}` : `{${labels},le="${le}"}`;
-}
-
-function labelSet(attrs: readonly KeyValue[], scope: string): string {
-  const pairs = labelPairs(attrs, scope);
-  return pairs === '' ? '' : `{${pairs}}`;
-}
-
-/**
- * `k="v",…` for the attributes then the scope labels. Keys that sanitise to the same
- * label name are merged, their values joined with `;` in order of the original keys
- * (as the spec asks); the common case (no clash) builds no map.
- */
-function labelPairs(attrs: readonly KeyValue[], scope: string): string {
-  if (attrs.length === 0) return scope;
-  const names = attrs.map((kv) => prometheusLabelName(kv.key));
-  let clash = false;
-  for (let i = 1; i < names.length && !clash; i++) if (names.indexOf(names[i]!) !== i) clash = true;
+function pairs(labels: readonly string[]): string {
   let out = '';
-  if (!clash) {
-    for (let i = 0; i < attrs.length; i++) {
-      if (out !== '') out += ',';
-      out += `${names[i]}="${escapeLabelValue(labelValue(attrs[i]!.value))}"`;
-    }
-  } else {
-    const merged = new Map<string, Array<{ key: string; value: string }>>();
-    for (let i = 0; i < attrs.length; i++) {
-      const list = merged.get(names[i]!) ?? [];
-      list.push({ key: attrs[i]!.key, value: labelValue(attrs[i]!.value) });
-      merged.set(names[i]!, list);
-    }
-    for (const [name, list] of merged) {
-      list.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-      if (out !== '') out += ',';
-      out += `${name}="${escapeLabelValue(list.map((e) => e.value).join(';'))}"`;
-    }
+  for (let i = 0; i < labels.length; i += 2) {
+    if (i > 0) out += ',';
+    out += `${labels[i]}="${escapeLabelValue(labels[i + 1]!)}"`;
   }
-  return scope === '' ? out : `${out},${scope}`;
-}
-
-/** An attribute value as label text: strings as they are, other scalars in their usual form, arrays and maps as JSON. */
-function labelValue(v: AnyValue | undefined): string {
-  const x = v?.value;
-  if (x === undefined || x.case === undefined) return '';
-  switch (x.case) {
-    case 'stringValue':
-      return x.value;
-    case 'boolValue':
-    case 'intValue':
-    case 'doubleValue':
-      return String(x.value);
-    case 'bytesValue':
-      return Buffer.from(x.value).toString('base64');
-    default:
-      return JSON.stringify(jsonOf(v));
-  }
-}
-
-function jsonOf(v: AnyValue | undefined): unknown {
-  const x = v?.value;
-  if (x === undefined || x.case === undefined) return null;
-  switch (x.case) {
-    case 'stringValue':
-    case 'boolValue':
-      return x.value;
-    case 'intValue':
-      // An int64 beyond 2^53 keeps its digits as a string.
-      return Number.isSafeInteger(Number(x.value)) ? Number(x.value) : x.value.toString();
-    case 'doubleValue':
-      return Number.isFinite(x.value) ? x.value : String(x.value);
-    case 'bytesValue':
-      return Buffer.from(x.value).toString('base64');
-    case 'arrayValue':
-      return x.value.values.map(jsonOf);
-    case 'kvlistValue': {
-      const o: { [k: string]: unknown } = {};
-      for (const kv of x.value.values) o[kv.key] = jsonOf(kv.value);
-      return o;
-    }
-  }
+  return out;
 }
