@@ -10,7 +10,9 @@
  * the upstreams belong to the registry (forward/upstream-registry.ts), which hands an
  * unchanged upstream to the next pipeline, and the drain state belongs to the gateway.
  * Processors are the pipeline's, compiled from ITS config (an upstream kept across pipelines
- * keeps the config it was created with, whose processors may be out of date).
+ * keeps the config it was created with, whose processors may be out of date). So are the
+ * temporality conversions' states (forward/processors/conversions.ts): a pipeline built with
+ * `previous` takes over the state of each upstream whose temporality settings did not change.
  */
 import type { DurableQueue } from '../export/durable-queue.js';
 import type { GatewayConfig } from './config/gateway-config.js';
@@ -19,6 +21,10 @@ import { createIngest } from './forward/ingest.js';
 import type { DrainState, Ingest } from './forward/ingest.js';
 import { createChainCompiler } from './forward/processors/chain.js';
 import type { ProcessorChain } from './forward/processors/chain.js';
+import { createConversions } from './forward/processors/conversions.js';
+import type { Conversions } from './forward/processors/conversions.js';
+import { systemClock } from '../internal/clock.js';
+import type { Clock } from '../internal/clock.js';
 import type { Upstream } from './forward/upstream.js';
 import type { UpstreamRegistry } from './forward/upstream-registry.js';
 import type { GatewayObserver } from './observe/events.js';
@@ -41,6 +47,8 @@ export interface Pipeline extends ReceiverPipeline {
   readonly active: number;
   /** Resolves true once no request is being served with this pipeline, false after `timeoutMillis`. */
   idle(timeoutMillis: number): Promise<boolean>;
+  /** The temporality conversions' states, for the next pipeline (`PipelineOptions.previous`). */
+  readonly conversions: Conversions;
 }
 
 /** Where the receivers read the current pipeline; swapping is one assignment to `current`. */
@@ -56,6 +64,10 @@ export interface PipelineOptions {
   readonly drain: DrainState;
   /** The durable queue, when storage is on (owned by the gateway, like the drain state). */
   readonly storage?: DurableQueue | undefined;
+  /** The pipeline this one replaces (a live reload): its conversion states are taken over where the settings are the same. */
+  readonly previous?: Pipeline;
+  /** Time source of the conversions (their horizon and `staleAfter`); default the system clock. */
+  readonly clock?: Clock;
 }
 
 /**
@@ -74,8 +86,11 @@ export async function buildPipeline(config: GatewayConfig, options: PipelineOpti
     );
   const upstreams = [...shared, ...[...own.values()].flat()];
   const compiler = createChainCompiler();
+  const configs = [...config.upstreams, ...config.tenants.flatMap((t) => t.upstreams)];
+  const conversions = createConversions(configs, options.previous?.conversions, options.clock ?? systemClock);
   const upstreamChains = new Map<string, ProcessorChain | null>();
-  for (const c of [...config.upstreams, ...config.tenants.flatMap((t) => t.upstreams)]) upstreamChains.set(c.name, compiler.chain(c.processors));
+  // An upstream's conversion (the chain's tail) runs after its and its routes' processors.
+  for (const c of configs) upstreamChains.set(c.name, compiler.chain(c.processors, conversions.tailFor(c)));
   const routeChains = new Map<RouteConfig, ProcessorChain | null>(config.routes.map((r) => [r, compiler.chain(r.processors)]));
   // Route processors first, then the upstream's (docs/gateway.md, Processors).
   const chainOf = (route: RouteConfig | null, u: Upstream): ProcessorChain | null =>
@@ -117,14 +132,17 @@ export async function buildPipeline(config: GatewayConfig, options: PipelineOpti
     auth: createAuthenticator(config.tenants, config.apiKeyHeader),
     router,
     upstreams,
-    ingest: createIngest({
-      router,
-      upstreams,
-      maxQueuedBytes: config.limits.maxQueuedBytes,
-      retryAfterMillis: config.limits.retryAfterMillis,
-      observer,
-      drain,
-      storage,
-    }),
+    ingest: conversions.transactional(
+      createIngest({
+        router,
+        upstreams,
+        maxQueuedBytes: config.limits.maxQueuedBytes,
+        retryAfterMillis: config.limits.retryAfterMillis,
+        observer,
+        drain,
+        storage,
+      }),
+    ),
+    conversions,
   });
 }

@@ -161,7 +161,8 @@ export function createReloader(options: ReloaderOptions): Reloader {
       }
       let pipeline: Pipeline;
       try {
-        pipeline = await buildPipeline(config, { registry, observer, drain, storage });
+        // `previous`: each upstream's temporality state is handed over where its settings did not change.
+        pipeline = await buildPipeline(config, { registry, observer, drain, storage, previous });
       } catch (e) {
         registry.discard();
         await plan.discard();

@@ -10,20 +10,65 @@
  */
 import { BinaryReader } from '@bufbuild/protobuf/wire';
 import { BinaryWriter } from './encode/binary-writer.js';
+import { Cursor } from './scan.js';
 import { I64, LEN, VARINT } from './wire.js';
 import { AnyValueSchema } from '../../gen/opentelemetry/proto/common/v1/common_pb.js';
 import { writeKeyValue } from './encode/common.js';
 import { protobufToJson } from './json-from-protobuf.js';
 import type { AnyValueInput } from './types.js';
 
-/** One resource attribute, as bytes. */
-export interface WireAttribute {
+/**
+ * One attribute (of a resource, a data point, a log record, a span), as positions in the bytes it
+ * was read from; its views (`key`, `field`, `kv`, `value`) are made when asked. The item processors
+ * read every attribute of every item they edit and mostly only compare keys and copy fields: a view
+ * made per part cost ~0.6 µs per 3-attribute point, most of an edit.
+ */
+export class WireAttribute {
+  constructor(
+    readonly buf: Uint8Array,
+    /** The whole `attributes` field, [fieldStart, fieldEnd): tag, length and KeyValue message. */
+    readonly fieldStart: number,
+    readonly fieldEnd: number,
+    /** Where the KeyValue message starts (after the tag and the length). */
+    readonly kvStart: number,
+    readonly keyStart: number,
+    readonly keyEnd: number,
+    /** The AnyValue, [valueStart, valueEnd); -1: none. */
+    readonly valueStart: number,
+    readonly valueEnd: number,
+    /** The AnyValue when merged from several fields (rare): not a view of `buf`. */
+    readonly merged?: Uint8Array,
+  ) {}
+
   /** The key's UTF-8 bytes. */
-  readonly key: Uint8Array;
-  /** The whole `attributes` field: tag, length and KeyValue message. */
-  readonly field: Uint8Array;
+  get key(): Uint8Array {
+    return this.buf.subarray(this.keyStart, this.keyEnd);
+  }
+
+  /** The whole `attributes` field: tag, length and KeyValue message (its field number is the message's). */
+  get field(): Uint8Array {
+    return this.buf.subarray(this.fieldStart, this.fieldEnd);
+  }
+
+  /** The KeyValue message (the field without its tag and length), to write under another field number. */
+  get kv(): Uint8Array {
+    return this.buf.subarray(this.kvStart, this.fieldEnd);
+  }
+
   /** The AnyValue message; undefined when the KeyValue has no value. */
-  readonly value: Uint8Array | undefined;
+  get value(): Uint8Array | undefined {
+    if (this.merged !== undefined) return this.merged;
+    return this.valueStart < 0 ? undefined : this.buf.subarray(this.valueStart, this.valueEnd);
+  }
+
+  /** Whether the key is `key` (compared in place). */
+  hasKey(key: Uint8Array): boolean {
+    const n = this.keyEnd - this.keyStart;
+    if (key.length !== n) return false;
+    const buf = this.buf;
+    for (let i = 0, p = this.keyStart; i < n; i++, p++) if (buf[p] !== key[i]) return false;
+    return true;
+  }
 }
 
 /** A resource entry taken apart; every Uint8Array is a view of the request, not a copy. */
@@ -72,33 +117,70 @@ export function readEntry(entry: Uint8Array): EntryParts {
 }
 
 function readResource(resource: Uint8Array, attributes: WireAttribute[], rest: Uint8Array[]): void {
-  const r = new BinaryReader(resource);
-  while (r.pos < r.len) {
+  readAttributeFields(resource, 1, attributes, rest);
+}
+
+/**
+ * Reads the attributes of a message whose `attributes` are field `fieldNo` (a Resource 1, a
+ * NumberDataPoint 7, a LogRecord 6, a Span 9, ...) into `attributes`, its other fields (tags
+ * included, in order) into `rest`.
+ */
+export function readAttributeFields(
+  message: Uint8Array,
+  fieldNo: number,
+  attributes: WireAttribute[],
+  rest: Uint8Array[] | undefined,
+  start = 0,
+  end = message.length,
+): void {
+  // Cursors, not protobuf-es's BinaryReader: no [field, wireType] array per tag (the item processors read every point's attributes).
+  const r = fieldCursor;
+  const k = kvCursor;
+  r.on(message, start, end);
+  while (r.pos < r.end) {
     const fieldStart = r.pos;
-    const [f, w] = r.tag();
-    if (f !== 1 || w !== LEN) {
+    r.tag();
+    const f = r.field;
+    const w = r.wire;
+    if (f !== fieldNo || w !== LEN) {
       r.skip(w, f);
-      rest.push(resource.subarray(fieldStart, r.pos));
+      rest?.push(message.subarray(fieldStart, r.pos));
       continue;
     }
-    const kv = r.bytes();
-    const field = resource.subarray(fieldStart, r.pos);
+    const kvEnd = r.len();
+    const kvStart = r.pos;
+    r.pos = kvEnd;
     // KeyValue: last key and last value win, as in a decoder; a value message set twice is merged,
     // which only the rare writer does: the concatenation of its parts is that merge.
-    let key: Uint8Array = EMPTY;
-    let value: Uint8Array | undefined;
-    const k = new BinaryReader(kv);
-    while (k.pos < k.len) {
-      const [kf, kw] = k.tag();
-      if (kf === 1 && kw === LEN) key = k.bytes();
-      else if (kf === 2 && kw === LEN) value = value === undefined ? k.bytes() : concat(value, k.bytes());
-      else k.skip(kw, kf);
+    let keyStart = kvStart;
+    let keyEnd = kvStart;
+    let valueStart = -1;
+    let valueEnd = -1;
+    let merged: Uint8Array | undefined;
+    k.on(message, kvStart, kvEnd);
+    while (k.pos < k.end) {
+      k.tag();
+      const kf = k.field;
+      const kw = k.wire;
+      if ((kf === 1 || kf === 2) && kw === LEN) {
+        const e = k.len();
+        if (kf === 1) {
+          keyStart = k.pos;
+          keyEnd = e;
+        } else if (valueStart < 0) {
+          valueStart = k.pos;
+          valueEnd = e;
+        } else merged = concat(merged ?? message.subarray(valueStart, valueEnd), message.subarray(k.pos, e));
+        k.pos = e;
+      } else k.skip(kw, kf);
     }
-    attributes.push({ key, field, value });
+    attributes.push(new WireAttribute(message, fieldStart, kvEnd, kvStart, keyStart, keyEnd, valueStart, valueEnd, merged));
   }
 }
 
 const EMPTY = new Uint8Array(0);
+const fieldCursor = new Cursor(EMPTY, 0, 0, undefined, 'message');
+const kvCursor = new Cursor(EMPTY, 0, 0, fieldCursor, 'attributes');
 
 function concat(a: Uint8Array, b: Uint8Array): Uint8Array {
   const out = new Uint8Array(a.length + b.length);

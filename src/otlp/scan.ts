@@ -35,13 +35,19 @@ export interface ScanResult {
 // Metric: gauge 5, sum 7, histogram 9, exponential_histogram 10, summary 11; each has data_points = 1.
 const METRIC_DATA_FIELDS = new Set([5, 7, 9, 10, 11]);
 
-class Cursor {
+/**
+ * A position in a protobuf message with checked reads: one per nesting level, reused (`reset`,
+ * `on`) rather than made per message. Also the reader of the gateway's processors that look
+ * inside items (gateway/forward/processors/), so malformed items are refused with the same
+ * precise messages.
+ */
+export class Cursor {
   pos: number;
   /** The last tag read by `tag()`. */
   field = 0;
   wire = 0;
   constructor(
-    readonly buf: Uint8Array,
+    public buf: Uint8Array,
     start: number,
     public end: number,
     readonly parent: Cursor | undefined,
@@ -54,6 +60,19 @@ class Cursor {
   reset(start: number, end: number): void {
     this.pos = start;
     this.end = end;
+  }
+
+  /** Points this cursor at a message in another buffer. */
+  on(buf: Uint8Array, start: number, end: number): void {
+    this.buf = buf;
+    this.pos = start;
+    this.end = end;
+  }
+
+  /** Skips `n` bytes of a fixed-width field (I64: 8, I32: 4), checking they are there. */
+  fixed(n: number): void {
+    this.pos += n;
+    if (this.pos > this.end) throw new WireFormatError(`${this.path}: truncated field ${this.field}`);
   }
 
   /** Where this cursor is, for error messages: built only when one is thrown (a string per sub-message cost ~10% of a scan). */

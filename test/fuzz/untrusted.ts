@@ -8,6 +8,9 @@
  *   attributes (only their values are read: without them every value is, so more is refused);
  * - the resource-entry rewriter (otlp/resource-entry.ts) on each entry the scanner accepted, as the
  *   `resource` processor and the `hash` edit use it; the rebuilt entry must scan again;
+ * - the processors that read inside items (gateway/forward/processors/: attribute edits, redaction,
+ *   filters, and temporality conversions both ways, over states that live through the run) on each
+ *   entry the scanner accepted; what they leave must scan again;
  * - the protobuf → OTLP/JSON transcoder (otlp/json-from-protobuf.ts);
  * - the gRPC pass-through reader (`fromBinary(OpaqueSchema, …)` then transport/pass-through.ts `opaqueBody`);
  * - the OTLP/JSON decoder (otlp/json.ts `decodeJson`) on mutated JSON text and mutated UTF-8 bytes;
@@ -38,6 +41,10 @@ import { AggregationTemporality, type MetricSchema } from '../../gen/opentelemet
 import { type LogRecordSchema, SeverityNumber } from '../../gen/opentelemetry/proto/logs/v1/logs_pb.js';
 import { Span_SpanKind, Status_StatusCode } from '../../gen/opentelemetry/proto/trace/v1/trace_pb.js';
 import { readBody } from '../../src/gateway/receive/body-reader.js';
+import { createChainCompiler, ProcessContext } from '../../src/gateway/forward/processors/chain.js';
+import type { ProcessorChain } from '../../src/gateway/forward/processors/chain.js';
+import { compileTemporality, createTemporalityState } from '../../src/gateway/forward/processors/temporality.js';
+import { manualClock } from '../../src/internal/clock.js';
 import { protobufToJson } from '../../src/otlp/json-from-protobuf.js';
 import { renderPrometheusBytes } from '../../src/otlp/prometheus/render.js';
 import { buildSeries } from '../../src/otlp/prometheus/write-request.js';
@@ -51,7 +58,18 @@ import { settledHeap } from '../support/gc.js';
 import { concat, mutateBytes, type Mutation, type Pick } from '../support/mutate.js';
 import { prng } from '../support/prng.js';
 
-export const TARGETS = ['scan', 'scan+wanted', 'splice', 'resource-entry', 'json-from-protobuf', 'prometheus', 'opaque', 'json', 'gzip'] as const;
+export const TARGETS = [
+  'scan',
+  'scan+wanted',
+  'splice',
+  'resource-entry',
+  'processors',
+  'json-from-protobuf',
+  'prometheus',
+  'opaque',
+  'json',
+  'gzip',
+] as const;
 export type Target = (typeof TARGETS)[number];
 
 export interface TargetStats {
@@ -474,6 +492,33 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
   const wireOrProtobuf = (e: unknown) => e instanceof WireFormatError || isProtobufDecodeError(e);
   const jsonError = (e: unknown) => e instanceof OtlpJsonError;
   const edit = encodeAttribute('fuzz.added', 'v');
+  // Every item-level processor, then a conversion (each way): states kept through the run, as a gateway's are.
+  const clock = manualClock(1n);
+  const chains: ProcessorChain[] = (['delta', 'cumulative'] as const).map((to) => {
+    const state = createTemporalityState({ to, maxStreams: 64, staleAfterMillis: 60_000, firstPoint: 'auto' }, clock);
+    return createChainCompiler().chain(
+      [
+        {
+          kind: 'attributes',
+          edits: [
+            { action: 'upsert', key: 'k', value: 1 },
+            { action: 'hash', key: 'attr.k' },
+            { action: 'delete', key: 'e' },
+          ],
+        },
+        { kind: 'redact', keys: ['service.name'] },
+        {
+          kind: 'filter',
+          metricNames: ['q*'],
+          minSeverity: 9,
+          logBodies: ['*x*'],
+          logAttributes: [{ key: 'k', pattern: 'v*' }],
+          spanNames: ['leaf'],
+        },
+      ],
+      { key: `fuzz:${to}`, step: compileTemporality(state, clock) },
+    )!;
+  });
 
   /** Every parser of protobuf bytes, in the order the gateway applies them. */
   const protobufTargets = (signal: Signal, body: Uint8Array): void => {
@@ -506,6 +551,22 @@ export async function runFuzz(options: FuzzOptions): Promise<FuzzReport> {
             // A rebuilt entry is a request of one entry: it scans as the original did, one attribute more.
             const again = scanRequest(signal, rebuilt, WANTED);
             if (again.items !== entry.items) throw new Error(`rebuilt entry has ${again.items} items, expected ${entry.items}`);
+          },
+          wireOrProtobuf,
+        );
+      }
+    }
+    if (scan !== undefined) {
+      for (const entry of scan.entries.slice(0, 4)) {
+        const bytes = body.subarray(entry.start, entry.end);
+        const chain = chains[pick(2)]!;
+        call(
+          'processors',
+          bytes,
+          () => {
+            const out = chain.processEntry(bytes, new ProcessContext(signal));
+            // What is left is a request of (at most) one entry, which must scan again.
+            if (out.length > 0) scanRequest(signal, out, WANTED);
           },
           wireOrProtobuf,
         );

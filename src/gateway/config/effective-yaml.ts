@@ -118,6 +118,10 @@ function upstream(u: UpstreamConfig): Record<string, unknown> {
   const tls = tlsFiles(u.tls);
   if (tls !== undefined) out['tls'] = tls;
   if (u.processors.length > 0) out['processors'] = u.processors.map(processor);
+  if (u.temporality !== undefined) {
+    const t = u.temporality;
+    out['temporality'] = { to: t.to, maxStreams: t.maxStreams, staleAfter: duration(t.staleAfterMillis), firstPoint: t.firstPoint };
+  }
   return out;
 }
 
@@ -131,7 +135,29 @@ function route(r: RouteConfig): Record<string, unknown> {
 }
 
 function processor(p: ProcessorConfig): Record<string, unknown> {
-  return { [p.kind]: p.edits.map((e) => ({ ...e })) };
+  switch (p.kind) {
+    case 'resource':
+    case 'attributes':
+      return { [p.kind]: p.edits.map((e) => ({ ...e })) };
+    case 'redact':
+      return { redact: [...p.keys] };
+    case 'filter': {
+      // Only the conditions set: a filter with none does not load.
+      const metrics = p.metricNames.length > 0 ? { names: [...p.metricNames] } : undefined;
+      const logs: Record<string, unknown> = {};
+      if (p.minSeverity > 0) logs['minSeverity'] = p.minSeverity;
+      if (p.logBodies.length > 0) logs['bodies'] = [...p.logBodies];
+      if (p.logAttributes.length > 0) logs['attributes'] = Object.fromEntries(p.logAttributes.map((a) => [a.key, a.pattern]));
+      const spans = p.spanNames.length > 0 ? { names: [...p.spanNames] } : undefined;
+      return {
+        filter: {
+          ...(metrics === undefined ? {} : { metrics }),
+          ...(Object.keys(logs).length === 0 ? {} : { logs }),
+          ...(spans === undefined ? {} : { spans }),
+        },
+      };
+    }
+  }
 }
 
 function opamp(o: OpampConfig): Record<string, unknown> {

@@ -231,7 +231,7 @@ function opampSection(value: unknown, flag: string | undefined, files: FileReade
   }
 }
 
-/** Self-telemetry upstreams: the gateway's own metrics leave through a backend, not the pipeline, so no processors. */
+/** Self-telemetry upstreams: the gateway's own metrics leave through a backend, not the pipeline, so no processors and no temporality. */
 function selfUpstreams(value: unknown, files: FileReader, names: Set<string>): UpstreamConfig[] {
   const out = upstreamMap(value, 'selfTelemetry.upstreams', undefined, files, names);
   for (const u of out) {
@@ -240,6 +240,10 @@ function selfUpstreams(value: unknown, files: FileReader, names: Set<string>): U
         `selfTelemetry.upstreams.${u.name}.processors`,
         "not applied to the gateway's own telemetry; set its resource in selfTelemetry.resource",
       );
+    }
+    if (u.temporality !== undefined) {
+      // The gateway's own metrics are collected cumulative by our SDK; converting them would need state for nothing.
+      throw new GatewayConfigError(`selfTelemetry.upstreams.${u.name}.temporality`, "not applied to the gateway's own telemetry (always cumulative)");
     }
   }
   return out;

@@ -12,8 +12,8 @@ import { TransportOptionError } from '../../transport/errors.js';
 import { PROTOCOLS, UPSTREAM_PROTOCOL_NAMES, URL_SCHEMES, validateProtocolOptions } from '../../transport/protocols.js';
 import type { UpstreamProtocol, UrlScheme } from '../../transport/protocols.js';
 import { at, GatewayConfigError, problemAt, show } from './config-error.js';
-import { processorConfigs } from './processors.js';
-import type { ProcessorConfig } from './processors.js';
+import { processorConfigs, temporalityConfig } from './processors.js';
+import type { ProcessorConfig, TemporalityConfig } from './processors.js';
 import { GATEWAY_DEFAULTS, MAX_BYTES, MAX_MS, NAME } from './defaults.js';
 import { byteSize, formatAddress, listenAddress, mapping, millis, number, oneOf, optional, sameConfigData, string } from './values.js';
 import type { FileReader } from './values.js';
@@ -41,6 +41,8 @@ export interface UpstreamConfig {
   readonly tenant: string | undefined;
   /** Applied to everything forwarded to it, after the routes' (forward/processors/); empty: none. */
   readonly processors: readonly ProcessorConfig[];
+  /** Metrics temporality the upstream gets (forward/processors/temporality.ts); undefined: as received. */
+  readonly temporality: TemporalityConfig | undefined;
   /** `prometheus/remote-write` only: external labels (flat map); undefined for other protocols. */
   readonly remoteWrite?: { readonly externalLabels: Readonly<Record<string, string>> } | undefined;
   /** `kind: prometheus` (protocol `prometheus/scrape`) only: the page it serves. */
@@ -70,11 +72,12 @@ export const SCRAPE_DEFAULTS = Object.freeze({
 /**
  * Whether two upstream configs are equal, field by field: an upstream whose config did not
  * change can be kept across pipelines (its queue, retries and connections with it).
- * `processors` are not compared: they belong to the pipeline, which compiles them from its
- * own config, so changing them never drops a queue.
+ * `processors` and `temporality` are not compared: they belong to the pipeline, which compiles
+ * them from its own config (the conversion state is handed over by the pipeline, keyed by the
+ * upstream's name and temporality settings), so changing them never drops a queue.
  */
 export function sameUpstreamConfig(a: UpstreamConfig, b: UpstreamConfig): boolean {
-  return a === b || sameConfigData({ ...a, processors: null }, { ...b, processors: null });
+  return a === b || sameConfigData({ ...a, processors: null, temporality: null }, { ...b, processors: null, temporality: null });
 }
 
 /** An `upstreams` mapping; `names` holds every upstream name so far (they are unique gateway-wide). */
@@ -170,6 +173,7 @@ function upstream(value: unknown, p: string, name: string, tenant: string | unde
     'retry',
     'tls',
     'processors',
+    'temporality',
     'externalLabels',
     'basicAuth',
   ]);
@@ -240,6 +244,7 @@ function upstream(value: unknown, p: string, name: string, tenant: string | unde
     tls: Object.freeze(tls),
     tenant,
     processors: processorConfigs(doc['processors'], at(p, 'processors')),
+    temporality: temporalityConfig(doc['temporality'], at(p, 'temporality')),
     ...(remote ? { remoteWrite: Object.freeze({ externalLabels: Object.freeze(externalLabels) }) } : {}),
   });
   // The transports validate headers, TLS pairs and URLs themselves; report their verdict at the config path.
@@ -296,6 +301,8 @@ function scrapeUpstream(value: unknown, p: string, name: string, tenant: string 
   return Object.freeze({
     name,
     protocol: 'prometheus/scrape',
+    // The page accumulates deltas itself (its series store).
+    temporality: undefined,
     endpoint: `http://${hostPort}${path}`,
     display: `scrape://${hostPort}${path}`,
     headers: Object.freeze({}),

@@ -16,14 +16,17 @@
  * chain rewritten by it, one without copied — and transcoded for a JSON upstream after. It is a
  * kind of its own (`processed`), and its cache key is the (entry, chain id) list, so upstreams
  * with the same chains and entries share one body (a chain is interned by its configuration),
- * and a processed body is never served to an upstream without those chains.
+ * and a processed body is never served to an upstream without those chains. Processors may drop
+ * items (filters, a temporality conversion's first points): such a body carries its item count
+ * and what was dropped, and an entry nothing is left of is left out.
  */
 import { spliceEntries } from '../../otlp/scan.js';
 import type { ScanResult } from '../../otlp/scan.js';
 import type { Signal } from '../../otlp/types.js';
 import { protobufToJsonBody } from '../../transport/json-body.js';
-import type { ForwardedEvent } from '../observe/events.js';
+import type { ForwardedEvent, ProcessorDropReason, StreamsSnapshot } from '../observe/events.js';
 import type { Selection } from '../route/router.js';
+import { ProcessContext } from './processors/chain.js';
 import type { ProcessorChain } from './processors/chain.js';
 import type { Upstream } from './upstream.js';
 
@@ -34,6 +37,11 @@ export type ForwardSelection = Selection<Upstream, ProcessorChain>;
 export interface BuiltBody {
   readonly body: Uint8Array;
   readonly how: ForwardedEvent['body'];
+  /** Processed bodies whose processors dropped items: the items left (else the router's count stands) and the drops by reason. */
+  readonly items?: number;
+  readonly dropped?: ReadonlyMap<ProcessorDropReason, number>;
+  /** Processed bodies of an upstream with a temporality conversion: its state after this body. */
+  readonly streams?: StreamsSnapshot;
 }
 
 /** One request's built bodies, keyed by target encoding, subset and chains (see {@link buildBody}). */
@@ -81,14 +89,19 @@ function processedBody(
   let pb = cache.get(key);
   if (pb === undefined) {
     const parts: Uint8Array[] = new Array(entries.length);
+    const ctx = new ProcessContext(signal);
     let size = 0;
+    let items = 0;
+    let streams: (() => StreamsSnapshot) | undefined;
     for (let i = 0; i < entries.length; i++) {
       const e = scan.entries[entries[i]!]!;
       const bytes = protobuf.subarray(e.start, e.end);
       const c = chains[i];
-      const out = c === null || c === undefined ? bytes : c.processEntry(bytes);
+      const out = c === null || c === undefined ? bytes : c.processEntry(bytes, ctx);
       parts[i] = out;
       size += out.length;
+      items += e.items;
+      streams ??= c?.tail?.streams;
     }
     // One entry (the usual request): its processed bytes are the body, no second copy.
     let body = parts[0] ?? new Uint8Array(0);
@@ -101,13 +114,15 @@ function processedBody(
       }
     }
     pb = { body, how: 'processed' };
+    if (ctx.dropped !== undefined) pb = { ...pb, items: items - ctx.droppedItems, dropped: ctx.dropped };
+    if (streams !== undefined) pb = { ...pb, streams: streams() };
     cache.set(key, pb);
   }
   if (target === 'protobuf') return pb;
   const jsonKey = `json:${key}`;
   let b = cache.get(jsonKey);
   if (b === undefined) {
-    b = { body: protobufToJsonBody(signal, pb.body), how: 'processed' };
+    b = { ...pb, body: protobufToJsonBody(signal, pb.body) };
     cache.set(jsonKey, b);
   }
   return b;

@@ -20,7 +20,7 @@ import { scanRequest, WireFormatError } from '../../otlp/scan.js';
 import type { ScanResult } from '../../otlp/scan.js';
 import { OtlpJsonError } from '../../otlp/json.js';
 import type { Signal } from '../../otlp/types.js';
-import type { DecodedRequest, GatewayObserver, RefusalReason } from '../observe/events.js';
+import type { DecodedRequest, GatewayObserver, ProcessorDropReason, RefusalReason } from '../observe/events.js';
 import { PROTOCOLS } from '../../transport/protocols.js';
 import type { Protocol } from '../../transport/protocols.js';
 import { decodeRequest, encodeRequest } from './requests.js';
@@ -85,6 +85,12 @@ export interface DrainState {
 }
 
 const ACCEPTED: IngestOutcome = Object.freeze({ kind: 'accepted', rejected: 0, message: '' });
+const NOTHING_DROPPED: ReadonlyMap<ProcessorDropReason, number> = new Map();
+
+/** Items of `b`, the router having counted `items`: processors may have dropped some (bodies.ts). */
+const itemsOf = (b: BuiltBody, items: number): number => b.items ?? items;
+/** Whether the processors left nothing of `b` to send. */
+const emptied = (b: BuiltBody): boolean => b.items === 0 && b.dropped !== undefined;
 
 export function createIngest(options: IngestOptions): Ingest {
   const { router, upstreams, maxQueuedBytes, retryAfterMillis, observer, drain, storage } = options;
@@ -184,11 +190,14 @@ export function createIngest(options: IngestOptions): Ingest {
         const deliveries: QueueDelivery[] = [];
         for (let i = 0; i < plan.selections.length; i++) {
           const s = plan.selections[i]!;
+          if (emptied(bodies[i]!)) continue;
           const b = bodies[i]!.body;
           let at = distinct.indexOf(b);
           if (at < 0) at = distinct.push(b) - 1;
-          deliveries.push({ name: queueName(s.upstream), items: s.items, body: at });
+          deliveries.push({ name: queueName(s.upstream), items: itemsOf(bodies[i]!, s.items), body: at });
         }
+        // The processors left nothing for any upstream: nothing to store.
+        if (deliveries.length === 0) return accepted(request, plan, bodies, scan, decoded);
         const record = encodeQueueRecord(signal, deliveries, distinct);
         if (record.byteLength > storage.log.options.maxRecordBytes) {
           return {
@@ -243,7 +252,9 @@ export function createIngest(options: IngestOptions): Ingest {
       const queued: boolean[] = [];
       for (let i = 0; i < plan.selections.length; i++) {
         const s = plan.selections[i]!;
-        queued.push(s.upstream.backend.enqueue(signal, bodies[i]!.body, s.items));
+        const b = bodies[i]!;
+        // Processors may have dropped items; when they left none, there is nothing to send.
+        queued.push(emptied(b) ? false : s.upstream.backend.enqueue(signal, b.body, itemsOf(b, s.items)));
       }
       return accepted(request, plan, bodies, scan, decoded, queued);
     },
@@ -265,11 +276,15 @@ export function createIngest(options: IngestOptions): Ingest {
     for (let i = 0; i < plan.selections.length; i++) {
       const s = plan.selections[i]!;
       const b = bodies[i]!;
+      if (b.dropped !== undefined || b.streams !== undefined) {
+        observer.onProcessed?.({ upstream: s.upstream.name, signal, dropped: b.dropped ?? NOTHING_DROPPED, streams: b.streams });
+        if (emptied(b)) continue;
+      }
       names.push(s.upstream.name);
       observer.onForwarded?.({
         upstream: s.upstream.name,
         signal,
-        items: s.items,
+        items: itemsOf(b, s.items),
         bytes: b.body.byteLength,
         body: b.how,
         queued: queued?.[i] ?? true,

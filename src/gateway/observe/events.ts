@@ -121,6 +121,40 @@ export interface ForwardedEvent {
   readonly queued: boolean;
 }
 
+/**
+ * Why a processor dropped items: a closed set, so counters have bounded label values.
+ * Filters (forward/processors/item-processors.ts): `metric_name` (a metric's name matched a drop glob:
+ * all its points), `log_severity` (a log record below the minimum severity), `log_match` (a log
+ * record whose body or attribute matched), `span_name` (a span's name matched).
+ * Temporality conversion (forward/processors/temporality.ts): `first_point` (a stream's first
+ * cumulative point, with nothing to subtract), `late` (not after the stream's previous point, or
+ * from an older run), `overlap` (a delta point overlapping the previous one).
+ */
+export type ProcessorDropReason = 'metric_name' | 'log_severity' | 'log_match' | 'span_name' | 'first_point' | 'late' | 'overlap';
+
+/** An upstream's temporality state, after a request. */
+export interface StreamsSnapshot {
+  /** Streams tracked now. */
+  readonly tracked: number;
+  /** Streams forgotten since the state was made: to make room (`maxStreams`), and not seen for `staleAfter`. */
+  readonly evictedLru: number;
+  readonly evictedStale: number;
+}
+
+/**
+ * What the processors of one upstream did to one accepted request: sent for upstreams whose
+ * processors dropped items or keep state (temporality conversion), before the request's
+ * `onForwarded` for that upstream (which, when nothing was left to send, does not follow).
+ */
+export interface ProcessedEvent {
+  readonly upstream: string;
+  readonly signal: Signal;
+  /** Items the processors dropped, by reason; empty when none. */
+  readonly dropped: ReadonlyMap<ProcessorDropReason, number>;
+  /** The upstream's temporality state after the request; undefined when it converts nothing. */
+  readonly streams: StreamsSnapshot | undefined;
+}
+
 /** A read-only view of one upstream, for summaries and observable metrics. */
 export interface UpstreamView {
   /** Unique name: the config key, or `tenant:<tenant>/<name>` for a tenant's own upstream. */
@@ -308,6 +342,8 @@ export interface GatewayObserver {
   onRefused(event: RefusedEvent): void;
   /** One (request, upstream) pair queued. Called before the request's `onRequest`. */
   onForwarded?(event: ForwardedEvent): void;
+  /** What an upstream's processors dropped or kept from one request; before that pair's `onForwarded`. */
+  onProcessed?(event: ProcessedEvent): void;
   /** Shutdown began: receivers closed, upstreams draining for at most `deadlineMs`. */
   onDrain?(deadlineMs: number): void;
   /** Shutdown finished. */

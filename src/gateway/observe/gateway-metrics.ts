@@ -18,7 +18,7 @@ import { createMeterProvider, type MeterProvider } from '../../metrics/meter-pro
 import type { Meter } from '../../metrics/meter.js';
 import { GatewayConfigError } from '../config/config-error.js';
 import type { BackendStats } from '../../export/backend.js';
-import type { ForwardedEvent, GatewayView, RefusedEvent, ReloadResult, RequestEvent, UpstreamView } from './events.js';
+import type { ForwardedEvent, GatewayView, ProcessedEvent, RefusedEvent, ReloadResult, RequestEvent, UpstreamView } from './events.js';
 import { latencyBucketBoundsMs, LatencyDelta } from './latency.js';
 import { OTHER_ROW } from './tally.js';
 
@@ -71,6 +71,8 @@ export interface GatewayMetrics {
   refused(event: RefusedEvent): void;
   /** Counts one (request, upstream) handed to a queue. */
   forwarded(event: ForwardedEvent): void;
+  /** Counts what an upstream's processors dropped (by reason) and keeps its temporality state's figures. */
+  processed(event: ProcessedEvent): void;
   /** Counts a reload by outcome. */
   reload(result: ReloadResult): void;
   /** Starts observing the upstreams and the queue of `view` (once; later calls are ignored). */
@@ -120,9 +122,46 @@ export function createGatewayMetrics(provider: MeterProvider, options: GatewayMe
   const dropped = meter.createCounter('otlp_fanout.gateway.items.dropped', {
     ...int,
     unit: '{item}',
-    description: 'Items of accepted requests the gateway itself dropped, by signal and reason (no_route: matched no route).',
+    description:
+      'Items of accepted requests the gateway itself dropped, by signal and reason (no_route: matched no route; ' +
+      'for an upstream, by its processors: metric_name, log_severity, log_match, span_name, first_point, late, overlap).',
   });
   const noRoute = bySignal(dropped, { reason: 'no_route' });
+  // Per upstream, reason and signal: bounded by the config (upstreams) and the closed reason set.
+  const droppedHandles = new Map<string, BoundCounter>();
+  // Temporality state per converting upstream: the latest figures, and evictions summed across state replacements (a reload with new settings).
+  interface StreamFigures {
+    tracked: number;
+    lru: number;
+    stale: number;
+    lastLru: number;
+    lastStale: number;
+    readonly attrs: Attributes;
+    readonly full: Attributes;
+    readonly staleAttrs: Attributes;
+  }
+  const streams = new Map<string, StreamFigures>();
+  const tracked = meter.createObservableUpDownCounter('otlp_fanout.gateway.upstream.streams', {
+    ...int,
+    unit: '{stream}',
+    description: "Metric streams whose state an upstream's temporality conversion keeps.",
+  });
+  const evicted = meter.createObservableCounter('otlp_fanout.gateway.upstream.streams.evicted', {
+    ...int,
+    unit: '{stream}',
+    description:
+      'Streams a temporality conversion forgot, by reason: full (maxStreams reached, least recently seen first) or stale (not seen for staleAfter).',
+  });
+  meter.addBatchObservableCallback(
+    (r) => {
+      for (const s of streams.values()) {
+        r.observe(tracked, s.tracked, s.attrs);
+        r.observe(evicted, s.lru, s.full);
+        r.observe(evicted, s.stale, s.staleAttrs);
+      }
+    },
+    [tracked, evicted],
+  );
   const refusals = meter.createCounter('otlp_fanout.gateway.refusals', {
     ...int,
     unit: '{request}',
@@ -241,6 +280,40 @@ export function createGatewayMetrics(provider: MeterProvider, options: GatewayMe
         table[slot] = h;
       }
       h.add(1);
+    },
+    processed(e) {
+      for (const [reason, n] of e.dropped) {
+        const key = `${e.upstream}\n${reason}\n${e.signal}`;
+        let h = droppedHandles.get(key);
+        if (h === undefined) {
+          h = dropped.bind({ signal: e.signal, reason, upstream: e.upstream });
+          droppedHandles.set(key, h);
+        }
+        h.add(n);
+      }
+      const now = e.streams;
+      if (now === undefined) return;
+      let s = streams.get(e.upstream);
+      if (s === undefined) {
+        const upstream = e.upstream;
+        s = {
+          tracked: 0,
+          lru: 0,
+          stale: 0,
+          lastLru: 0,
+          lastStale: 0,
+          attrs: Object.freeze({ upstream }),
+          full: Object.freeze({ upstream, reason: 'full' }),
+          staleAttrs: Object.freeze({ upstream, reason: 'stale' }),
+        };
+        streams.set(e.upstream, s);
+      }
+      s.tracked = now.tracked;
+      // A replaced state (new settings) counts from zero again: its whole count is new.
+      s.lru += now.evictedLru >= s.lastLru ? now.evictedLru - s.lastLru : now.evictedLru;
+      s.stale += now.evictedStale >= s.lastStale ? now.evictedStale - s.lastStale : now.evictedStale;
+      s.lastLru = now.evictedLru;
+      s.lastStale = now.evictedStale;
     },
     reload(result) {
       reloadHandles[result.outcome].add(1);

@@ -44,6 +44,15 @@ export function guardObserver(o: GatewayObserver): GatewayObserver {
       }
     };
   }
+  if (o.onProcessed !== undefined) {
+    guarded.onProcessed = (event) => {
+      try {
+        o.onProcessed!(event);
+      } catch (e) {
+        report('onProcessed', e);
+      }
+    };
+  }
   if (o.onDrain !== undefined) {
     guarded.onDrain = (deadline) => {
       try {

@@ -189,6 +189,7 @@ export function createObserver(options: CreateObserverOptions = {}): Observer {
     const active =
       tally.intervalRequests() > 0 ||
       tally.intervalRefusals() > 0 ||
+      tally.intervalDropped() > 0 ||
       (queued ?? 0) > 0 ||
       ups.some((u) => u.calls > 0 || u.itemsSent + u.itemsRejected + u.itemsFailed + u.itemsDropped > 0 || u.stats.queueBytes > 0);
     if (active) {
@@ -244,6 +245,10 @@ export function createObserver(options: CreateObserverOptions = {}): Observer {
     },
     onForwarded(e) {
       metrics.forwarded(e);
+    },
+    onProcessed(e) {
+      tally.processed(e);
+      metrics.processed(e);
     },
     onReload(r) {
       metrics.reload(r);

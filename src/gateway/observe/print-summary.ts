@@ -89,6 +89,15 @@ function refusalText(refusals: ReadonlyMap<RefusalReason, number>): string {
     .join(', ');
 }
 
+/** What the gateway itself dropped this interval: `no_route` 5, then the processors' reasons, largest first; '' when nothing. */
+function droppedText(t: Tally, noRouteNote: string): { total: number; text: string } {
+  const rows: Array<[string, number]> = [...t.dropped].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1));
+  const total = t.unrouted + t.intervalDropped();
+  const parts = rows.map(([reason, n]) => `${reason} ${formatCount(n)}`);
+  if (t.unrouted > 0) parts.unshift(`no_route ${formatCount(t.unrouted)}${noRouteNote}`);
+  return { total, text: parts.join(', ') };
+}
+
 function stamp(ms: number): string {
   return new Date(ms).toISOString();
 }
@@ -112,7 +121,11 @@ export function formatBasicSummary(input: SummaryInput): string {
   ];
   const refused = t.intervalRefusals();
   if (refused > 0) parts.push(`refused ${formatCount(refused)} (${refusalText(t.refusals)})`);
-  if (t.unrouted > 0) parts.push(`dropped ${formatCount(t.unrouted)} items (no_route)`);
+  if (t.unrouted > 0 && t.dropped.size === 0) parts.push(`dropped ${formatCount(t.unrouted)} items (no_route)`);
+  else if (t.unrouted > 0 || t.dropped.size > 0) {
+    const d = droppedText(t, '');
+    parts.push(`dropped ${formatCount(d.total)} items (${d.text})`);
+  }
   for (const u of input.upstreams) {
     let s = `${u.name}: sent ${formatCount(u.itemsSent)}`;
     if (u.itemsFailed > 0) s += ` failed ${formatCount(u.itemsFailed)}`;
@@ -160,7 +173,10 @@ export function formatNormalSummary(input: SummaryInput): string {
   out += formatTable(['signal', 'requests', 'req/s', 'items', 'items/s', 'bytes', 'total items'], signalRows);
   const refused = t.intervalRefusals();
   if (refused > 0) out += `  refused ${formatCount(refused)}: ${refusalText(t.refusals)}\n`;
-  if (t.unrouted > 0) out += `  dropped ${formatCount(t.unrouted)} items: no_route ${formatCount(t.unrouted)} (matched no route)\n`;
+  if (t.unrouted > 0 || t.dropped.size > 0) {
+    const d = droppedText(t, ' (matched no route)');
+    out += `  dropped ${formatCount(d.total)} items: ${d.text}\n`;
+  }
   if (t.tenants.size > 0 || t.tenants.other.requests > 0) {
     const rows = t.tenants
       .top(input.topServices)
@@ -193,6 +209,10 @@ export function formatNormalSummary(input: SummaryInput): string {
       u.calls > 0 ? formatMs(u.p99Ms) : '-',
     ]);
     out += formatTable(['upstream', 'protocol', 'sent', 'rejected', 'failed', 'dropped', 'retries', 'queue', 'in flight', 'p50', 'p99'], rows, 2);
+  }
+  if (t.streams.size > 0) {
+    const rows = [...t.streams].map(([name, s]) => [name, formatCount(s.tracked), formatCount(s.evictedLru), formatCount(s.evictedStale)]);
+    out += formatTable(['temporality state', 'streams', 'evicted (full)', 'evicted (stale)'], rows);
   }
   if (input.queuedBytes !== undefined && input.maxQueuedBytes !== undefined) {
     out += `  queued ${formatBytes(input.queuedBytes)} of ${formatBytes(input.maxQueuedBytes)}\n`;

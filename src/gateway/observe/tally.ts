@@ -10,7 +10,7 @@
  */
 import { SIGNALS } from '../../otlp/signals.js';
 import type { Signal } from '../../otlp/types.js';
-import type { RefusalReason } from './events.js';
+import type { ProcessedEvent, ProcessorDropReason, RefusalReason, StreamsSnapshot } from './events.js';
 
 /** The row that collects names beyond a table's capacity. */
 export const OTHER_ROW = '(other)';
@@ -114,6 +114,11 @@ export class Tally {
   /** Items of accepted requests that went nowhere (reason `no_route`), this interval and since start. */
   unrouted = 0;
   unroutedTotal = 0;
+  /** Items the processors dropped, by reason, this interval and since start. */
+  readonly dropped = new Map<ProcessorDropReason, number>();
+  readonly droppedTotal = new Map<ProcessorDropReason, number>();
+  /** The latest temporality state figures of each converting upstream (names come from the config: bounded). */
+  readonly streams = new Map<string, StreamsSnapshot>();
 
   constructor(limits: TallyLimits) {
     this.services = new BoundedCounts(limits.maxServiceNames);
@@ -129,6 +134,21 @@ export class Tally {
     // The event gives items per request, not per resource: a request of several
     // services credits each of them with the request (documented in docs/gateway-metrics.md).
     for (let i = 0; i < serviceNames.length; i++) this.services.add(serviceNames[i]!, items, bytes);
+  }
+
+  processed(e: ProcessedEvent): void {
+    for (const [reason, n] of e.dropped) {
+      this.dropped.set(reason, (this.dropped.get(reason) ?? 0) + n);
+      this.droppedTotal.set(reason, (this.droppedTotal.get(reason) ?? 0) + n);
+    }
+    if (e.streams !== undefined) this.streams.set(e.upstream, e.streams);
+  }
+
+  /** Items the processors dropped this interval, all reasons. */
+  intervalDropped(): number {
+    let n = 0;
+    for (const v of this.dropped.values()) n += v;
+    return n;
   }
 
   refused(reason: RefusalReason): void {
@@ -157,5 +177,6 @@ export class Tally {
     this.tenants.clear();
     this.refusals.clear();
     this.unrouted = 0;
+    this.dropped.clear();
   }
 }

@@ -33,7 +33,12 @@ test('a config without secrets loads back equal: every section, defaults and uni
               { action: 'hash', key: 'user' },
             ],
           },
+          { attributes: [{ action: 'delete', key: 'cookie' }] },
+          { redact: ['user.email'] },
+          { filter: { metrics: { names: ['debug.*'] }, logs: { minSeverity: 'WARN', attributes: { 'http.route': '/healthz*' } } } },
+          { filter: { spans: { names: ['GET /healthz'] } } },
         ],
+        temporality: { to: 'delta', maxStreams: 5000, staleAfter: '2m', firstPoint: 'drop' },
       },
     },
     routes: [

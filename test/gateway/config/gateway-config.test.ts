@@ -118,6 +118,7 @@ selfTelemetry:
         tls: {},
         tenant: undefined,
         processors: [],
+        temporality: undefined,
       },
     );
     assert.equal([debug!.protocol, debug!.endpoint, debug!.display], ['http/json', 'http://127.0.0.1:9999', 'http://127.0.0.1:9999?encoding=json']);

@@ -1,8 +1,9 @@
 /**
  * Processors end to end, on loopback: a gateway with a route chain and an upstream chain.
  * The upstream with processors receives the edited resources (route processors first, then
- * its own), a JSON upstream with the same chain the same edit as JSON, and the upstream
- * without processors the received bytes, byte for byte.
+ * its own), a JSON upstream with the same chain the same edit as JSON, the upstream
+ * without processors the received bytes, byte for byte, and one whose filter drops every record
+ * nothing.
  */
 import { suite } from 'uvu';
 import * as assert from 'uvu/assert';
@@ -35,6 +36,8 @@ test.before(async () => {
       central: { endpoint: central.httpUrl, processors: [{ resource: edits }] },
       mirror: { endpoint: `${mirror.httpUrl}?encoding=json`, processors: [{ resource: edits }] },
       plain: { endpoint: grpcEndpoint(plain.grpcUrl) },
+      // Its filter drops every record: nothing is ever sent to it (nothing listens there).
+      quiet: { endpoint: 'http://127.0.0.1:9', processors: [{ filter: { logs: { bodies: ['hel*'] } } }] },
     },
     routes: [
       {
@@ -43,7 +46,7 @@ test.before(async () => {
         upstreams: ['central'],
         processors: [{ resource: [{ action: 'insert', key: 'region.group', value: 'eu' }] }],
       },
-      { name: 'all', upstreams: ['central', 'mirror', 'plain'] },
+      { name: 'all', upstreams: ['central', 'mirror', 'plain', 'quiet'] },
     ],
   });
 });
@@ -120,7 +123,11 @@ for (const input of ['http/protobuf', 'http/json'] as const) {
     assert.equal(c.message.resourceLogs[0]!.scopeLogs, message.resourceLogs[0]!.scopeLogs, 'the rest of the entry as it was');
     assert.ok(Buffer.from(p.bytes).equals(Buffer.from(body)), 'no processors: the received bytes (or their one protobuf encoding), byte for byte');
     const ways = Object.fromEntries(gw.seen.forwarded.map((f) => [f.upstream, f.body]));
-    assert.equal(ways, { central: 'processed', mirror: 'processed', plain: input === 'http/json' ? 'reencoded' : 'as_received' });
+    assert.equal(
+      ways,
+      { central: 'processed', mirror: 'processed', plain: input === 'http/json' ? 'reencoded' : 'as_received' },
+      'quiet: filtered out, not sent',
+    );
   });
 }
 

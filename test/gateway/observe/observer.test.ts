@@ -253,6 +253,47 @@ test('/metrics: Prometheus text of the gateway metrics, totals since start', asy
   await provider.shutdown();
 });
 
+test("processors' drops and temporality state: in the summaries and at /metrics", async () => {
+  const provider = createGatewayMeterProvider();
+  const t = observer({ verbosity: 'normal', meterProvider: provider });
+  const a = upstream('vendor');
+  t.o.attach!(gatewayView([a], { queued: 0, draining: false }));
+  t.o.onRequest(request('metrics', 100, { unrouted: 2 }));
+  const streams = { tracked: 1234, evictedLru: 5, evictedStale: 1 };
+  t.o.onProcessed!({ upstream: 'vendor', signal: 'metrics', dropped: new Map([['first_point', 90]]), streams });
+  t.o.onProcessed!({ upstream: 'vendor', signal: 'logs', dropped: new Map([['log_severity', 3]]), streams: undefined });
+  t.advance(10_000);
+  t.o.printSummary();
+  const text = t.take();
+  assert.ok(text.includes('  dropped 95 items: no_route 2 (matched no route), first_point 90, log_severity 3\n'), text);
+  assert.ok(
+    text.includes('  temporality state  streams  evicted (full)  evicted (stale)\n  vendor               1,234               5                1\n'),
+    text,
+  );
+  const basic = observer({ verbosity: 'basic' });
+  basic.o.onRequest(request('metrics', 10));
+  basic.o.onProcessed!({ upstream: 'vendor', signal: 'metrics', dropped: new Map([['late', 4]]), streams: undefined });
+  basic.o.printSummary();
+  assert.match(basic.take(), / \| dropped 4 items \(late 4\)\n/);
+  const body = String((await t.o.metricsPage())!.body);
+  const scope = 'otel_scope_name="otlp-fanout/gateway"';
+  for (const line of [
+    `otlp_fanout_gateway_items_dropped_total{reason="first_point",signal="metrics",upstream="vendor",${scope}} 90`,
+    `otlp_fanout_gateway_items_dropped_total{reason="log_severity",signal="logs",upstream="vendor",${scope}} 3`,
+    `otlp_fanout_gateway_upstream_streams{upstream="vendor",${scope}} 1234`,
+    `otlp_fanout_gateway_upstream_streams_evicted_total{reason="full",upstream="vendor",${scope}} 5`,
+    `otlp_fanout_gateway_upstream_streams_evicted_total{reason="stale",upstream="vendor",${scope}} 1`,
+  ]) {
+    assert.ok(body.includes(`${line}\n`), `${line}\n---\n${body}`);
+  }
+  // A replaced state (new settings on reload) counts from zero: its evictions add up, never go back.
+  t.o.onProcessed!({ upstream: 'vendor', signal: 'metrics', dropped: new Map(), streams: { tracked: 10, evictedLru: 2, evictedStale: 0 } });
+  const again = String((await t.o.metricsPage())!.body);
+  assert.ok(again.includes(`otlp_fanout_gateway_upstream_streams_evicted_total{reason="full",upstream="vendor",${scope}} 7\n`), again);
+  await t.o.close();
+  await basic.o.close();
+});
+
 test('reloads: printed when they end (and retired upstreams), counted on /metrics; summaries follow the new upstreams', async () => {
   const provider = createGatewayMeterProvider();
   const t = observer({ verbosity: 'basic', meterProvider: provider });

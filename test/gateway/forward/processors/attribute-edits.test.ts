@@ -18,8 +18,8 @@ import { AnyValueSchema, ArrayValueSchema, KeyValueSchema } from '../../../../ge
 import type { AnyValue, KeyValue } from '../../../../gen/opentelemetry/proto/common/v1/common_pb.js';
 import { ResourceSchema } from '../../../../gen/opentelemetry/proto/resource/v1/resource_pb.js';
 import type { Resource } from '../../../../gen/opentelemetry/proto/resource/v1/resource_pb.js';
-import type { EditValue, ResourceEdit } from '../../../../src/gateway/config/processors.js';
-import { createChainCompiler } from '../../../../src/gateway/forward/processors/chain.js';
+import type { AttributeEdit as ResourceEdit, EditValue } from '../../../../src/gateway/config/processors.js';
+import { createChainCompiler, ProcessContext } from '../../../../src/gateway/forward/processors/chain.js';
 import type { ProcessorChain } from '../../../../src/gateway/forward/processors/chain.js';
 import { encodeJsonString } from '../../../../src/otlp/json.js';
 import { scanRequest } from '../../../../src/otlp/scan.js';
@@ -168,7 +168,7 @@ function processBody(chain: ProcessorChain, signal: Signal, body: Uint8Array): {
   const scan = scanRequest(signal, body);
   const parts = scan.entries.map((e) => {
     const entry = body.subarray(e.start, e.end);
-    const out = chain.processEntry(entry);
+    const out = chain.processEntry(entry, new ProcessContext(signal));
     return { out, same: out === entry };
   });
   const out = new Uint8Array(parts.reduce((n, p) => n + p.out.length, 0));
@@ -249,7 +249,7 @@ test('equal configurations compile to one chain; route then upstream concatenate
   assert.is(c.concat(null, null), null);
   const both = c.concat(a, other)!;
   assert.equal(
-    both.processors.map((p) => p.edits[0]!.key),
+    both.processors.map((p) => (p.kind === 'resource' ? p.edits[0]!.key : p.kind)),
     ['x', 'y'],
   );
   assert.is(c.concat(a, other), both, 'interned too');
