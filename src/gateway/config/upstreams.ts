@@ -12,7 +12,7 @@ import { TransportOptionError } from '../../transport/errors.js';
 import { PROTOCOLS, UPSTREAM_PROTOCOL_NAMES, URL_SCHEMES, validateProtocolOptions } from '../../transport/protocols.js';
 import type { UpstreamProtocol, UrlScheme } from '../../transport/protocols.js';
 import { at, GatewayConfigError, problemAt, show } from './config-error.js';
-import { processorConfigs, temporalityConfig } from './processors.js';
+import { processorConfigs, TEMPORALITY_DEFAULTS, temporalityConfig } from './processors.js';
 import type { ProcessorConfig, TemporalityConfig } from './processors.js';
 import { GATEWAY_DEFAULTS, MAX_BYTES, MAX_MS, NAME } from './defaults.js';
 import { byteSize, formatAddress, listenAddress, mapping, millis, number, oneOf, optional, sameConfigData, string } from './values.js';
@@ -244,7 +244,9 @@ function upstream(value: unknown, p: string, name: string, tenant: string | unde
     tls: Object.freeze(tls),
     tenant,
     processors: processorConfigs(doc['processors'], at(p, 'processors')),
-    temporality: temporalityConfig(doc['temporality'], at(p, 'temporality')),
+    temporality: remote
+      ? remoteWriteTemporality(doc['temporality'], at(p, 'temporality'))
+      : temporalityConfig(doc['temporality'], at(p, 'temporality')),
     ...(remote ? { remoteWrite: Object.freeze({ externalLabels: Object.freeze(externalLabels) }) } : {}),
   });
   // The transports validate headers, TLS pairs and URLs themselves; report their verdict at the config path.
@@ -256,6 +258,17 @@ function upstream(value: unknown, p: string, name: string, tenant: string | unde
     throw e;
   }
   return cfg;
+}
+
+/**
+ * A remote write upstream's temporality: always cumulative (remote write carries running totals), so by
+ * default delta sums and histograms are converted before they are translated (forward/processors/
+ * temporality.ts), instead of left out; its settings (`maxStreams`, `staleAfter`) may be given.
+ */
+function remoteWriteTemporality(value: unknown, p: string): TemporalityConfig {
+  const t = temporalityConfig(value, p) ?? Object.freeze({ to: 'cumulative' as const, ...TEMPORALITY_DEFAULTS });
+  if (t.to !== 'cumulative') throw new GatewayConfigError(p, 'a remote write upstream takes cumulative metrics only (the default)');
+  return t;
 }
 
 function basicAuth(value: unknown, p: string): { username: string; password: string } {

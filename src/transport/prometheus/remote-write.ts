@@ -14,7 +14,8 @@
  * (remembered per request body), so a shard already taken is not sent twice.
  *
  * Left out and counted (a `partial` result, so the backend's `itemsRejected` shows them): points of
- * delta Sums and Histograms (remote write carries cumulative values; README says how to convert them),
+ * delta Sums and Histograms (remote write carries cumulative values; the gateway's remote write upstream
+ * converts them first by default, docs/gateway.md, Prometheus),
  * and logs or traces routed here.
  */
 import { Agent } from 'undici';

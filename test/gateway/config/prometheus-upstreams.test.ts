@@ -58,6 +58,8 @@ test('protocol prometheus/remote-write: endpoint as given, external labels, basi
   assert.is(mimir.endpoint, 'https://mimir.example/api/v1/push');
   assert.equal(mimir.remoteWrite, { externalLabels: { cluster: 'eu' } });
   assert.is(mimir.headers['authorization'], `Basic ${Buffer.from('tenant:secret').toString('base64')}`);
+  // Remote write carries running totals: delta sums and histograms are converted to cumulative by default.
+  assert.is(mimir.temporality?.to, 'cumulative');
   const forward = c.upstreams.find((u) => u.name !== 'mimir')!;
   assert.is(forward.protocol, 'prometheus/remote-write');
   assert.is(forward.endpoint, 'http://127.0.0.1:9090/api/v1/write');
@@ -100,6 +102,7 @@ test('errors name the key path and the problem', () => {
     ],
     [{ upstreams: { n: { endpoint: 'prometheus+http://x/w', basicAuth: { username: 'u' } } } }, {}, 'upstreams.n.basicAuth.password', /required/],
     [{ upstreams: { n: { endpoint: 'prometheus+http://x/w', compression: 'gzip' } } }, {}, 'upstreams.n.compression', /snappy/],
+    [{ upstreams: { n: { endpoint: 'prometheus+http://x/w', temporality: 'delta' } } }, {}, 'upstreams.n.temporality', /cumulative metrics only/],
   ];
   for (const [doc, flags, at, problem] of table) {
     let e: unknown;
