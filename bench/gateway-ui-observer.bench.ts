@@ -6,56 +6,14 @@
  * path cost without a browser (its windows); compare it with the gateway's CPU per forwarded request
  * (bench/gateway-ui.bench.ts, BENCHMARKS.md). Run: `node --import tsx/esm bench/gateway-ui-observer.bench.ts`.
  */
-import { fromBinary } from '@bufbuild/protobuf';
-import { ExportMetricsServiceRequestSchema } from '../gen/opentelemetry/proto/collector/metrics/v1/metrics_service_pb.js';
-import type { ForwardedEvent, GatewayObserver, RequestEvent } from '../src/gateway/observe/events.js';
+import type { GatewayObserver } from '../src/gateway/observe/events.js';
 import { combineObservers } from '../src/gateway/observe/combine.js';
 import { createObserver } from '../src/gateway/observe/observer.js';
 import { createInspector } from '../src/gateway/inspect/inspector.js';
-import { benchRequest, POINTS_PER_REQUEST } from './gateway-template.js';
 import { runBench, type Op } from './lib/harness.js';
+import { observerOp } from './lib/observer-workload.js';
 
-const { body } = benchRequest();
-
-function event(): RequestEvent {
-  let decoded: ReturnType<RequestEvent['decode']> | undefined;
-  return {
-    signal: 'metrics',
-    protocol: 'http/protobuf',
-    tenant: 'acme',
-    serviceNames: ['bench-load'],
-    items: POINTS_PER_REQUEST,
-    bytes: body.length,
-    wireBytes: body.length,
-    upstreams: ['a', 'b'],
-    unrouted: 0,
-    body,
-    encoding: 'protobuf',
-    decode() {
-      decoded ??= { signal: 'metrics', message: fromBinary(ExportMetricsServiceRequestSchema, body) };
-      return decoded;
-    },
-  };
-}
-
-const forwardedA: ForwardedEvent = {
-  upstream: 'a',
-  signal: 'metrics',
-  items: POINTS_PER_REQUEST,
-  bytes: body.length,
-  body: 'as_received',
-  queued: true,
-};
-const forwardedB: ForwardedEvent = { ...forwardedA, upstream: 'b' };
-
-function setup(o: GatewayObserver): Op {
-  return () => {
-    o.onForwarded?.(forwardedA);
-    o.onForwarded?.(forwardedB);
-    o.onRequest(event());
-    return o;
-  };
-}
+const setup = (o: GatewayObserver): Op => observerOp(o, 'acme');
 
 const cli = (): GatewayObserver => createObserver({ verbosity: 'normal', intervalMillis: 0, out: { write: () => true } });
 
